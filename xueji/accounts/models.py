@@ -1,0 +1,150 @@
+"""Accounts: users with a role and a unit (an authority or a school), login security state,
+password history and tracked sessions (在线用户)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    """角色 (SPEC F-10)."""
+
+    SCHOOL_REGISTRAR = "school_registrar", "学校学籍管理员"
+    SCHOOL_LEADER = "school_leader", "学校学籍主管领导"
+    CLASS_TEACHER = "class_teacher", "班主任"
+    DATA_CHECKER = "data_checker", "数据核查专用账号"
+    AUTHORITY_REGISTRAR = "authority_registrar", "教育部门学籍管理员"
+    AUTHORITY_ADMIN = "authority_admin", "系统管理员"
+    PARENT = "parent", "家长"
+
+
+SCHOOL_ROLES = frozenset(
+    {Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.CLASS_TEACHER, Role.DATA_CHECKER}
+)
+AUTHORITY_ROLES = frozenset({Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN})
+
+
+class LockReason(models.TextChoices):
+    FAILED_LOGINS = "failed_logins", "连续登录失败"
+    DORMANT = "dormant", "长期未登录"
+    ADMINISTRATOR = "administrator", "管理员锁定"
+
+
+class User(AbstractUser):
+    """用户: a person (or the shared data-check account) acting for one unit in one role."""
+
+    real_name = models.CharField("姓名", max_length=50)
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    authority = models.ForeignKey(
+        "org.Authority", verbose_name="所属教育行政部门", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="users",
+    )
+    school = models.ForeignKey(
+        "org.School", verbose_name="所属学校", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users",
+    )
+    phone = models.CharField("手机号码", max_length=20, blank=True)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    failed_logins = models.PositiveSmallIntegerField("连续登录失败次数", default=0)
+    locked_at = models.DateTimeField("锁定时间", null=True, blank=True)
+    lock_reason = models.CharField("锁定原因", max_length=20, choices=LockReason.choices, blank=True)
+    created_by = models.ForeignKey(
+        "self", verbose_name="创建人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["real_name", "role"]
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                name="user_unit_matches_role",
+                condition=(
+                    Q(role__in=[r.value for r in SCHOOL_ROLES], school__isnull=False, authority__isnull=True)
+                    | Q(role__in=[r.value for r in AUTHORITY_ROLES], authority__isnull=False, school__isnull=True)
+                    | Q(role=Role.PARENT, authority__isnull=True, school__isnull=True)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.real_name}({self.username})"
+
+    # --- the unit the user acts for -------------------------------------------------
+    @property
+    def is_school_user(self) -> bool:
+        return self.role in SCHOOL_ROLES
+
+    @property
+    def is_authority_user(self) -> bool:
+        return self.role in AUTHORITY_ROLES
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.AUTHORITY_ADMIN
+
+    @property
+    def unit(self):
+        """The school or authority this user acts for (None for a parent)."""
+        return self.school if self.school_id else self.authority
+
+    @property
+    def unit_name(self) -> str:
+        unit = self.unit
+        return unit.name if unit is not None else ""
+
+    @property
+    def scope_prefix(self) -> str | None:
+        """The authority prefix of the user's unit: their authority's own prefix, or the
+        supervising authority's prefix for a school user. None for a parent."""
+        if self.authority_id:
+            return self.authority.prefix
+        if self.school_id:
+            return self.school.supervisor.prefix
+        return None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    @property
+    def requires_second_factor(self) -> bool:
+        """Authority and administrator accounts need TOTP where the settings ask for it."""
+        return self.is_authority_user
+
+
+class PasswordHistory(models.Model):
+    """Earlier password hashes, so a password is not reused (密码历史)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "密码历史"
+        verbose_name_plural = "密码历史"
+        ordering = ["-created_at"]
+
+
+class UserSession(models.Model):
+    """在线用户: a logged-in session, so administrators can list and end it."""
+
+    session_key = models.CharField("会话", max_length=40, unique=True)
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="tracked_sessions")
+    ip_address = models.GenericIPAddressField("登录地址", null=True, blank=True)
+    user_agent = models.CharField("浏览器", max_length=300, blank=True)
+    logged_in_at = models.DateTimeField("登录时间", auto_now_add=True)
+    last_seen_at = models.DateTimeField("最近活动时间")
+
+    class Meta:
+        verbose_name = "在线会话"
+        verbose_name_plural = "在线会话"
+        ordering = ["-last_seen_at"]

@@ -1,0 +1,47 @@
+"""Template filters shared by every page: masking (F-16) and the list pattern."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.http import urlencode
+
+from xueji.common import masking
+
+register = template.Library()
+
+
+@register.filter
+def mask_id(value: str | None) -> str:
+    """``{{ student.id_number|mask_id }}`` → 4401**********1234."""
+    return masking.mask_id_number(value)
+
+
+@register.filter
+def mask_phone(value: str | None) -> str:
+    """``{{ user.phone|mask_phone }}`` → 138****5678."""
+    return masking.mask_phone(value)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters changed, for paging and sort links."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(sorted(params.lists()), doseq=True)
+
+
+@register.inclusion_tag("common/_sort_header.html", takes_context=True)
+def sort_header(context, field: str, label: str):
+    """A column header that sorts the list by ``field`` (click again to reverse)."""
+    current = context["request"].GET.get("sort", "")
+    if current == field:
+        next_sort, arrow = "-" + field, "▲"
+    elif current == "-" + field:
+        next_sort, arrow = field, "▼"
+    else:
+        next_sort, arrow = field, ""
+    return {"request": context["request"], "label": label, "next_sort": next_sort, "arrow": arrow}

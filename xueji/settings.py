@@ -1,0 +1,235 @@
+"""Settings for 学籍.
+
+One module, driven by the environment:
+
+- ``XUEJI_ENV``: ``production`` (the default), ``demo`` (what ``make run`` uses) or
+  ``test`` (set by the test settings).
+- ``DATABASE_URL``: any URL dj-database-url understands. Default: the embedded SQLite
+  database ``var/xueji.sqlite3`` (WAL journal).
+- ``XUEJI_SECRET_KEY``: required in production; demo and test generate one.
+- ``XUEJI_REQUIRE_2FA``: second factor for authority and administrator accounts. On in
+  production, off in the demo (the login page then says so).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from xstatic.pkg import bootstrap as xstatic_bootstrap
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("XUEJI_VAR_DIR", BASE_DIR / "var"))
+
+XUEJI_ENV = os.environ.get("XUEJI_ENV", "production")
+if XUEJI_ENV not in {"production", "demo", "test"}:
+    raise RuntimeError(f"XUEJI_ENV must be production, demo or test, not {XUEJI_ENV!r}")
+PRODUCTION = XUEJI_ENV == "production"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else int(value)
+
+
+def _secret_key() -> str:
+    key = os.environ.get("XUEJI_SECRET_KEY")
+    if key:
+        return key
+    if PRODUCTION:
+        raise RuntimeError("XUEJI_SECRET_KEY must be set in production")
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("XUEJI_DEBUG", XUEJI_ENV == "demo")
+ALLOWED_HOSTS = [h for h in os.environ.get("XUEJI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+if XUEJI_ENV == "test":
+    ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "xueji.common",
+    "xueji.codes",
+    "xueji.org",
+    "xueji.accounts",
+    "xueji.audit",
+    "xueji.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "xueji.accounts.middleware.AccountSecurityMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "xueji.urls"
+WSGI_APPLICATION = "xueji.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "xueji.common.context_processors.shell",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'xueji.sqlite3'}", conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue instead
+            # of deadlocking on a lock upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts and login security (F-12) -------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "common:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "xueji.accounts.passwords.CharacterClassValidator"},
+    {"NAME": "xueji.accounts.passwords.NotReusedValidator"},
+]
+
+#: Failed password attempts before an account is locked (the seeds: three).
+XUEJI_LOCKOUT_THRESHOLD = _env_int("XUEJI_LOCKOUT_THRESHOLD", 3)
+#: Minutes a locked account stays locked before it unlocks by itself (0: only an
+#: administrator above can unlock).
+XUEJI_LOCKOUT_MINUTES = _env_int("XUEJI_LOCKOUT_MINUTES", 30)
+#: Days a password is valid.
+XUEJI_PASSWORD_MAX_AGE_DAYS = _env_int("XUEJI_PASSWORD_MAX_AGE_DAYS", 90)
+#: Days without a login after which an account is locked as dormant.
+XUEJI_DORMANT_DAYS = _env_int("XUEJI_DORMANT_DAYS", 90)
+#: Idle minutes before a session ends.
+XUEJI_SESSION_TIMEOUT_MINUTES = _env_int("XUEJI_SESSION_TIMEOUT_MINUTES", 30)
+#: Second factor (TOTP) for authority and administrator accounts.
+XUEJI_REQUIRE_2FA = _env_bool("XUEJI_REQUIRE_2FA", PRODUCTION)
+#: Failed attempts from one browser after which the login form asks for a CAPTCHA.
+XUEJI_CAPTCHA_AFTER_FAILURES = 1
+OTP_TOTP_ISSUER = "学籍"
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = XUEJI_SESSION_TIMEOUT_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- audit (F-15) ------------------------------------------------------------------
+#: Key of the audit hash chain. Kept apart from the database, so that whoever can write
+#: the table cannot recompute the chain.
+XUEJI_AUDIT_KEY = os.environ.get("XUEJI_AUDIT_KEY", SECRET_KEY)
+
+# --- i18n ---------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- static files: from packages only, never a CDN -----------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [("bootstrap", xstatic_bootstrap.BASE_DIR)]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "media"
+WHITENOISE_USE_FINDERS = True
+
+# --- REST API (F-84) ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "学籍 API",
+    "DESCRIPTION": "全国中小学生学籍信息管理系统 — 省级系统与其他国家系统对接接口 (F-84)。"
+    "令牌认证，令牌绑定用户，数据范围与网页相同。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,15 @@
+"""URL map: one include per domain app."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("xueji.common.urls")),
+    path("accounts/", include("xueji.accounts.urls")),
+    path("org/", include("xueji.org.urls")),
+    path("audit/", include("xueji.audit.urls")),
+    path("codes/", include("xueji.codes.urls")),
+    path("api/v1/", include("xueji.api.urls")),
+]
+
+handler403 = "xueji.common.views.permission_denied"
+handler404 = "xueji.common.views.page_not_found"
