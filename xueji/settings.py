@@ -187,6 +187,9 @@ X_FRAME_OPTIONS = "DENY"
 #: Key of the audit hash chain. Kept apart from the database, so that whoever can write
 #: the table cannot recompute the chain.
 XUEJI_AUDIT_KEY = os.environ.get("XUEJI_AUDIT_KEY", SECRET_KEY)
+#: Behind a reverse proxy: how many proxies' X-Forwarded-For entries to trust for the
+#: client address written to the audit log (0: use REMOTE_ADDR only).
+XUEJI_TRUSTED_PROXY = _env_int("XUEJI_TRUSTED_PROXY", 0)
 
 # --- i18n ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -198,6 +201,7 @@ USE_TZ = True
 # --- static files: from packages only, never a CDN -----------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [("bootstrap", xstatic_bootstrap.BASE_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

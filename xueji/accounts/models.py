@@ -133,6 +133,9 @@ class PasswordHistory(models.Model):
         verbose_name_plural = "密码历史"
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d}"
+
 
 class UserSession(models.Model):
     """在线用户: a logged-in session, so administrators can list and end it."""
@@ -148,3 +151,6 @@ class UserSession(models.Model):
         verbose_name = "在线会话"
         verbose_name_plural = "在线会话"
         ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.ip_address or ''}"

@@ -1,5 +1,19 @@
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from . import views
 
 app_name = "api"
 
-urlpatterns: list = []
+router = DefaultRouter()
+router.register("divisions", views.DivisionViewSet, basename="division")
+router.register("authorities", views.AuthorityViewSet, basename="authority")
+router.register("schools", views.SchoolViewSet, basename="school")
+router.register("grades", views.GradeViewSet, basename="grade")
+router.register("classes", views.SchoolClassViewSet, basename="class")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include(router.urls)),
+]

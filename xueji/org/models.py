@@ -36,7 +36,8 @@ class Division(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(code__regex=r"^[0-9]{6}0{6}$"), name="division_code_12_digits"
+                condition=Q(code__regex=r"^[0-9]{6}0{6}$"), name="division_code_12_digits",
+                violation_error_message="区划代码应为12位数字(6位区划代码后补6个0)"
             ),
         ]
 
@@ -190,7 +191,8 @@ class School(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(code__regex=r"^[0-9]{10}$"), name="school_code_10_digits"
+                condition=Q(code__regex=r"^[0-9]{10}$"), name="school_code_10_digits",
+                violation_error_message="学校标识码应为10位数字"
             ),
         ]
 
@@ -262,9 +264,11 @@ class Term(models.Model):
         ordering = ["-school_year", "-semester"]
         constraints = [
             models.UniqueConstraint(
-                fields=["authority", "school_year", "semester"], name="term_unique_per_authority"
+                fields=["authority", "school_year", "semester"], name="term_unique_per_authority",
+                violation_error_message="该单位已设置该学年学期",
             ),
-            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="term_dates_ordered"),
+            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="term_dates_ordered",
+                                   violation_error_message="结束日期应晚于开始日期"),
         ]
 
     def __str__(self) -> str:
@@ -313,7 +317,8 @@ class SchoolClass(models.Model):
         ordering = ["school", "code"]
         constraints = [
             models.UniqueConstraint(fields=["school", "code"], name="class_code_unique_in_school"),
-            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{7}$"), name="class_code_7_digits"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{7}$"), name="class_code_7_digits",
+                                   violation_error_message="班号应为7位数字"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,39 @@
+"""Reads of accounts, scoped (SPEC F-11, F-13)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from xueji.org.selectors import authority_prefix
+
+from .models import User, UserSession
+
+
+def users_for(user) -> QuerySet[User]:
+    """The accounts an authority user may see and manage: those of their authority and
+    every authority and school below it. Other users manage no accounts."""
+    prefix = authority_prefix(user)
+    if prefix is None:
+        return User.objects.none()
+    return User.objects.filter(
+        Q(authority__prefix__startswith=prefix) | Q(school__supervisor__prefix__startswith=prefix)
+    ).select_related("authority", "school")
+
+
+def online_sessions_for(user) -> QuerySet[UserSession]:
+    """在线用户: sessions active within the session timeout, of accounts in scope."""
+    since = timezone.now() - dt.timedelta(minutes=settings.XUEJI_SESSION_TIMEOUT_MINUTES)
+    return UserSession.objects.filter(
+        user__in=users_for(user), last_seen_at__gte=since
+    ).select_related("user", "user__authority", "user__school")
+
+
+def same_unit(a: User, b: User) -> bool:
+    """Both accounts act for the same school or the same authority."""
+    if a.school_id:
+        return a.school_id == b.school_id
+    return a.authority_id is not None and a.authority_id == b.authority_id

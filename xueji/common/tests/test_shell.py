@@ -1,0 +1,105 @@
+"""The web shell: menu per role, home page with unit and to-dos, error pages, demo data."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from xueji.accounts.models import Role, User
+from xueji.common.demo import DEMO_PASSWORD
+from xueji.common.menu import menu_for
+from xueji.org.models import Grade, School, SchoolClass
+
+
+def _labels(user):
+    return {e["label"] for g in menu_for(user) for e in g["entries"]}
+
+
+def test_menu_per_role(world):
+    u = world.users
+    admin = _labels(u.th_admin)
+    assert {"学校列表", "用户管理", "在线用户", "审计日志", "代码表"} <= admin
+    registrar = _labels(u.th_registrar)
+    assert "学校列表" in registrar and "用户管理" not in registrar
+    school = _labels(u.school_registrar)
+    assert {"学校基本信息管理", "年级班级管理"} <= school and "学校列表" not in school
+    assert "审计日志" not in school
+
+
+def test_menu_hides_features_not_built(world):
+    groups = {g["label"] for g in menu_for(world.users.th_registrar)}
+    assert "学校管理" in groups and "系统管理" in groups
+    # Every entry shown resolves to a page that answers.
+    for group in menu_for(world.users.th_admin):
+        for entry in group["entries"]:
+            assert entry["url"].startswith("/")
+
+
+def test_every_menu_page_opens_for_its_role(client, world):
+    for user in vars(world.users).values():
+        if user.role == Role.PARENT:
+            continue
+        client.force_login(user)
+        for group in menu_for(user):
+            for entry in group["entries"]:
+                response = client.get(entry["url"], follow=True)
+                assert response.status_code == 200, (user.username, entry)
+
+
+def test_home_shows_unit_and_todos(client, world):
+    from django.utils import timezone
+
+    world.users.sch_registrar = world.users.school_registrar
+    world.users.school_registrar.locked_at = timezone.now()
+    world.users.school_registrar.save()
+    client.force_login(world.users.th_admin)
+    page = client.get("/").content.decode()
+    assert "天河区教育局" in page and "待解锁账号" in page and "辖区学校" in page
+    client.force_login(world.users.school_leader)
+    page = client.get("/").content.decode()
+    assert "天河测试小学" in page
+
+
+def test_404_page_is_chinese(client, world):
+    client.force_login(world.users.th_admin)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_demo_data_every_role_every_level(capsys):
+    call_command("load_divisions", verbosity=0)
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert DEMO_PASSWORD in out
+    for username in ["moe_registrar", "moe_admin", "gd_registrar", "gd_admin", "gz_registrar", "gz_admin",
+                     "th_registrar", "th_admin", "school1_registrar", "school1_leader", "school1_teacher",
+                     "school1_checker"]:
+        assert username in out
+        assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
+    roles = set(User.objects.values_list("role", flat=True))
+    assert roles >= {Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN, Role.SCHOOL_REGISTRAR,
+                     Role.SCHOOL_LEADER, Role.CLASS_TEACHER, Role.DATA_CHECKER}
+    categories = set(School.objects.values_list("category", flat=True))
+    assert categories == {"1", "2", "3"}
+    assert School.objects.filter(has_primary=True).exists()
+    assert School.objects.filter(has_senior=True).exists()
+    assert School.objects.filter(supervisor__level=1).exists() and School.objects.filter(supervisor__level=2).exists()
+    # every class code agrees with its grade
+    from xueji.org.rules import check_class_code
+
+    for klass in SchoolClass.objects.select_related("grade"):
+        assert check_class_code(klass.code, klass.grade.stage, klass.grade.entry_year) == []
+    counts = (School.objects.count(), Grade.objects.count(), SchoolClass.objects.count(), User.objects.count())
+    call_command("seed_demo")
+    assert counts == (School.objects.count(), Grade.objects.count(), SchoolClass.objects.count(),
+                      User.objects.count())
+    assert SchoolClass.objects.filter(head_teacher__username="school1_teacher").count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_login_works(client):
+    call_command("load_divisions", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert "天河区教育局" in client.get("/").content.decode()

@@ -1,0 +1,126 @@
+"""Reads of organisation data, always limited to the user's data scope (SPEC F-11).
+
+The scope of a user:
+- an authority user (教育部门): their authority and every authority below it, and every
+  school whose supervising authority (主管教育行政部门) is one of those;
+- a school user (学校): their own school; a class teacher only their own classes;
+- a parent: nothing of the organisation beyond what their child's record shows.
+
+Views and the API never build an organisation queryset themselves: they ask here, so a
+queryset that is not scoped cannot reach a template.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from xueji.accounts.models import Role
+
+from .models import Authority, Division, Grade, School, SchoolClass, Term
+
+
+class ScopeViolation(Http404):
+    """Something outside the user's scope was asked for. A 404, so that guessing ids
+    tells nothing about what exists elsewhere."""
+
+
+def authority_prefix(user) -> str | None:
+    """The authority prefix an authority user reaches below; None for other users."""
+    if user.is_authenticated and user.is_authority_user:
+        return user.authority.prefix
+    return None
+
+
+def authorities_for(user) -> QuerySet[Authority]:
+    prefix = authority_prefix(user)
+    if prefix is None:
+        if user.is_authenticated and user.is_school_user:
+            return Authority.objects.filter(pk=user.school.supervisor_id)
+        return Authority.objects.none()
+    return Authority.objects.filter(prefix__startswith=prefix)
+
+
+def divisions_for(user) -> QuerySet[Division]:
+    prefix = authority_prefix(user)
+    if prefix is None:
+        if user.is_authenticated and user.is_school_user:
+            return Division.objects.filter(pk=user.school.division_id)
+        return Division.objects.none()
+    return Division.objects.filter(code__startswith=prefix)
+
+
+def schools_for(user) -> QuerySet[School]:
+    """The schools a user may see."""
+    prefix = authority_prefix(user)
+    if prefix is not None:
+        return School.objects.filter(supervisor__prefix__startswith=prefix)
+    if user.is_authenticated and user.is_school_user:
+        return School.objects.filter(pk=user.school_id)
+    return School.objects.none()
+
+
+def grades_for(user) -> QuerySet[Grade]:
+    if user.is_authenticated and user.role == Role.CLASS_TEACHER:
+        return Grade.objects.filter(classes__head_teacher=user).distinct()
+    return Grade.objects.filter(school__in=schools_for(user))
+
+
+def classes_for(user) -> QuerySet[SchoolClass]:
+    if user.is_authenticated and user.role == Role.CLASS_TEACHER:
+        return SchoolClass.objects.filter(head_teacher=user)
+    return SchoolClass.objects.filter(school__in=schools_for(user))
+
+
+def terms_for(user) -> QuerySet[Term]:
+    """Terms set by the user's authority chain: those above (which apply to the user)
+    and, for an authority user, those below."""
+    if not user.is_authenticated:
+        return Term.objects.none()
+    if user.is_authority_user:
+        above = [a.pk for a in user.authority.ancestors()]
+        return Term.objects.filter(authority__in=above) | Term.objects.filter(
+            authority__prefix__startswith=user.authority.prefix
+        )
+    if user.is_school_user:
+        return Term.objects.filter(authority__in=[a.pk for a in user.school.supervisor.ancestors()])
+    return Term.objects.none()
+
+
+def current_term(authority: Authority, day) -> Term | None:
+    """The term in force on ``day`` for ``authority``: the nearest authority up the chain
+    that set one covering the day."""
+    chain = authority.ancestors()
+    terms = {
+        t.authority_id: t
+        for t in Term.objects.filter(
+            authority__in=[a.pk for a in chain], start_date__lte=day, end_date__gte=day
+        )
+    }
+    for node in chain:
+        if node.pk in terms:
+            return terms[node.pk]
+    return None
+
+
+def get_in_scope(request, queryset: QuerySet, what: str, **lookup):
+    """The one object of ``queryset`` (already scoped for ``request.user``) matching
+    ``lookup``; otherwise a 404 and an audit entry (越权访问) naming what was asked for."""
+    obj = queryset.filter(**lookup).first()
+    if obj is None:
+        record_scope_violation(request, what, lookup)
+        raise ScopeViolation(f"{what}不存在或不在您的数据范围内")
+    return obj
+
+
+def record_scope_violation(request, what: str, lookup: dict) -> None:
+    from xueji.audit.services import record_event
+
+    asked = ", ".join(f"{k}={v}" for k, v in lookup.items())
+    record_event(
+        action="scope.denied",
+        summary=f"越权访问被拒绝: {what} ({asked}) {request.method} {request.path}",
+        actor=request.user if request.user.is_authenticated else None,
+        request=request,
+        after={"what": what, "lookup": {k: str(v) for k, v in lookup.items()}},
+    )
