@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from xueji.audit.services import record_event
@@ -143,9 +144,7 @@ def unlock_user(request, admin: User, target: User) -> None:
     with transaction.atomic():
         before = {"locked_at": target.locked_at, "lock_reason": target.lock_reason}
         _unlock(target)
-        if target.lock_reason == "" and rules.is_dormant(
-            target.last_login, target.date_joined, timezone.now(), settings.XUEJI_DORMANT_DAYS
-        ):
+        if rules.is_dormant(target.last_login, target.date_joined, timezone.now(), settings.XUEJI_DORMANT_DAYS):
             # Give a woken dormant account a fresh start, or it would lock again at once.
             target.last_login = timezone.now()
             target.save(update_fields=["last_login"])
@@ -174,9 +173,7 @@ def lock_dormant_accounts(now: dt.datetime | None = None) -> int:
     cutoff = now - dt.timedelta(days=days)
     with transaction.atomic():
         dormant = User.objects.filter(is_active=True, locked_at__isnull=True).filter(
-            last_login__lt=cutoff
-        ) | User.objects.filter(
-            is_active=True, locked_at__isnull=True, last_login__isnull=True, date_joined__lt=cutoff
+            Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
         )
         names = list(dormant.values_list("username", flat=True))
         if names:

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from xueji.audit.services import record_event
+from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
 from xueji.org.selectors import authorities_for, get_in_scope, schools_for
 
@@ -151,11 +152,7 @@ def password_change(request):
             services.change_own_password(request, request.user, form.cleaned_data["old_password"],
                                          form.cleaned_data["new_password1"])
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field, errors)
-            else:
-                form.add_error("new_password1", error)
+            add_validation_errors(form, error, default_field="new_password1")
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改")
@@ -207,19 +204,11 @@ def user_create(request):
                 school=data["school_code"], phone=data["phone"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"已新增用户{user.username}")
             return redirect("accounts:user_detail", pk=user.pk)
     return render(request, "accounts/user_form.html", {"form": form})
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required

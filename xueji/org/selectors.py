@@ -12,7 +12,7 @@ queryset that is not scoped cannot reach a template.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from xueji.accounts.models import Role
@@ -79,8 +79,8 @@ def terms_for(user) -> QuerySet[Term]:
         return Term.objects.none()
     if user.is_authority_user:
         above = [a.pk for a in user.authority.ancestors()]
-        return Term.objects.filter(authority__in=above) | Term.objects.filter(
-            authority__prefix__startswith=user.authority.prefix
+        return Term.objects.filter(
+            Q(authority__in=above) | Q(authority__prefix__startswith=user.authority.prefix)
         )
     if user.is_school_user:
         return Term.objects.filter(authority__in=[a.pk for a in user.school.supervisor.ancestors()])

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.codes import tables as codes
+from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
 
 from . import rules, selectors, services
@@ -22,14 +23,6 @@ from .models import Campus, School, SchoolCategory, Stage
 def _require_authority(user) -> None:
     if not user.is_authority_user:
         raise PermissionDenied("只有教育部门用户可以访问该功能")
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -126,7 +119,7 @@ def school_create(request):
         try:
             school = services.create_school(request, request.user, form.save())
         except ValidationError as error:
-            _form_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"已新增学校{school.name}")
             return redirect("org:school_detail", pk=school.pk)
@@ -147,7 +140,7 @@ def school_edit(request, pk: int):
         try:
             services.update_school(request, request.user, form.save(), before)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, "学校基本信息已保存")
             return redirect("org:school_detail", pk=school.pk)
@@ -172,7 +165,7 @@ def campus_create(request, pk: int):
         try:
             services.save_campus(request, request.user, campus)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"已保存校区{campus.name}")
             return redirect("org:school_detail", pk=school.pk)
@@ -208,7 +201,7 @@ def my_school_grades(request):
                     return redirect("org:my_school_grades")
         except ValidationError as error:
             target = grade_form if "grade-stage" in request.POST else class_form
-            _form_errors(target, error)
+            add_validation_errors(target, error)
     context = _school_context(request, school)
     context.update({"grade_form": grade_form, "class_form": class_form,
                     "can_write": request.user.role == Role.SCHOOL_REGISTRAR})
@@ -225,7 +218,7 @@ def term_list(request):
         try:
             services.create_term(request, request.user, form.save(commit=False))
         except ValidationError as error:
-            _form_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, "学年学期已保存")
             return redirect("org:term_list")
