@@ -68,8 +68,8 @@ class User(AbstractUser):
             models.CheckConstraint(
                 name="user_unit_matches_role",
                 condition=(
-                    Q(role__in=[r.value for r in SCHOOL_ROLES], school__isnull=False, authority__isnull=True)
-                    | Q(role__in=[r.value for r in AUTHORITY_ROLES], authority__isnull=False, school__isnull=True)
+                    Q(role__in=sorted(r.value for r in SCHOOL_ROLES), school__isnull=False, authority__isnull=True)
+                    | Q(role__in=sorted(r.value for r in AUTHORITY_ROLES), authority__isnull=False, school__isnull=True)
                     | Q(role=Role.PARENT, authority__isnull=True, school__isnull=True)
                 ),
             ),

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from xueji.org.selectors import authority_prefix
+from xueji.org.selectors import authorities_for, authority_prefix, schools_for
 
 from .models import User, UserSession
 
@@ -19,8 +19,10 @@ def users_for(user) -> QuerySet[User]:
     prefix = authority_prefix(user)
     if prefix is None:
         return User.objects.none()
+    # Two indexed IN-subqueries rather than an OR across two joins, which would make the
+    # database walk every account.
     return User.objects.filter(
-        Q(authority__prefix__startswith=prefix) | Q(school__supervisor__prefix__startswith=prefix)
+        Q(authority__in=authorities_for(user)) | Q(school__in=schools_for(user))
     ).select_related("authority", "school")
 
 

@@ -53,6 +53,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('authority__isnull', True), ('role__in', ['school_registrar', 'class_teacher', 'school_leader', 'data_checker']), ('school__isnull', False)), models.Q(('authority__isnull', False), ('role__in', ['authority_admin', 'authority_registrar']), ('school__isnull', True)), models.Q(('authority__isnull', True), ('role', 'parent'), ('school__isnull', True)), _connector='OR'), name='user_unit_matches_role'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('authority__isnull', True), ('role__in', ['class_teacher', 'data_checker', 'school_leader', 'school_registrar']), ('school__isnull', False)), models.Q(('authority__isnull', False), ('role__in', ['authority_admin', 'authority_registrar']), ('school__isnull', True)), models.Q(('authority__isnull', True), ('role', 'parent'), ('school__isnull', True)), _connector='OR'), name='user_unit_matches_role'),
         ),
     ]

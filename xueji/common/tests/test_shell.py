@@ -103,3 +103,21 @@ def test_demo_login_works(client):
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "天河区教育局" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_no_model_change_lacks_a_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_production_password_hasher_is_installed():
+    """The test settings hash with MD5 for speed; the real settings use Argon2id, whose
+    library must be installed."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    import xueji.settings as real
+
+    assert real.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    encoded = Argon2PasswordHasher().encode("Xueji@2026", "saltsaltsalt")
+    assert encoded.startswith("argon2$argon2id$")
+    assert Argon2PasswordHasher().verify("Xueji@2026", encoded)
