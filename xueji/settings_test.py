@@ -13,3 +13,8 @@ from xueji.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 XUEJI_REQUIRE_2FA = False
+
+# A file, not an in-memory database, so that the race tests can run two threads against
+# it (in-memory SQLite cannot serve two connections).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test.sqlite3")}  # noqa: F405
