@@ -56,6 +56,7 @@ run: setup
 	XUEJI_ENV=demo $(PY) manage.py migrate --noinput
 	XUEJI_ENV=demo $(PY) manage.py load_codes
 	XUEJI_ENV=demo $(PY) manage.py load_divisions
+	XUEJI_ENV=demo $(PY) manage.py load_process_configs
 	XUEJI_ENV=demo $(PY) manage.py seed_demo
 	XUEJI_ENV=demo $(PY) manage.py runserver $(HOST):$(PORT)
 

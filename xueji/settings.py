@@ -78,6 +78,10 @@ INSTALLED_APPS = [
     "xueji.org",
     "xueji.accounts",
     "xueji.audit",
+    "xueji.students",
+    "xueji.workflow",
+    "xueji.registration",
+    "xueji.problems",
     "xueji.api",
 ]
 
@@ -230,6 +234,21 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
+
+# --- registries behind 查重认证 and 学前调档 (F-41, F-45) --------------------------------
+XUEJI_POPULATION_REGISTRY = os.environ.get(
+    "XUEJI_POPULATION_REGISTRY", "xueji.registration.adapters.SimulatedPopulationRegistry"
+)
+XUEJI_PRESCHOOL_REGISTRY = os.environ.get(
+    "XUEJI_PRESCHOOL_REGISTRY", "xueji.registration.adapters.SimulatedPreschoolRegistry"
+)
+XUEJI_POPULATION_REGISTRY_URL = os.environ.get("XUEJI_POPULATION_REGISTRY_URL", "")
+XUEJI_PRESCHOOL_REGISTRY_URL = os.environ.get("XUEJI_PRESCHOOL_REGISTRY_URL", "")
+XUEJI_REGISTRY_TIMEOUT = _env_int("XUEJI_REGISTRY_TIMEOUT", 30)
+#: First-grade entry age (F-25): full years old by the cut-off day of the entry year.
+XUEJI_ENTRY_MIN_AGE = _env_int("XUEJI_ENTRY_MIN_AGE", 6)
+XUEJI_ENTRY_AGE_CUTOFF = os.environ.get("XUEJI_ENTRY_AGE_CUTOFF", "08-31")
+MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,

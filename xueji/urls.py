@@ -8,6 +8,8 @@ urlpatterns = [
     path("org/", include("xueji.org.urls")),
     path("audit/", include("xueji.audit.urls")),
     path("codes/", include("xueji.codes.urls")),
+    path("workflow/", include("xueji.workflow.urls")),
+    path("registration/", include("xueji.registration.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]
 

@@ -95,3 +95,23 @@ def menu_for(user) -> list[dict]:
         if entries:
             groups.append({"label": group.label, "entries": entries})
     return groups
+
+
+# --- 业务审批 (xueji.workflow) ---------------------------------------------------------------
+def _group(label: str) -> Group:
+    return next(group for group in MENU if group.label == label)
+
+
+def _province_or_ministry_registrar(user) -> bool:
+    return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level <= 1
+
+
+_group("学籍管理").entries.extend([
+    Entry("待审核业务", "workflow:queue", _roles(Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR)),
+    Entry("在办业务查询", "workflow:open_businesses",
+          _roles(Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN, Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)),
+])
+_group("系统管理").entries.extend([
+    Entry("业务流程配置", "workflow:config_list", _roles(Role.AUTHORITY_REGISTRAR)),
+    Entry("业务时间控制", "workflow:window_list", _province_or_ministry_registrar),
+])

@@ -45,7 +45,16 @@ def password_expiry(user) -> list[Todo]:
     return []
 
 
-PROVIDERS = [locked_accounts, password_expiry]
+def pending_reviews(user) -> list[Todo]:
+    """待审核业务: businesses waiting at the user's review step (xueji.workflow)."""
+    from xueji.workflow.selectors import pending_review_count
+
+    if user.role not in {"school_leader", "authority_registrar"}:
+        return []
+    return [Todo("待审核业务", pending_review_count(user), _url("workflow:queue"))]
+
+
+PROVIDERS = [locked_accounts, password_expiry, pending_reviews]
 
 
 def todos_for(user) -> list[Todo]:

@@ -1,0 +1,338 @@
+"""The 72-item Excel template (学籍导入模板) and the reader for filled-in sheets.
+
+- :func:`build_template` writes the template of a registration entry as .xlsx bytes
+  (openpyxl, no macros): the header row of :func:`xueji.students.fields.headers`, the
+  help text as a comment on each header cell, drop-down lists for the code columns fed
+  from a hidden sheet "代码表", every column but 上下学距离 formatted as text (so Excel
+  keeps 18-digit ID numbers, 12-digit division codes and leading zeros), the header row
+  frozen, and a visible sheet "填报说明" listing each column.
+- :func:`read_rows` streams the first visible sheet of an uploaded workbook with
+  python-calamine and yields ``(sheet row number, {header: cell value})`` for every
+  non-empty row under the header row. The values are as the sheet holds them (str, int,
+  float, bool, date, datetime); :func:`xueji.students.rules.clean_row` does the rest.
+
+Both sides take the columns from :mod:`xueji.students.fields`; nothing is listed here.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from xueji.codes import tables as codes
+from xueji.students import fields as F
+
+__all__ = [
+    "DATA_SHEET",
+    "CODE_SHEET",
+    "HELP_SHEET",
+    "TEMPLATE_ENTRIES",
+    "TEMPLATE_ROWS",
+    "ExcelFormatError",
+    "build_template",
+    "read_rows",
+    "template_filename",
+]
+
+DATA_SHEET = "学生信息"
+CODE_SHEET = "代码表"
+HELP_SHEET = "填报说明"
+#: Rows (below the header) that get the drop-down lists.
+TEMPLATE_ROWS = 10000
+#: How far down :func:`read_rows` looks for the header row (title rows above it are
+#: tolerated).
+HEADER_SEARCH_ROWS = 10
+
+#: The entries that have an Excel import (SPEC F-40: 无身份证件 is single entry only).
+TEMPLATE_ENTRIES = tuple(key for key, e in F.ENTRIES.items() if e.excel)
+
+
+class ExcelFormatError(ValueError):
+    """The upload is not a workbook this importer can read; the message is for the user."""
+
+
+# --------------------------------------------------------------------------------------
+# Template.
+# --------------------------------------------------------------------------------------
+def template_filename(entry: str) -> str:
+    """``居民身份证小学新生注册导入模板.xlsx`` …"""
+    return f"{F.entry(entry).label}导入模板.xlsx"
+
+
+def _list_values(f: F.Field, entry: F.Entry) -> tuple[str, ...] | None:
+    """The drop-down values of a column, or None for a column without a list."""
+    if f.kind == "bool":
+        return ("是", "否")
+    if f.kind == "choice":
+        return tuple(f"{code}-{name}" for code, name in f.options or ())
+    if f.kind != "code" or f.code_table is None:
+        return None
+    only: Iterable[str] | None = f.only
+    if f.attr == "id_type" and f.member is None:
+        only = sorted(entry.id_types)
+    items = codes.choices(f.code_table, only=only)
+    return tuple(f"{code}-{codes.name_of(f.code_table, code)}" for code, _ in items)
+
+
+def _column_width(f: F.Field) -> float:
+    by_kind = {
+        "id_number": 22, "division": 16, "date": 12, "yearmonth": 10, "phone": 16,
+        "text": 24 if (f.max_length or 0) >= 100 else 14, "code": 16, "choice": 18,
+        "id_valid_until": 22, "email": 20, "url": 20, "name": 12, "pinyin": 18,
+    }
+    header = sum(2 if ord(c) > 0x2E7F else 1 for c in f.header) + 2
+    return float(max(header, by_kind.get(f.kind, 10)))
+
+
+def _requirement(f: F.Field) -> str:
+    if f.required == "always":
+        return "必填"
+    if f.required == "by_id_type":
+        if f.required_id_types == frozenset("16789A"):
+            return "身份证件类型不是Z-其他时必填"
+        return "居民身份证和无身份证件(Z)学生必填"
+    if f.required == "member":
+        return "填写该成员时必填" + (";至少填写成员1" if f.member == 1 else "")
+    return "选填"
+
+
+def build_template(entry: str) -> bytes:
+    """The .xlsx template of a registration entry (``primary-resident``,
+    ``primary-foreign``, ``other-resident``, ``other-foreign``). The columns are the same
+    for every entry; the 身份证件类型 list offers only the types the entry accepts."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    spec = F.entry(entry)
+    if not spec.excel:
+        raise ValueError(f"{spec.label}没有Excel导入模板")
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    code_ws = wb.create_sheet(CODE_SHEET)
+    help_ws = wb.create_sheet(HELP_SHEET)
+    wb.properties.title = template_filename(entry)[:-5]
+    wb.properties.creator = "学籍系统"
+
+    key_fill = PatternFill("solid", fgColor="FFF2CC")
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    bold = Font(bold=True)
+    required_font = Font(bold=True, color="C00000")
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    lists: dict[tuple[str, ...], str] = {}  # values → range on the code sheet
+    code_col = 0
+    for index, f in enumerate(F.FIELDS, start=1):
+        letter = get_column_letter(index)
+        cell = ws.cell(row=1, column=index, value=f.header)
+        cell.font = bold if f.required == "optional" else required_font
+        cell.fill = key_fill if f.key else header_fill
+        cell.alignment = center
+        note = [f.help, f"【{_requirement(f)}】"]
+        if f.key:
+            note.append("【关键数据:注册后只能通过关键数据变更修改】")
+        comment = Comment("\n".join(note), "学籍系统")
+        comment.width, comment.height = 260, 110
+        cell.comment = comment
+        dimension = ws.column_dimensions[letter]
+        dimension.width = _column_width(f)
+        if f.text_format:
+            dimension.number_format = "@"
+
+        values = _list_values(f, spec)
+        if values:
+            ref = lists.get(values)
+            if ref is None:
+                code_col += 1
+                code_letter = get_column_letter(code_col)
+                title = (codes.get(f.code_table).name if f.code_table and f.kind == "code" else f.header)
+                code_ws.cell(row=1, column=code_col, value=title).font = bold
+                for row, value in enumerate(values, start=2):
+                    code_ws.cell(row=row, column=code_col, value=value)
+                code_ws.column_dimensions[code_letter].width = 24
+                ref = f"{quote_sheetname(CODE_SHEET)}!${code_letter}$2:${code_letter}${len(values) + 1}"
+                lists[values] = ref
+            validation = DataValidation(
+                type="list", formula1=ref, allow_blank=True, showDropDown=False,
+                showErrorMessage=True, errorStyle="warning",
+                errorTitle=f.header, error="请从下拉列表中选择;也可直接填写代码或名称。",
+                showInputMessage=False,
+            )
+            validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+            ws.add_data_validation(validation)
+
+    ws.freeze_panes = "A2"
+    ws.row_dimensions[1].height = 32
+    code_ws.sheet_state = "hidden"
+
+    help_ws.append(["序号", "列名", "必填", "关键数据", "代码表", "说明", "示例"])
+    for c in help_ws[1]:
+        c.font = bold
+        c.fill = header_fill
+    for index, f in enumerate(F.FIELDS, start=1):
+        table = codes.get(f.code_table).name if f.code_table and f.kind == "code" else ""
+        help_ws.append([
+            index, f.header, _requirement(f), "是" if f.key else "", table, f.help, f.example,
+        ])
+    for letter, width in zip("ABCDEFG", (6, 24, 30, 10, 14, 70, 24), strict=True):
+        help_ws.column_dimensions[letter].width = width
+    help_ws.column_dimensions["G"].number_format = "@"
+    help_ws.freeze_panes = "A2"
+
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------
+# Reading.
+# --------------------------------------------------------------------------------------
+Source = str | os.PathLike | bytes | IO[bytes]
+
+
+def _open_workbook(source: Source) -> Any:
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            return CalamineWorkbook.from_filelike(io.BytesIO(bytes(source)))
+        if isinstance(source, (str, os.PathLike)):
+            return CalamineWorkbook.from_path(os.fspath(source))
+        if hasattr(source, "seek"):
+            source.seek(0)
+        return CalamineWorkbook.from_filelike(source)
+    except PasswordError:
+        raise ExcelFormatError("Excel文件设置了密码,请取消密码后重新上传") from None
+    except FileNotFoundError:
+        raise
+    except Exception:  # calamine raises several error types (zip, xml, format …)
+        raise ExcelFormatError("文件不是有效的Excel文件") from None
+
+
+def _first_sheet(workbook: Any) -> Any:
+    """The first visible worksheet (the template's hidden 代码表 is never read)."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    try:
+        for index, meta in enumerate(workbook.sheets_metadata):
+            if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet:
+                return workbook.get_sheet_by_index(index)
+        return workbook.get_sheet_by_index(0)
+    except Exception:
+        raise ExcelFormatError("文件不是有效的Excel文件") from None
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
+
+
+def _header_map(row: list[Any], known: dict[str, str]) -> dict[int, str]:
+    """Column index → canonical header for the cells of ``row`` that name a column."""
+    columns: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        if not isinstance(cell, str):
+            continue
+        header = known.get(F.normalize_header(cell))
+        if header is None:
+            continue
+        if header in seen:
+            raise ExcelFormatError(
+                f"表头“{header}”重复(第{_column_name(seen[header])}列和第{_column_name(index)}列)"
+            )
+        seen[header] = index
+        columns[index] = header
+    return columns
+
+
+def _column_name(index: int) -> str:
+    name = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+def read_rows(
+    source: Source,
+    *,
+    headers: Iterable[str] | None = None,
+    min_header_matches: int = 3,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(row number, {header: value})`` for each non-empty data row of the first
+    visible sheet; the row number is the sheet's (the first data row under a header in
+    row 1 is 2).
+
+    ``source`` is a path, bytes or a binary file object (a Django ``UploadedFile``).
+    ``headers`` are the columns to read (default: the 72 of the template); a header cell
+    matches when it is equal after removing spaces, folding full-width characters and
+    dropping a required mark (``*``, ``★``). The header row is the first of the first
+    ten rows in which at least ``min_header_matches`` cells (or every wanted header, if
+    fewer) match. Other columns are ignored; the order of the columns does not matter;
+    a wanted column missing from the sheet is simply absent from the dicts.
+
+    Raises :class:`ExcelFormatError` (a message for the user) when the file is not a
+    workbook, is encrypted, has no data, has no header row, or has a header twice.
+    """
+    wanted = tuple(headers) if headers is not None else F.headers()
+    known = {F.normalize_header(h): h for h in wanted}
+    need = min(min_header_matches, len(known))
+
+    workbook = _open_workbook(source)
+    try:
+        sheet = _first_sheet(workbook)
+        start = sheet.start
+        if start is None or sheet.height == 0:
+            raise ExcelFormatError("Excel文件中没有数据")
+        rows = sheet.iter_rows()
+        first = next(rows, None)
+        if first is None:
+            raise ExcelFormatError("Excel文件中没有数据")
+        # The 1-based sheet row of the first row iter_rows gives. python-calamine 0.9
+        # yields the empty rows above the data too (but not the empty columns left of
+        # it); other versions start at the data. The first row of the data is never
+        # blank, so a blank first row means the rows start at the top of the sheet.
+        if start[0] > 0 and all(_is_blank(v) for v in first):
+            first_row = 1
+        else:
+            first_row = start[0] + 1
+        rows = itertools.chain((first,), rows)
+        columns: dict[int, str] | None = None
+        row_number = first_row - 1
+        for row in rows:
+            row_number += 1
+            candidate = _header_map(row, known)
+            if len(candidate) >= need:
+                columns = candidate
+                break
+            if row_number - first_row + 1 >= HEADER_SEARCH_ROWS:
+                break
+        if columns is None:
+            sample = "“" + "”“".join(wanted[:3]) + "”"
+            raise ExcelFormatError(
+                f"未找到表头行:第1行应为模板的列名(如{sample}),请使用系统下载的模板填写"
+            )
+        items = tuple(columns.items())
+        width = max(columns) + 1
+        yielded = False
+        for row in rows:
+            row_number += 1
+            if len(row) < width:
+                row = list(row) + [""] * (width - len(row))
+            values = {header: row[index] for index, header in items}
+            if all(_is_blank(v) for v in values.values()):
+                continue
+            yielded = True
+            yield row_number, values
+        if not yielded:
+            raise ExcelFormatError("Excel文件中没有数据")
+    finally:
+        workbook.close()

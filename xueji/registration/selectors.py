@@ -1,0 +1,51 @@
+"""Reads of registrations and uploads, scoped (F-11)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from xueji.accounts.models import Role
+from xueji.org.selectors import schools_for
+
+from .models import Registration, Upload
+
+
+def uploads_for(user) -> QuerySet[Upload]:
+    return Upload.objects.filter(school__in=schools_for(user)).select_related("school", "user")
+
+
+def registrations_for(user) -> QuerySet[Registration]:
+    """Every registration of the schools in scope (authorities, the school's staff)."""
+    if user.role in {Role.CLASS_TEACHER, Role.PARENT, Role.DATA_CHECKER}:
+        return Registration.objects.none()
+    return Registration.objects.filter(school__in=schools_for(user)).select_related("business", "school")
+
+
+def pending_for_school(school, state: str) -> QuerySet[Registration]:
+    """The school's open registrations in one state:
+    ``audit`` waiting for the school leader, ``report`` audited and waiting for 上报,
+    ``submitted`` reported and waiting at an authority, ``dedup`` still in 查重认证."""
+    base = Registration.objects.filter(school=school, business__status="open")
+    if state == "audit":
+        return base.filter(business__current_level="school", business__hold="")
+    if state == "report":
+        return base.filter(business__hold="report_pending")
+    if state == "dedup":
+        return base.filter(business__hold="dedup_pending")
+    return base.exclude(business__current_level="school").filter(business__hold="")
+
+
+def waiting_for_authority(user) -> QuerySet[Registration]:
+    """Registrations reported and waiting at the user's own authority."""
+    return Registration.objects.filter(
+        business__status="open", business__hold="", business__current_authority=user.authority_id,
+    )
+
+
+def school_counts(school) -> dict:
+    open_ = Registration.objects.filter(school=school, business__status="open")
+    return open_.aggregate(
+        audit=Count("pk", filter=Q(business__current_level="school", business__hold="")),
+        report=Count("pk", filter=Q(business__hold="report_pending")),
+        submitted=Count("pk", filter=~Q(business__current_level="school") & Q(business__hold="")),
+    )

@@ -1,0 +1,450 @@
+"""学籍注册 (F-40…F-42): imports and single entries → 查重认证 → school audit → 上报 →
+authority levels → the record.
+
+The bulk path is set-based: the sheet is streamed, rows are cleaned in memory by the
+field rules, identities are claimed with one query and one insert per batch, businesses
+and registrations are created with ``bulk_create`` in one transaction per batch, and the
+population registry is asked once per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from xueji.accounts.models import Role
+from xueji.audit.services import record_event
+from xueji.org.models import Authority, Division, School, SchoolClass
+from xueji.org.rules import school_year_of
+from xueji.problems.models import ProblemKind
+from xueji.problems.services import open_group
+from xueji.students import fields, numbers
+from xueji.students import rules as field_rules
+from xueji.students import services as student_services
+from xueji.students.models import FamilyMember, NumberKind, Student
+from xueji.workflow import services as workflow
+
+from . import adapters
+from .excel import ExcelFormatError, read_rows
+from .models import (
+    DedupStatus,
+    Entry,
+    EntryAgeRule,
+    Registration,
+    RowError,
+    Upload,
+    UploadStatus,
+    VerifyStatus,
+)
+
+BATCH_SIZE = 2000
+HOLD_DEDUP = "dedup_pending"
+HOLD_REPORT = "report_pending"
+
+#: registration entry → its workflow business type (the entries themselves — what each
+#: allows, whether it has an Excel import or a single form — are in students.fields).
+ENTRY_BUSINESS = {
+    Entry.PRIMARY_RESIDENT: "reg_primary_resident",
+    Entry.PRIMARY_FOREIGN: "reg_primary_foreign",
+    Entry.PRIMARY_NO_ID: "reg_primary_no_id",
+    Entry.OTHER_RESIDENT: "reg_other_resident",
+    Entry.OTHER_FOREIGN: "reg_other_foreign",
+    Entry.OTHER_NO_ID: "reg_other_no_id",
+}
+EXCEL_ENTRIES = {key for key, spec in fields.ENTRIES.items() if spec.excel}
+SINGLE_ENTRIES = {key for key, spec in fields.ENTRIES.items() if spec.single}
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    messages: list[str]
+    name: str = ""
+    id_number: str = ""
+
+
+@dataclass
+class BatchResult:
+    passed: list[Registration] = field(default_factory=list)
+    failed: list[RowOutcome] = field(default_factory=list)
+
+
+# --- the rules' context ---------------------------------------------------------------
+
+_DIVISIONS: tuple[int, frozenset, frozenset] | None = None
+
+
+def _division_sets() -> tuple[frozenset, frozenset]:
+    """Known 12-digit codes and 6-digit prefixes, cached while the table is unchanged."""
+    global _DIVISIONS
+    count = Division.objects.count()
+    if _DIVISIONS is None or _DIVISIONS[0] != count:
+        codes = frozenset(Division.objects.values_list("code", flat=True))
+        _DIVISIONS = (count, codes, frozenset(c[:6] for c in codes))
+    return _DIVISIONS[1], _DIVISIONS[2]
+
+
+def entry_age_rule(school: School) -> tuple[int, int | None, tuple[int, int]]:
+    """The province's first-grade entry-age window (default six by 31 August)."""
+    province = next((a for a in school.supervisor.ancestors() if a.level == 1), None)
+    rule = EntryAgeRule.objects.filter(authority=province).first() if province else None
+    if rule is None:
+        month, day = (int(x) for x in settings.XUEJI_ENTRY_AGE_CUTOFF.split("-"))
+        return settings.XUEJI_ENTRY_MIN_AGE, None, (month, day)
+    return rule.min_age, rule.max_age, (rule.cutoff_month, rule.cutoff_day)
+
+
+def rules_context(school: School, entry: str, today: dt.date | None = None) -> field_rules.CleanContext:
+    """What the field rules need to know about this school and entry, as plain data."""
+    today = today or timezone.localdate()
+    codes, prefixes = _division_sets()
+    spec = fields.entry(entry)
+    kind, first_grade = spec.kind, spec.first_grade
+    classes = {
+        code: (stage, entry_year)
+        for code, stage, entry_year in SchoolClass.objects.filter(school=school).values_list(
+            "code", "grade__stage", "grade__entry_year"
+        )
+    }
+    if first_grade:
+        # 小学新生注册 places pupils in a first-year primary class only (this school year,
+        # or the next one when registering ahead of September).
+        year = school_year_of(today)
+        classes = {c: v for c, v in classes.items() if v[0] == "1" and v[1] in (year, year + 1)}
+    min_age, max_age, cutoff = entry_age_rule(school)
+    return field_rules.CleanContext(
+        entry=kind, first_grade=first_grade, today=today, known_division_codes=codes,
+        known_division_prefixes=prefixes, classes=classes, school_code=school.code,
+        entry_age=field_rules.EntryAgeRule(min_age=min_age, cutoff=cutoff, max_age=max_age),
+    )
+
+
+# --- payloads ---------------------------------------------------------------------
+
+def _jsonable(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def _payload(values: dict, family: list[dict], klass_id: int) -> dict:
+    return {
+        "values": {k: _jsonable(v) for k, v in values.items()},
+        "family": [{k: _jsonable(v) for k, v in m.items()} for m in family],
+        "klass_id": klass_id,
+    }
+
+
+# --- the bulk path ----------------------------------------------------------------------
+
+def _check_actor(user, school: School) -> None:
+    if user.role != Role.SCHOOL_REGISTRAR or user.school_id != school.pk:
+        raise PermissionDenied("只有本校学籍管理员可以办理学籍注册")
+
+
+def register_rows(
+    school: School, entry: str, user, rows: Iterable[tuple[int, dict]], *, upload: Upload | None = None,
+    request=None, today: dt.date | None = None,
+) -> BatchResult:
+    """Clean, de-duplicate and register rows ``(row number, {header: value})``, in batches."""
+    _check_actor(user, school)
+    today = today or timezone.localdate()
+    context = rules_context(school, entry, today)
+    result = BatchResult()
+    for batch in _batches(rows, BATCH_SIZE):
+        part = _register_batch(school, entry, user, batch, context, upload, request, today)
+        result.passed.extend(part.passed)
+        result.failed.extend(part.failed)
+    return result
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _register_batch(school, entry, user, batch, context, upload, request, today) -> BatchResult:
+    result = BatchResult()
+    good = []  # (row, values, family)
+    seen_keys: dict[str, int] = {}
+    for row, raw in batch:
+        cleaned = field_rules.clean_row(raw, context=context)
+        values = cleaned.values
+        messages = list(cleaned.errors)
+        key = numbers.identity_key(values.get("id_type", ""), values.get("id_number"))
+        if key and not messages:
+            if key in seen_keys:
+                messages.append(f"身份证件号与本文件第{seen_keys[key]}行重复")
+            else:
+                seen_keys[key] = row
+        if messages:
+            result.failed.append(RowOutcome(row, messages, str(raw.get("姓名") or "")[:50],
+                                            str(raw.get("身份证件号") or "")[:30]))
+        else:
+            good.append((row, values, cleaned.family, key))
+    if not good:
+        return result
+    kind = ENTRY_BUSINESS[Entry(entry)]
+    class_ids = dict(SchoolClass.objects.filter(school=school).values_list("code", "pk"))
+    stage_of = {code: stage for code, (stage, _) in context.classes.items()}
+    with transaction.atomic():
+        # 查重 in two steps, both set-based: a read that turns away identities already held,
+        # then the claims themselves, where the database settles a race.
+        conflicts = student_services.find_conflicts([k for _, _, _, k in good if k])
+        accepted = []
+        for row, values, family, key in good:
+            if key and key in conflicts:
+                result.failed.append(RowOutcome(row, [conflicts[key].message], values["name"],
+                                                values.get("id_number", "")))
+            else:
+                accepted.append((row, values, family, key))
+        if not accepted:
+            return result
+        businesses = workflow.initiate_many(
+            kind=kind, school=school, applicant=user, request=request, hold=HOLD_DEDUP,
+            items=[
+                {
+                    "payload": _payload(values, family, class_ids[values["class_code"]]),
+                    "stage": stage_of[values["class_code"]],
+                    "summary": f"{values['name']} {values.get('id_number', '')}".strip(),
+                }
+                for _, values, family, _ in accepted
+            ],
+        )
+        registrations = [
+            Registration(
+                business=business, school=school, entry=entry, upload=upload, row=row,
+                klass_id=class_ids[values["class_code"]], name=values["name"], gender=values["gender"],
+                birth_date=values["birth_date"], id_type=values["id_type"],
+                id_number=values.get("id_number", ""),
+            )
+            for business, (row, values, _, _) in zip(businesses, accepted, strict=True)
+        ]
+        Registration.objects.bulk_create(registrations, batch_size=1000)
+        lost = student_services.claim_identities(
+            [(key, school.pk, business.pk) for business, (_, _, _, key) in zip(businesses, accepted, strict=True) if key]
+        )
+        if lost:
+            losers = [r for r in registrations if numbers.identity_key(r.id_type, r.id_number) in lost]
+            for reg in losers:
+                conflict = lost[numbers.identity_key(reg.id_type, reg.id_number)]
+                result.failed.append(RowOutcome(reg.row or 0, [conflict.message], reg.name, reg.id_number))
+            workflow.discard_unstarted([r.business_id for r in losers])
+            registrations = [r for r in registrations if r not in losers]
+        _verify(registrations)
+        result.passed.extend(registrations)
+    return result
+
+
+def _verify(registrations: list[Registration]) -> None:
+    """认证: resident IDs against the population registry (one call per batch); other
+    documents were de-duplicated by document; no-ID pupils are matched by name + gender +
+    birth date for the reviewers. Releases the 查重认证 hold."""
+    residents = [r for r in registrations if r.id_type == numbers.RESIDENT_ID_TYPE]
+    verdicts = adapters.population_registry().verify(
+        [adapters.Person(r.id_number, r.name) for r in residents]
+    ) if residents else {}
+    no_id = [r for r in registrations if r.id_type == numbers.NO_DOCUMENT_TYPE]
+    similar = _similar_people(no_id)
+    for reg in registrations:
+        reg.dedup_status = DedupStatus.PASSED
+        if reg.id_type == numbers.RESIDENT_ID_TYPE:
+            verdict = verdicts.get(reg.id_number)
+            reg.verify_status = VerifyStatus.PASSED if verdict and verdict.verified else VerifyStatus.FAILED
+            reg.verify_note = verdict.reason if verdict else "人口信息库未答复"
+        else:
+            reg.verify_status = VerifyStatus.NOT_APPLICABLE
+            reg.similar = similar.get((reg.name, reg.gender, reg.birth_date), [])
+    Registration.objects.bulk_update(registrations, ["dedup_status", "verify_status", "verify_note", "similar"],
+                                     batch_size=1000)
+    workflow.release_hold_many([r.business_id for r in registrations], HOLD_DEDUP)
+
+
+def _similar_people(regs: list[Registration]) -> dict[tuple, list[dict]]:
+    """Records and pending registrations sharing name + gender + birth date (no-ID 查重:
+    shown to every reviewer, never blocking)."""
+    if not regs:
+        return {}
+    wanted = {(r.name, r.gender, r.birth_date) for r in regs}
+    found: dict[tuple, list[dict]] = {}
+    names = {n for n, _, _ in wanted}
+    for s in Student.objects.filter(name__in=names).exclude(status="99").select_related("school"):
+        person = (s.name, s.gender, s.birth_date)
+        if person in wanted:
+            found.setdefault(person, []).append(
+                {"national_number": s.national_number, "school": s.school.name, "kind": "学籍"})
+    for r in Registration.objects.filter(name__in=names, student__isnull=True,
+                                         business__status="open").select_related("school"):
+        person = (r.name, r.gender, r.birth_date)
+        if person in wanted and r.pk:
+            found.setdefault(person, []).append({"registration": r.pk, "school": r.school.name, "kind": "注册申请"})
+    return found
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+def start_upload(school: School, entry: str, user, uploaded_file, request=None) -> Upload:
+    """导入: keep the file and an upload record; the rows are processed by
+    :func:`process_upload` (in the request for small files, as a task for large ones)."""
+    _check_actor(user, school)
+    if Entry(entry) not in EXCEL_ENTRIES:
+        raise ValidationError("该注册类型不支持Excel导入")
+    upload = Upload(school=school, entry=entry, user=user, filename=uploaded_file.name[:200])
+    upload.file.save(uploaded_file.name, uploaded_file, save=False)
+    upload.save()
+    record_event(action="registration.upload", summary=f"导入{upload.get_entry_display()}:{upload.filename}",
+                 actor=user, request=request, target=upload, school=school)
+    return upload
+
+
+def process_upload(upload: Upload, request=None, today: dt.date | None = None) -> Upload:
+    """Read the sheet (streamed), register the rows that pass, keep every failing row."""
+    try:
+        with upload.file.open("rb") as handle:
+            outcome = register_rows(upload.school, upload.entry, upload.user, _counted(read_rows(handle), upload),
+                                    upload=upload, request=request, today=today)
+    except ExcelFormatError as error:
+        upload.status = UploadStatus.FAILED
+        upload.message = str(error)[:300]
+        upload.finished_at = timezone.now()
+        upload.save(update_fields=["status", "message", "finished_at"])
+        return upload
+    RowError.objects.bulk_create(
+        [RowError(upload=upload, row=f.row, name=f.name, id_number=f.id_number, messages=f.messages)
+         for f in outcome.failed],
+        batch_size=1000,
+    )
+    upload.passed_rows = len(outcome.passed)
+    upload.failed_rows = len(outcome.failed)
+    upload.status = UploadStatus.DONE
+    upload.finished_at = timezone.now()
+    if not upload.total_rows:
+        upload.message = "Excel文件中没有数据"
+    upload.save(update_fields=["total_rows", "passed_rows", "failed_rows", "status", "message", "finished_at"])
+    record_event(action="registration.upload_processed",
+                 summary=f"{upload.filename}:共{upload.total_rows}行,通过{upload.passed_rows}行,未通过{upload.failed_rows}行",
+                 actor=upload.user, request=request, target=upload, school=upload.school)
+    return upload
+
+
+def _counted(rows, upload: Upload):
+    for row in rows:
+        upload.total_rows += 1
+        yield row
+
+
+# --- reviews ---------------------------------------------------------------------------------
+
+def _decide(registrations: list[Registration], reviewer, passed: bool, opinion: str, request) -> int:
+    result = workflow.decide_many([r.business for r in registrations], reviewer, passed, opinion, request=request)
+    if result.skipped and not result.decided:
+        raise ValidationError(sorted({reason for _, reason in result.skipped}))
+    return len(result.decided)
+
+
+def school_review(registrations: list[Registration], leader, passed: bool, opinion: str, request=None) -> int:
+    """学校审核 by the school leader (single, selected or all). A passing registration
+    then waits for 上报 (the engine holds it: report_after_school)."""
+    if leader.role != Role.SCHOOL_LEADER or any(r.school_id != leader.school_id for r in registrations):
+        raise PermissionDenied("只能由本校学籍主管领导审核本校的注册申请")
+    return _decide(registrations, leader, passed, opinion, request)
+
+
+def report(registrations: list[Registration], registrar, request=None) -> int:
+    """上报: the school registrar sends audited registrations to the authority."""
+    ids = [r.business_id for r in registrations]
+    for reg in registrations:
+        if reg.school_id != registrar.school_id or registrar.role != Role.SCHOOL_REGISTRAR:
+            raise PermissionDenied("只能上报本校的注册申请")
+    count = workflow.release_hold_many(ids, HOLD_REPORT)
+    record_event(action="registration.reported", summary=f"上报{count}条注册申请", actor=registrar,
+                 request=request, school=registrations[0].school if registrations else None,
+                 after={"businesses": ids[:1000]})
+    return count
+
+
+# --- completion: the record comes into being -----------------------------------------------
+
+def complete_registration(business) -> Student:
+    """on_complete of every registration type: create the record in its class with its
+    number; a failed ID verification gives a temporary number and a problem group."""
+    reg = Registration.objects.select_related("school", "klass__grade").get(business=business)
+    data = business.payload
+    values = dict(data["values"])
+    klass = reg.klass
+    if reg.id_type == numbers.RESIDENT_ID_TYPE and reg.verify_status == VerifyStatus.PASSED:
+        kind, number = NumberKind.OFFICIAL_ID, numbers.official_number(reg.id_number)
+    elif reg.id_type == numbers.RESIDENT_ID_TYPE:
+        kind = NumberKind.TEMPORARY
+        number = student_services.next_sequenced_number("L", reg.school.division_id, reg.birth_date)
+    else:
+        kind = NumberKind.OFFICIAL_OTHER
+        number = student_services.next_sequenced_number("J", reg.school.division_id, reg.birth_date)
+    model_fields = {f.name for f in Student._meta.concrete_fields}
+    attrs = {k: v for k, v in values.items() if k in model_fields}
+    attrs["birth_date"] = reg.birth_date
+    student = Student.objects.create(
+        **attrs, national_number=number, number_kind=kind, school=reg.school, grade=klass.grade, klass=klass,
+    )
+    FamilyMember.objects.bulk_create([
+        FamilyMember(student=student, seq=i + 1, **{k: v for k, v in m.items() if k != "seq"})
+        for i, m in enumerate(data.get("family", []))
+    ])
+    student_services.record_number(student)
+    key = numbers.identity_key(reg.id_type, reg.id_number)
+    if key:
+        from xueji.students.models import IdentityClaim
+
+        IdentityClaim.objects.filter(key=key).update(student=student)
+    reg.student = student
+    reg.save(update_fields=["student"])
+    if kind == NumberKind.TEMPORARY:
+        open_group(ProblemKind.ID_ERROR, [student], note=reg.verify_note)
+    elif reg.id_type == numbers.NO_DOCUMENT_TYPE:
+        twins = list(Student.objects.filter(name=student.name, gender=student.gender, birth_date=student.birth_date)
+                     .exclude(pk=student.pk).exclude(status="99"))
+        if twins:
+            open_group(ProblemKind.NO_ID_DUPLICATE, [*twins, student])
+    record_event(action="registration.completed", summary=f"学籍注册完成:{student.name} {student.national_number}",
+                 target=student, school=reg.school, after={"national_number": number, "class": klass.code})
+    return student
+
+
+def end_registration(business) -> None:
+    """on_end: a rejected or withdrawn registration frees its identity."""
+    student_services.release_claims([business.pk])
+
+
+def authority_for(user) -> Authority | None:
+    return user.authority if user.is_authority_user else None
+
+
+def authority_review(registrations: list[Registration], reviewer, passed: bool, opinion: str, request=None) -> int:
+    """教育部门审核: one level of the configured chain for each registration."""
+    if reviewer.role != Role.AUTHORITY_REGISTRAR or any(
+        r.business.current_authority_id != reviewer.authority_id for r in registrations
+    ):
+        raise PermissionDenied("只能审核等待本单位审核的注册申请")
+    return _decide(registrations, reviewer, passed, opinion, request)
+
+
+def withdraw(registrations: list[Registration], registrar, request=None) -> int:
+    """撤销: the school registrar withdraws registrations that have not completed."""
+    for reg in registrations:
+        workflow.withdraw(reg.business, registrar, request=request)
+    return len(registrations)

@@ -1,0 +1,179 @@
+"""学籍注册 pages: the six entries, template download, upload and its row errors, the
+school's pending list with 审核 and 上报, and the authorities' review list. Thin views."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from xueji.accounts.models import Role
+from xueji.common.lists import paginate_sorted
+from xueji.org.selectors import get_in_scope
+
+from . import selectors, services
+from .excel import build_template
+from .forms import SingleEntryForm, UploadForm
+from .models import Entry, VerifyStatus
+
+
+def _entry(value: str) -> Entry:
+    try:
+        return Entry(value)
+    except ValueError as error:
+        raise PermissionDenied("未知的注册类型") from error
+
+
+def _school_user(user, *roles):
+    if not user.is_school_user or (roles and user.role not in roles):
+        raise PermissionDenied("只有学校学籍管理员可以办理学籍注册")
+    return user.school
+
+
+@login_required
+def index(request):
+    """学籍注册: the entries, recent uploads and what waits."""
+    user = request.user
+    if user.is_authority_user:
+        return redirect("registration:authority_review")
+    school = _school_user(user, Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
+    return render(request, "registration/index.html", {
+        "entries": [
+            {"entry": e, "excel": e in services.EXCEL_ENTRIES, "single": e in services.SINGLE_ENTRIES}
+            for e in Entry
+        ],
+        "uploads": selectors.uploads_for(user)[:10],
+        "counts": selectors.school_counts(school),
+    })
+
+
+@login_required
+def template_download(request, entry: str):
+    entry = _entry(entry)
+    if entry not in services.EXCEL_ENTRIES:
+        raise PermissionDenied("无身份证件学生只能单个录入")
+    response = HttpResponse(
+        build_template(entry.value),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f"attachment; filename=\"{entry.value}.xlsx\""
+    return response
+
+
+@login_required
+def upload(request, entry: str):
+    entry = _entry(entry)
+    school = _school_user(request.user, Role.SCHOOL_REGISTRAR)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.start_upload(school, entry.value, request.user, form.cleaned_data["file"], request)
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            services.process_upload(record, request)
+            return redirect("registration:upload_detail", pk=record.pk)
+    return render(request, "registration/upload.html", {"form": form, "entry": entry})
+
+
+@login_required
+def upload_detail(request, pk: int):
+    """导入结果: totals and every failing row with all its reasons."""
+    record = get_in_scope(request, selectors.uploads_for(request.user), "导入记录", pk=pk)
+    result = paginate_sorted(request, record.row_errors.all(), {"row": "row"}, "row")
+    return render(request, "registration/upload_detail.html", {"upload": record, "result": result})
+
+
+@login_required
+def single_entry(request, entry: str):
+    """单个录入 (非小学新生 and 无身份证件)."""
+    entry = _entry(entry)
+    if entry not in services.SINGLE_ENTRIES:
+        raise PermissionDenied("该注册类型不支持单个录入")
+    school = _school_user(request.user, Role.SCHOOL_REGISTRAR)
+    form = SingleEntryForm(request.POST or None, entry=entry, school=school)
+    if request.method == "POST" and form.is_valid():
+        outcome = services.register_rows(school, entry.value, request.user, [(1, form.raw_row())],
+                                         request=request)
+        if outcome.passed:
+            messages.success(request, f"已提交{outcome.passed[0].name}的注册申请,等待学校审核")
+            return redirect("registration:pending")
+        for message in outcome.failed[0].messages:
+            form.add_error(None, message)
+    return render(request, "registration/single_entry.html", {"form": form, "entry": entry})
+
+
+@login_required
+def pending(request):
+    """本校注册申请: 学校审核 (school leader) and 上报 (registrar)."""
+    user = request.user
+    school = _school_user(user, Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
+    stage = request.GET.get("state", "audit" if user.role == Role.SCHOOL_LEADER else "report")
+    regs = selectors.pending_for_school(school, stage)
+    entry = request.GET.get("entry", "")
+    if entry:
+        regs = regs.filter(entry=entry)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        chosen = regs if request.POST.get("all") == "1" else regs.filter(pk__in=request.POST.getlist("reg"))
+        chosen = list(chosen.select_related("business"))
+        try:
+            if action in {"pass", "fail"} and user.role == Role.SCHOOL_LEADER:
+                count = services.school_review(chosen, user, action == "pass", request.POST.get("opinion", ""), request)
+                messages.success(request, f"已审核{count}条注册申请")
+            elif action == "report" and user.role == Role.SCHOOL_REGISTRAR:
+                count = services.report(chosen, user, request)
+                messages.success(request, f"已上报{count}条注册申请")
+            elif action == "withdraw" and user.role == Role.SCHOOL_REGISTRAR:
+                count = services.withdraw(chosen, user, request)
+                messages.success(request, f"已撤销{count}条注册申请")
+            else:
+                raise PermissionDenied("您无权执行该操作")
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect(reverse("registration:pending") + f"?state={stage}")
+    result = paginate_sorted(request, regs.select_related("klass", "business"), {
+        "name": "name", "created": "created_at", "row": "row",
+    }, "-created")
+    return render(request, "registration/pending.html", {
+        "result": result, "state": stage, "entries": Entry.choices, "entry": entry,
+        "verify_failed": VerifyStatus.FAILED,
+    })
+
+
+@login_required
+def authority_review(request):
+    """教育部门审核: registrations waiting at the user's authority."""
+    user = request.user
+    if user.role != Role.AUTHORITY_REGISTRAR:
+        raise PermissionDenied("只有教育部门学籍管理员可以审核注册申请")
+    regs = selectors.waiting_for_authority(user)
+    school_code = request.GET.get("school", "").strip()
+    if school_code:
+        regs = regs.filter(school__code=school_code)
+    if request.method == "POST":
+        chosen = regs if request.POST.get("all") == "1" else regs.filter(pk__in=request.POST.getlist("reg"))
+        chosen = list(chosen.select_related("business"))
+        passed = request.POST.get("action") == "pass"
+        try:
+            count = services.authority_review(chosen, user, passed, request.POST.get("opinion", ""), request)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"已审核{count}条注册申请")
+        return redirect("registration:authority_review")
+    result = paginate_sorted(request, regs.select_related("school", "klass", "business"), {
+        "name": "name", "school": "school__code", "created": "created_at",
+    }, "school")
+    return render(request, "registration/authority_review.html", {"result": result, "school": school_code})
+
+
+@login_required
+def registration_detail(request, pk: int):
+    reg = get_in_scope(request, selectors.registrations_for(request.user), "注册申请", pk=pk)
+    return render(request, "registration/detail.html", {"reg": reg, "business": reg.business})

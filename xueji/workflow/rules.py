@@ -1,0 +1,259 @@
+"""Approval rules as pure functions: chain resolution, picking the configuration, business
+windows, the state transition of a decision, who may act, and the proof-material check.
+
+No database here. Authorities, configurations, windows and users are read through their
+attributes only (``pk``, ``level``, ``name``, ``prefix`` …), so plain objects serve in tests.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .registry import (
+    CITY,
+    LEVEL_NAMES,
+    LEVEL_ORDER,
+    MINISTRY,
+    PROVINCE,
+    SCHOOL,
+    SUPERVISOR,
+)
+
+#: Authority level (org.AuthorityLevel) each review level maps to, above the supervisor.
+_LEVEL_AUTHORITY = {CITY: 2, PROVINCE: 1, MINISTRY: 0}
+
+SCHOOL_LEADER = "school_leader"
+SCHOOL_REGISTRAR = "school_registrar"
+AUTHORITY_REGISTRAR = "authority_registrar"
+AUTHORITY_ADMIN = "authority_admin"
+
+
+# --- review levels and chains --------------------------------------------------------------
+def check_levels(levels: Iterable[str]) -> list[str]:
+    """Messages for a configured list of review levels (empty when valid)."""
+    levels = list(levels)
+    errors = []
+    if not levels:
+        errors.append("请至少选择一个审核环节")
+    unknown = [level for level in levels if level not in LEVEL_NAMES]
+    if unknown:
+        errors.append("未知的审核环节:" + "、".join(map(str, unknown)))
+    if len(set(levels)) != len(levels):
+        errors.append("审核环节不能重复")
+    return errors
+
+
+def normalise_levels(levels: Iterable[str]) -> list[str]:
+    """The levels in climbing order (学校 → 主管教育局 → 地市 → 省级 → 教育部)."""
+    return sorted(dict.fromkeys(levels), key=LEVEL_ORDER.index)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One review step of a resolved chain: the school leader (``authority_id`` None) or
+    the registrars of one authority."""
+
+    level: str
+    authority_id: int | None
+    unit: str
+
+    def as_dict(self) -> dict:
+        return {"level": self.level, "authority_id": self.authority_id, "unit": self.unit}
+
+
+def resolve_chain(levels: Sequence[str], school_supervisor_chain: Sequence, school_name: str = "") -> list[Step]:
+    """The review steps of ``levels`` for a school whose supervising authority and its
+    ancestors, nearest first, are ``school_supervisor_chain`` (``Authority.ancestors()``).
+
+    - 学校 → the school leader (no authority);
+    - 主管教育局 → the supervising authority;
+    - 地市 / 省级 / 教育部 → the level-2 / level-1 / level-0 authority of the chain, left
+      out when the supervisor is already above that level (a province-run school has no
+      地市 step);
+    - an authority already in the chain is not asked twice: a city-run school's
+      主管教育局 and 地市 are one step.
+    """
+    chain = list(school_supervisor_chain)
+    steps: list[Step] = []
+    seen: set = set()
+    for level in normalise_levels(levels):
+        if level == SCHOOL:
+            node = None
+        elif level == SUPERVISOR:
+            node = chain[0] if chain else None
+            if node is None:
+                continue
+        else:
+            node = next((a for a in chain if a.level == _LEVEL_AUTHORITY[level]), None)
+            if node is None:
+                continue
+        key = None if node is None else node.pk
+        if key in seen:
+            continue
+        seen.add(key)
+        steps.append(Step(level, key, school_name if node is None else node.name))
+    return steps
+
+
+def pick_config(configs: Iterable, category: str, stage: str, scope_prefixes: Iterable[str]):
+    """The configuration that applies: same 办学类型 and 教育阶段, a scope among
+    ``scope_prefixes`` (the prefixes of the school's supervising authority and its
+    ancestors), the most specific scope winning (区县 > 地市 > 省级 > 全国)."""
+    prefixes = set(scope_prefixes)
+    best = None
+    for config in configs:
+        if config.category != category or config.stage != stage:
+            continue
+        prefix = config.scope_prefix
+        if prefix not in prefixes:
+            continue
+        if best is None or len(prefix) > len(best.scope_prefix):
+            best = config
+    return best
+
+
+def window_blocks(windows: Iterable, code: str, now):
+    """The business window (业务时间控制) that suspends initiating ``code`` at ``now``, or
+    None. A window covers its start and end instants."""
+    for window in windows:
+        if code in (window.business_types or []) and window.starts_at <= now <= window.ends_at:
+            return window
+    return None
+
+
+# --- decisions -------------------------------------------------------------------------------
+ADVANCE, PASSED, FAILED = "advance", "passed", "failed"
+
+
+def transition(chain_length: int, position: int, passed: bool) -> str:
+    """What a decision at ``position`` does: fail ends the business, a pass at the last
+    step completes it, any other pass moves it to the next step."""
+    if not passed:
+        return FAILED
+    return PASSED if position + 1 >= chain_length else ADVANCE
+
+
+def refusal(user, business) -> str | None:
+    """Why ``user`` may not decide ``business`` at its current step (None: they may).
+
+    The school step belongs to the school leaders (学校学籍主管领导) of the business's
+    school; an authority step to the registrars (教育部门学籍管理员) of exactly that
+    authority — not those above or below it."""
+    if business.current_level == SCHOOL:
+        if user.role == SCHOOL_LEADER and user.school_id == business.school_id:
+            return None
+        return "只有本校学籍主管领导可以审核该业务"
+    if (
+        user.role == AUTHORITY_REGISTRAR
+        and business.current_authority_id is not None
+        and user.authority_id == business.current_authority_id
+    ):
+        return None
+    return "该业务不在您单位的审核环节"
+
+
+def can_withdraw(user, business) -> bool:
+    """撤销: the applicant, or a registrar of the applicant's school."""
+    if user.pk is not None and user.pk == business.applicant_id:
+        return True
+    return user.role == SCHOOL_REGISTRAR and user.school_id == business.school_id
+
+
+def can_attach(user, business) -> bool:
+    """上传证明材料: whoever may withdraw (the applicant side)."""
+    return can_withdraw(user, business)
+
+
+def can_clear(user, school) -> bool:
+    """在办业务清理: the school's registrar, or an authority registrar whose scope covers
+    the school's supervising authority."""
+    if user.role == SCHOOL_REGISTRAR:
+        return user.school_id == school.pk
+    if user.role == AUTHORITY_REGISTRAR and user.authority_id:
+        return school.supervisor.prefix.startswith(user.authority.prefix)
+    return False
+
+
+def can_manage_configs(user) -> bool:
+    """业务流程配置 is edited by provincial registrars (their province) and the ministry's
+    (national)."""
+    return (
+        getattr(user, "role", None) == AUTHORITY_REGISTRAR
+        and user.authority_id is not None
+        and user.authority.level <= 1
+    )
+
+
+def can_edit_scope(user, scope_prefix: str) -> bool:
+    return can_manage_configs(user) and scope_prefix.startswith(user.authority.prefix)
+
+
+def can_manage_windows(user) -> bool:
+    """业务时间控制: provincial and ministry registrars."""
+    return can_manage_configs(user)
+
+
+# --- proof materials (F-31) ------------------------------------------------------------------
+MATERIAL_MAX_BYTES = 2 * 1024 * 1024
+#: Decoding a small file can still need a lot of memory; a photo of a document never
+#: needs more than this.
+MATERIAL_MAX_PIXELS = 40_000_000
+MATERIAL_TYPE_MESSAGE = "证明材料只能是JPG或PNG图片"
+MATERIAL_SIZE_MESSAGE = "证明材料不能超过2MB"
+MATERIAL_EMPTY_MESSAGE = "证明材料文件为空"
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg")}
+
+
+@dataclass
+class MaterialCheck:
+    errors: list[str] = field(default_factory=list)
+    content_type: str = ""
+    extension: str = ""
+    width: int = 0
+    height: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def sniff_format(data: bytes) -> str | None:
+    """"PNG" or "JPEG" by the file's magic bytes, else None."""
+    if data.startswith(_PNG_MAGIC):
+        return "PNG"
+    if data.startswith(_JPEG_MAGIC):
+        return "JPEG"
+    return None
+
+
+def check_material(name: str, data: bytes) -> MaterialCheck:
+    """Check an uploaded proof material by its content, whatever its name says: a JPG or
+    PNG image (magic bytes, then Pillow must verify and decode it), at most 2 MB."""
+    if len(data) > MATERIAL_MAX_BYTES:
+        return MaterialCheck(errors=[MATERIAL_SIZE_MESSAGE])
+    if not data:
+        return MaterialCheck(errors=[MATERIAL_EMPTY_MESSAGE])
+    sniffed = sniff_format(data)
+    if sniffed is None:
+        return MaterialCheck(errors=[MATERIAL_TYPE_MESSAGE])
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != sniffed:
+                return MaterialCheck(errors=[MATERIAL_TYPE_MESSAGE])
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MATERIAL_MAX_PIXELS:
+                return MaterialCheck(errors=["证明材料图片尺寸过大"])
+            image.load()  # verify() does not decode JPEG data; load() does
+    except Exception:  # noqa: BLE001 - whatever Pillow raises, the file is not an image
+        return MaterialCheck(errors=[MATERIAL_TYPE_MESSAGE])
+    content_type, extension = _FORMATS[sniffed]
+    return MaterialCheck(content_type=content_type, extension=extension, width=width, height=height)

@@ -1,0 +1,902 @@
+"""Writes of the approval workflow (业务审批). Each function owns its transaction and
+writes its audit entry last, inside it.
+
+The life of a business::
+
+    initiate ──► [school] ──pass──► [主管教育局] ──pass──► … ──last pass──► passed (on_complete)
+                    │                    │
+                    └──── fail ──────────┴──────────────────────────────► failed  (on_end)
+    withdraw / clear_open_businesses / terminate (while open) ──────────► withdrawn/failed (on_end)
+
+A business on hold (``hold``: 查重认证未完成, 学校尚未上报 …) can't be decided until the
+hold is released.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from xueji.audit.services import record_event
+from xueji.org.models import Authority, School, SchoolCategory, Stage
+
+from . import registry, rules, selectors
+from .models import Business, BusinessStatus, BusinessWindow, Decision, Material, ProcessConfig
+
+OPINION_MAX_LENGTH = 500
+MATERIALS_PER_BUSINESS = 10
+MATERIAL_NAME_MAX_LENGTH = 200
+
+_ADVANCE_FIELDS = ["position", "current_level", "current_authority", "hold", "hold_note", "updated_at"]
+_CLOSE_FIELDS = [
+    "status", "current_level", "current_authority", "hold", "hold_note", "finished_at", "closed_by",
+    "close_note", "updated_at",
+]
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _business_type(kind: str) -> registry.BusinessType:
+    btype = registry.find(kind)
+    if btype is None:
+        raise ValidationError(f"未知的业务类型:{kind}")
+    return btype
+
+
+def _lock(business: Business | int) -> Business:
+    pk = business.pk if isinstance(business, Business) else business
+    return (
+        Business.objects.select_for_update(of=("self",))
+        .select_related("school__supervisor")
+        .get(pk=pk)
+    )
+
+
+def _snapshot(business: Business) -> dict:
+    return {
+        "kind": business.kind, "status": business.status, "position": business.position,
+        "current_level": business.current_level, "current_authority": business.current_authority_id,
+        "hold": business.hold,
+    }
+
+
+# --- process configuration (业务流程配置, F-30) -----------------------------------------------
+def _ministry() -> Authority | None:
+    return Authority.objects.filter(level=0).order_by("pk").first()
+
+
+def load_default_configs(actor=None) -> int:
+    """Create the national default configuration (scope: the ministry) of every registered
+    business type × 办学类型 × the type's 教育阶段 that has none yet. Idempotent; returns
+    the number of rows created (0 when there is no ministry yet)."""
+    ministry = _ministry()
+    if ministry is None:
+        return 0
+    with transaction.atomic():
+        existing = set(
+            ProcessConfig.objects.filter(scope=ministry).values_list("business_type", "category", "stage")
+        )
+        rows = [
+            ProcessConfig(business_type=btype.code, category=category, stage=stage, scope=ministry,
+                          levels=list(btype.default_chain), updated_by=actor)
+            for btype in registry.all_types()
+            for category in SchoolCategory.values
+            for stage in btype.stages
+            if (btype.code, category, stage) not in existing
+        ]
+        if not rows:
+            return 0
+        ProcessConfig.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        record_event(
+            action="workflow.configs_loaded", summary=f"加载全国默认业务流程配置{len(rows)}条",
+            actor=actor, target=ministry, authority_prefix="",
+            after={"created": len(rows)},
+        )
+    return len(rows)
+
+
+def _check_config_values(business_type: str, category: str, stage: str, levels) -> list[str]:
+    errors = []
+    btype = registry.find(business_type)
+    if btype is None:
+        errors.append(f"未知的业务类型:{business_type}")
+    if category not in SchoolCategory.values:
+        errors.append("办学类型不正确")
+    if stage not in Stage.values:
+        errors.append("教育阶段不正确")
+    elif btype is not None and stage not in btype.stages:
+        errors.append(f"{btype.name}不适用于{Stage(stage).label}")
+    errors.extend(rules.check_levels(levels))
+    return errors
+
+
+def _require_scope(actor, scope: Authority) -> None:
+    if not rules.can_manage_configs(actor):
+        raise PermissionDenied("只有省级及教育部学籍管理员可以维护业务流程配置")
+    if not rules.can_edit_scope(actor, scope.prefix):
+        raise PermissionDenied("只能维护本单位及下级单位范围内的业务流程配置")
+
+
+def save_config(
+    actor, *, business_type: str, category: str, stage: str, scope: Authority, levels,
+    config: ProcessConfig | None = None, request=None,
+) -> ProcessConfig:
+    """Create a configuration, or change an existing one (``config``)."""
+    _require_scope(actor, scope)
+    if config is not None:
+        _require_scope(actor, config.scope)
+    errors = _check_config_values(business_type, category, stage, levels)
+    if errors:
+        raise ValidationError(errors)
+    levels = rules.normalise_levels(levels)
+    before = None
+    if config is None:
+        config = ProcessConfig()
+    else:
+        before = {"business_type": config.business_type, "category": config.category, "stage": config.stage,
+                  "scope": config.scope_id, "levels": config.levels}
+    config.business_type, config.category, config.stage = business_type, category, stage
+    config.scope, config.levels, config.updated_by = scope, levels, actor
+    try:
+        with transaction.atomic():
+            config.save()
+            record_event(
+                action="workflow.config_saved",
+                summary=f"{'修改' if before else '新增'}业务流程配置:{config.type_name} "
+                f"{config.get_category_display()} {config.get_stage_display()} {scope.name} "
+                f"{registry.chain_display(levels)}",
+                actor=actor, request=request, target=config, authority_prefix=scope.prefix,
+                before=before, after={"business_type": business_type, "category": category, "stage": stage,
+                                      "scope": scope.pk, "levels": levels},
+            )
+    except IntegrityError as error:
+        raise ValidationError("该业务类型、办学类型、教育阶段和作用范围的流程配置已存在") from error
+    return config
+
+
+def save_configs(
+    actor, *, business_types: Iterable[str], categories: Iterable[str], stages: Iterable[str],
+    scope: Authority, levels, request=None,
+) -> tuple[int, int]:
+    """业务流程配置新增 as on the seed's page: several types × 办学类型 × 教育阶段 at once,
+    for one scope. Existing rows of that scope get the new levels. Combinations a type
+    does not apply to (小学毕业 × 高中) are left out. Returns (created, updated)."""
+    _require_scope(actor, scope)
+    business_types, categories, stages = list(business_types), list(categories), list(stages)
+    errors = []
+    if not business_types:
+        errors.append("请选择业务类型")
+    if not categories:
+        errors.append("请选择办学类型")
+    if not stages:
+        errors.append("请选择教育阶段")
+    errors.extend(rules.check_levels(levels))
+    unknown = [code for code in business_types if registry.find(code) is None]
+    if unknown:
+        errors.append("未知的业务类型:" + "、".join(unknown))
+    if set(categories) - set(SchoolCategory.values):
+        errors.append("办学类型不正确")
+    if set(stages) - set(Stage.values):
+        errors.append("教育阶段不正确")
+    if errors:
+        raise ValidationError(errors)
+    levels = rules.normalise_levels(levels)
+    wanted = {
+        (code, category, stage)
+        for code in business_types
+        for category in categories
+        for stage in stages
+        if stage in registry.get(code).stages
+    }
+    if not wanted:
+        raise ValidationError("所选业务类型不适用于所选教育阶段")
+    with transaction.atomic():
+        existing = list(
+            ProcessConfig.objects.select_for_update()
+            .filter(scope=scope, business_type__in=business_types, category__in=categories, stage__in=stages)
+        )
+        have = {(c.business_type, c.category, c.stage) for c in existing}
+        to_update = [c for c in existing if (c.business_type, c.category, c.stage) in wanted]
+        for config in to_update:
+            config.levels, config.updated_by = levels, actor
+        ProcessConfig.objects.bulk_update(to_update, ["levels", "updated_by"])
+        if to_update:
+            ProcessConfig.objects.filter(pk__in=[c.pk for c in to_update]).update(updated_at=timezone.now())
+        new = [
+            ProcessConfig(business_type=code, category=category, stage=stage, scope=scope, levels=levels,
+                          updated_by=actor)
+            for code, category, stage in sorted(wanted - have)
+        ]
+        ProcessConfig.objects.bulk_create(new)
+        record_event(
+            action="workflow.config_saved",
+            summary=f"业务流程配置:{scope.name} 新增{len(new)}条,修改{len(to_update)}条 "
+            f"{registry.chain_display(levels)}",
+            actor=actor, request=request, target=scope, authority_prefix=scope.prefix,
+            after={"business_types": business_types, "categories": categories, "stages": stages,
+                   "levels": levels, "created": len(new), "updated": len(to_update)},
+        )
+    return len(new), len(to_update)
+
+
+def delete_config(actor, config: ProcessConfig, request=None) -> None:
+    """Delete a configuration of the actor's scope; the next less specific one (at last
+    the national default, or the type's built-in chain) applies again."""
+    _require_scope(actor, config.scope)
+    with transaction.atomic():
+        before = {"business_type": config.business_type, "category": config.category, "stage": config.stage,
+                  "scope": config.scope_id, "levels": config.levels}
+        summary = (f"删除业务流程配置:{config.type_name} {config.get_category_display()} "
+                   f"{config.get_stage_display()} {config.scope.name}")
+        pk = config.pk
+        config.delete()
+        record_event(action="workflow.config_deleted", summary=summary, actor=actor, request=request,
+                     target=("workflow.processconfig", pk), authority_prefix=config.scope.prefix, before=before)
+
+
+def levels_for(school: School, kind: str, stage: str) -> list[str]:
+    """The review levels configured for ``kind`` at ``school`` and ``stage`` (the type's
+    built-in default when nothing is configured)."""
+    config = selectors.config_for_school(school, kind, stage)
+    if config is not None:
+        return list(config.levels)
+    return list(_business_type(kind).default_chain)
+
+
+def chain_for(school: School, kind: str, stage: str) -> list[rules.Step]:
+    return rules.resolve_chain(levels_for(school, kind, stage), school.supervisor.ancestors(), school.name)
+
+
+# --- business windows (业务时间控制, F-05) ----------------------------------------------------
+def create_window(actor, *, business_types: Iterable[str], starts_at, ends_at, note: str = "",
+                  request=None) -> BusinessWindow:
+    """Suspend initiating ``business_types`` in the actor's province (or, for the ministry,
+    nationwide) from ``starts_at`` to ``ends_at``."""
+    if not rules.can_manage_windows(actor):
+        raise PermissionDenied("只有省级及教育部学籍管理员可以设置业务时间控制")
+    business_types = list(dict.fromkeys(business_types))
+    errors = []
+    if not business_types:
+        errors.append("请选择要暂停的业务类型")
+    unknown = [code for code in business_types if registry.find(code) is None]
+    if unknown:
+        errors.append("未知的业务类型:" + "、".join(unknown))
+    if starts_at is None or ends_at is None:
+        errors.append("请填写开始时间和结束时间")
+    elif ends_at <= starts_at:
+        errors.append("结束时间应晚于开始时间")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        window = BusinessWindow.objects.create(
+            authority=actor.authority, business_types=business_types, starts_at=starts_at, ends_at=ends_at,
+            note=note.strip()[:200], created_by=actor,
+        )
+        record_event(
+            action="workflow.window_created",
+            summary=f"业务时间控制:{_local(starts_at)}至{_local(ends_at)}暂停"
+            + "、".join(registry.type_name(c) for c in business_types),
+            actor=actor, request=request, target=window,
+            after={"business_types": business_types, "starts_at": starts_at, "ends_at": ends_at, "note": note},
+        )
+    return window
+
+
+def delete_window(actor, window: BusinessWindow, request=None) -> None:
+    if not rules.can_manage_windows(actor) or window.authority_id != actor.authority_id:
+        raise PermissionDenied("只能删除本单位设置的业务时间控制")
+    with transaction.atomic():
+        before = {"business_types": window.business_types, "starts_at": window.starts_at,
+                  "ends_at": window.ends_at, "note": window.note}
+        pk, prefix = window.pk, window.authority.prefix
+        window.delete()
+        record_event(action="workflow.window_deleted", summary="删除业务时间控制", actor=actor, request=request,
+                     target=("workflow.businesswindow", pk), authority_prefix=prefix, before=before)
+
+
+# --- initiating ------------------------------------------------------------------------------
+def _check_applicant(applicant, school: School) -> None:
+    if applicant.is_school_user:
+        if applicant.school_id != school.pk:
+            raise PermissionDenied("只能为本校学生发起业务")
+        return
+    if applicant.is_authority_user and school.supervisor.prefix.startswith(applicant.authority.prefix):
+        return
+    raise PermissionDenied("您无权为该学校发起业务")
+
+
+def _start(kind: str, school: School, applicant, hold: str, now) -> registry.BusinessType:
+    """The checks before any business of ``kind`` starts at ``school``."""
+    btype = _business_type(kind)
+    _check_applicant(applicant, school)
+    if hold and registry.find_hold(hold) is None:
+        raise ValidationError(f"未知的暂停原因:{hold}")
+    window = rules.window_blocks(selectors.windows_for_school(school, now), kind, now)
+    if window is not None:
+        raise ValidationError(
+            f"该业务在{_local(window.starts_at)}至{_local(window.ends_at)}期间暂停办理"
+            + (f"({window.note})" if window.note else "")
+        )
+    return btype
+
+
+def _new_business(btype, school: School, applicant, *, stage: str, summary: str, payload, student, hold: str,
+                  hold_note: str, chains: dict) -> Business:
+    """An unsaved business at the first step of the chain in force (``chains`` caches the
+    resolved chain per stage)."""
+    if stage not in btype.stages:
+        label = Stage(stage).label if stage in Stage.values else stage
+        raise ValidationError(f"{btype.name}不适用于{label}")
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationError("请填写业务摘要")
+    if stage not in chains:
+        chains[stage] = [step.as_dict() for step in chain_for(school, btype.code, stage)]
+    chain = chains[stage]
+    if not chain:
+        raise ValidationError("业务流程配置没有适用于该学校的审核环节")
+    return Business(
+        kind=btype.code, school=school, student=student, applicant=applicant,
+        applicant_name=(applicant.real_name or applicant.get_username())[:50], category=school.category,
+        stage=stage, summary=summary[:200], payload=payload or {}, chain=[dict(s) for s in chain], position=0,
+        status=BusinessStatus.OPEN, hold=hold, hold_note=(hold_note or "")[:200],
+        current_level=chain[0]["level"], current_authority_id=chain[0]["authority_id"],
+    )
+
+
+def initiate(
+    *, kind: str, school: School, applicant, payload: dict | None = None, student=None, stage: str,
+    summary: str, hold: str = "", hold_note: str = "", request=None,
+) -> Business:
+    """发起业务: resolve the review chain in force for the school, 办学类型 and stage, and
+    start the business at its first step.
+
+    Refused while a business window of the school's province or the ministry suspends
+    the type, and when the student already has a business in progress (enforced by the
+    database, so it holds under races). ``hold`` starts it on hold (e.g. 查重认证未完成).
+    Joins the caller's transaction, so a feature can create its own rows with it."""
+    now = timezone.now()
+    btype = _start(kind, school, applicant, hold, now)
+    business = _new_business(btype, school, applicant, stage=stage, summary=summary, payload=payload,
+                             student=student, hold=hold, hold_note=hold_note, chains={})
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                business.save()
+        except IntegrityError as error:
+            raise ValidationError("该学生已有在办业务") from error
+        record_event(
+            action="workflow.initiated", summary=f"发起业务:{btype.name} {business.summary}",
+            actor=applicant, request=request, target=business,
+            after={"kind": kind, "stage": stage, "student": getattr(student, "pk", None),
+                   "chain": business.chain, "hold": hold, "payload": business.payload},
+        )
+    return business
+
+
+def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict], hold: str = "",
+                  request=None) -> list[Business]:
+    """发起业务 for many at once (an Excel import): ``items`` are dicts with ``stage``,
+    ``summary`` and optionally ``payload``, ``student``, ``hold_note``. Set-based: one
+    insert, one audit entry; returns the businesses in the order of ``items``. All or
+    nothing: a student with a business in progress refuses the whole batch."""
+    items = list(items)
+    if not items:
+        return []
+    now = timezone.now()
+    btype = _start(kind, school, applicant, hold, now)
+    chains: dict = {}
+    businesses = [
+        _new_business(btype, school, applicant, stage=item["stage"], summary=item.get("summary", ""),
+                      payload=item.get("payload"), student=item.get("student"), hold=hold,
+                      hold_note=item.get("hold_note", ""), chains=chains)
+        for item in items
+    ]
+    student_ids = [b.student_id for b in businesses if b.student_id is not None]
+    if len(set(student_ids)) != len(student_ids):
+        raise ValidationError("同一学生不能同时发起两项业务")
+    if student_ids:
+        busy = list(Business.objects.filter(student_id__in=student_ids, status=BusinessStatus.OPEN)
+                    .values_list("student__name", flat=True)[:10])
+        if busy:
+            raise ValidationError("以下学生已有在办业务:" + "、".join(busy))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Business.objects.bulk_create(businesses, batch_size=1000)
+        except IntegrityError as error:
+            raise ValidationError("该学生已有在办业务") from error
+        ids = [b.pk for b in businesses]
+        record_event(
+            action="workflow.initiated", summary=f"批量发起业务:{btype.name}{len(ids)}件",
+            actor=applicant, request=request, school=school, target=("workflow.business", None),
+            after={"kind": kind, "businesses": ids, "hold": hold},
+        )
+    return businesses
+
+
+def discard_unstarted(businesses, actor=None, request=None, reason: str = "") -> int:
+    """Remove businesses that never started: open, at their first step, with no decision
+    and no material — e.g. registrations that lost an identity race inside the import
+    that created them. No hook runs. Returns how many were removed."""
+    ids = _ids_of(businesses)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        doomed = list(
+            Business.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids, status=BusinessStatus.OPEN, position=0, decisions__isnull=True,
+                    materials__isnull=True)
+            .values_list("pk", "school_id")
+        )
+        if not doomed:
+            return 0
+        pks = [pk for pk, _ in doomed]
+        Business.objects.filter(pk__in=pks).delete()
+        record_event(
+            action="workflow.discarded", summary=f"撤回未开始的业务{len(pks)}件" + (f"({reason})" if reason else ""),
+            actor=actor, request=request, target=("workflow.business", None),
+            school=_only_school({school_id for _, school_id in doomed}),
+            after={"discarded": pks, "reason": reason},
+        )
+    return len(pks)
+
+
+# --- materials (证明材料) -----------------------------------------------------------------------
+def _read_upload(uploaded_file) -> bytes:
+    size = getattr(uploaded_file, "size", None)
+    if size is not None and size > rules.MATERIAL_MAX_BYTES:
+        raise ValidationError(rules.MATERIAL_SIZE_MESSAGE)
+    chunks, total = [], 0
+    for chunk in uploaded_file.chunks():
+        total += len(chunk)
+        if total > rules.MATERIAL_MAX_BYTES:
+            raise ValidationError(rules.MATERIAL_SIZE_MESSAGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def attach_material(business: Business, user, uploaded_file, request=None) -> Material:
+    """上传证明材料: a JPG/PNG image of at most 2 MB, checked by its content."""
+    if not rules.can_attach(user, business):
+        raise PermissionDenied("只有发起学校的学籍管理员可以上传证明材料")
+    name = (getattr(uploaded_file, "name", "") or "证明材料").replace("\x00", "")
+    name = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:MATERIAL_NAME_MAX_LENGTH]
+    data = _read_upload(uploaded_file)
+    check = rules.check_material(name, data)
+    if not check.ok:
+        raise ValidationError(check.errors)
+    with transaction.atomic():
+        business = _lock(business)
+        if not business.is_open:
+            raise ValidationError("业务已结束,不能上传证明材料")
+        if business.materials.count() >= MATERIALS_PER_BUSINESS:
+            raise ValidationError(f"每项业务最多上传{MATERIALS_PER_BUSINESS}份证明材料")
+        material = Material(
+            business=business, original_name=name, content_type=check.content_type, size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), uploaded_by=user,
+        )
+        material.file.save(f"material.{check.extension}", ContentFile(data), save=False)
+        try:
+            material.save()
+            record_event(
+                action="workflow.material_added", summary=f"上传证明材料:{name}({business.kind_name})",
+                actor=user, request=request, target=business,
+                after={"material": material.pk, "name": name, "size": len(data), "sha256": material.sha256},
+            )
+        except BaseException:
+            material.file.delete(save=False)
+            raise
+    return material
+
+
+# --- deciding (审核) -------------------------------------------------------------------------
+@dataclass
+class BatchResult:
+    """The outcome of 全部审核: ids decided, and (id, reason) of those left alone."""
+
+    passed: bool
+    decided: list[int] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _check_opinion(passed: bool, opinion: str) -> str:
+    opinion = (opinion or "").strip()
+    if not passed and not opinion:
+        raise ValidationError("审核不通过时必须填写审核意见")
+    if len(opinion) > OPINION_MAX_LENGTH:
+        raise ValidationError(f"审核意见不能超过{OPINION_MAX_LENGTH}字")
+    return opinion
+
+
+def _refusal(business: Business, reviewer) -> tuple[str, str] | None:
+    """(kind, message) why ``reviewer`` can't decide ``business`` now; kind is
+    "closed", "permission" or "hold"."""
+    if not business.is_open:
+        return "closed", "该业务已结束,不能审核"
+    reason = rules.refusal(reviewer, business)
+    if reason:
+        return "permission", reason
+    if business.hold:
+        return "hold", registry.hold_message(business.hold)
+    return None
+
+
+def _new_decision(business: Business, reviewer, passed: bool, opinion: str, now, batch: bool) -> Decision:
+    step = business.chain[business.position]
+    return Decision(
+        business=business, position=business.position, level=step["level"], authority_id=step["authority_id"],
+        unit_name=step["unit"][:100], reviewer=reviewer,
+        reviewer_name=(reviewer.real_name or reviewer.get_username())[:50], passed=passed, opinion=opinion,
+        batch=batch, decided_at=now,
+    )
+
+
+def _move(business: Business, outcome: str, now) -> None:
+    """Apply a decision's outcome to the business in memory."""
+    btype = registry.find(business.kind)
+    if outcome == rules.ADVANCE:
+        leaving = business.chain[business.position]["level"]
+        business.position += 1
+        step = business.chain[business.position]
+        business.current_level, business.current_authority_id = step["level"], step["authority_id"]
+        if (btype is not None and btype.report_after_school and leaving == registry.SCHOOL
+                and step["level"] != registry.SCHOOL and not business.hold):
+            business.hold, business.hold_note = registry.REPORT_PENDING, ""
+    else:
+        business.status = BusinessStatus.PASSED if outcome == rules.PASSED else BusinessStatus.FAILED
+        business.current_level, business.current_authority_id = "", None
+        business.hold, business.hold_note = "", ""
+        business.finished_at = now
+    business.updated_at = now
+
+
+def _hook_for(business: Business, outcome: str):
+    btype = registry.find(business.kind)
+    if btype is None:
+        return None
+    return {rules.ADVANCE: btype.on_advance, rules.PASSED: btype.on_complete, rules.FAILED: btype.on_end}[outcome]
+
+
+def _decide_one(business: Business, reviewer, passed: bool, opinion: str, now, batch: bool) -> tuple[Decision, str]:
+    decision = _new_decision(business, reviewer, passed, opinion, now, batch)
+    outcome = rules.transition(len(business.chain), business.position, passed)
+    decision.save()
+    _move(business, outcome, now)
+    business.save(update_fields=_ADVANCE_FIELDS if outcome == rules.ADVANCE else _CLOSE_FIELDS)
+    hook = _hook_for(business, outcome)
+    if hook is not None:
+        hook(business)
+    return decision, outcome
+
+
+_OUTCOME_WORDS = {rules.ADVANCE: "审核通过,提交上级审核", rules.PASSED: "审核通过,业务办结", rules.FAILED: "审核不通过"}
+
+
+def decide(business: Business, reviewer, passed: bool, opinion: str = "", request=None) -> Business:
+    """审核通过 / 审核不通过 at the business's current step.
+
+    The reviewer must be of that step (the school's leader; a registrar of exactly the
+    step's authority): PermissionDenied otherwise. Failing needs an opinion and ends the
+    business (``on_end``); passing the last step completes it (``on_complete``), both in
+    this transaction."""
+    opinion = _check_opinion(passed, opinion)
+    now = timezone.now()
+    given = business
+    with transaction.atomic():
+        business = _lock(business)
+        refusal = _refusal(business, reviewer)
+        if refusal is not None:
+            kind, message = refusal
+            if kind == "permission":
+                raise PermissionDenied(message)
+            raise ValidationError(message)
+        before = _snapshot(business)
+        decision, outcome = _decide_one(business, reviewer, passed, opinion, now, batch=False)
+        record_event(
+            action="workflow.decided",
+            summary=f"{decision.unit_name}{_OUTCOME_WORDS[outcome]}:{business.kind_name} {business.summary}",
+            actor=reviewer, request=request, target=business, before=before,
+            after={**_snapshot(business), "decision": decision.pk, "passed": passed, "opinion": opinion,
+                   "level": decision.level},
+        )
+    _copy_state(given, business)
+    return business
+
+
+def _ids_of(businesses) -> list[int]:
+    if isinstance(businesses, QuerySet):
+        return list(businesses.values_list("pk", flat=True))
+    return [b.pk if isinstance(b, Business) else int(b) for b in businesses]
+
+
+#: The state fields a service copies back onto the caller's instances.
+_STATE_FIELDS = ("status", "position", "current_level", "current_authority_id", "hold", "hold_note",
+                 "finished_at", "updated_at", "closed_by_id", "close_note")
+
+
+def _copy_state(target, source: Business) -> None:
+    if isinstance(target, Business) and target is not source:
+        for name in _STATE_FIELDS:
+            setattr(target, name, getattr(source, name))
+        for name in ("current_authority", "closed_by"):
+            relation = Business._meta.get_field(name)
+            if relation.is_cached(target):
+                relation.delete_cached_value(target)
+
+
+def _refresh_given(businesses) -> None:
+    """Bring the caller's Business instances up to date after a set-based write."""
+    given = [b for b in businesses if isinstance(b, Business)]
+    if not given:
+        return
+    fresh = {row["pk"]: row for row in Business.objects.filter(pk__in=[b.pk for b in given])
+             .values("pk", *_STATE_FIELDS)}
+    for business in given:
+        row = fresh.get(business.pk)
+        if row is not None:
+            for name in _STATE_FIELDS:
+                setattr(business, name, row[name])
+
+
+def decide_many(businesses, reviewer, passed: bool, opinion: str = "", request=None) -> BatchResult:
+    """全部审核: decide many businesses at once (a selection, or everything pending at the
+    reviewer's step in one school: ``selectors.decidable_queue_for(user).filter(school=…)``).
+
+    Each business still gets its own decision row; those the reviewer can't decide now
+    (another step, on hold, already finished) are skipped with the reason. Businesses
+    whose type has no hook for the outcome are written set-based (one insert, one
+    update); the others one by one, each in a savepoint, so a hook refusing one business
+    (ValidationError) skips that one only. One audit entry lists the ids."""
+    opinion = _check_opinion(passed, opinion)
+    if not isinstance(businesses, QuerySet):
+        businesses = list(businesses)
+    ids = sorted(set(_ids_of(businesses)))
+    result = BatchResult(passed=passed)
+    if not ids:
+        return result
+    now = timezone.now()
+    with transaction.atomic():
+        locked = list(
+            Business.objects.select_for_update(of=("self",)).select_related("school__supervisor")
+            .filter(pk__in=ids).order_by("pk")
+        )
+        found = {b.pk for b in locked}
+        result.skipped.extend((pk, "业务不存在") for pk in ids if pk not in found)
+        plain: list[tuple[Business, str]] = []
+        hooked: list[Business] = []
+        for business in locked:
+            refusal = _refusal(business, reviewer)
+            if refusal is not None:
+                result.skipped.append((business.pk, refusal[1]))
+                continue
+            outcome = rules.transition(len(business.chain), business.position, passed)
+            if _hook_for(business, outcome) is None:
+                plain.append((business, outcome))
+            else:
+                hooked.append(business)
+        if plain:
+            Decision.objects.bulk_create(
+                [_new_decision(b, reviewer, passed, opinion, now, batch=True) for b, _ in plain], batch_size=500,
+            )
+            advancing = [b for b, outcome in plain if outcome == rules.ADVANCE]
+            closing = [b for b, outcome in plain if outcome != rules.ADVANCE]
+            for business, outcome in plain:
+                _move(business, outcome, now)
+            if advancing:
+                Business.objects.bulk_update(advancing, _ADVANCE_FIELDS, batch_size=500)
+            if closing:
+                Business.objects.bulk_update(closing, _CLOSE_FIELDS, batch_size=500)
+            result.decided.extend(b.pk for b, _ in plain)
+        for business in hooked:
+            try:
+                with transaction.atomic():
+                    _decide_one(business, reviewer, passed, opinion, now, batch=True)
+            except ValidationError as error:
+                result.skipped.append((business.pk, "; ".join(error.messages)))
+            else:
+                result.decided.append(business.pk)
+        result.decided.sort()
+        if result.decided:
+            schools = {b.school_id for b in locked if b.pk in set(result.decided)}
+            school = next(b.school for b in locked if b.pk == result.decided[0]) if len(schools) == 1 else None
+            record_event(
+                action="workflow.batch_decided",
+                summary=f"全部审核:{'审核通过' if passed else '审核不通过'}{len(result.decided)}件业务"
+                + (f",跳过{len(result.skipped)}件" if result.skipped else ""),
+                actor=reviewer, request=request, school=school,
+                target=("workflow.business", None),
+                after={"decided": result.decided, "skipped": [list(s) for s in result.skipped],
+                       "passed": passed, "opinion": opinion},
+            )
+    if not isinstance(businesses, QuerySet):
+        _refresh_given(businesses)
+    return result
+
+
+# --- ending without a decision ---------------------------------------------------------------
+def _close(business: Business, status: str, actor, note: str, now) -> None:
+    business.status = status
+    business.current_level, business.current_authority_id = "", None
+    business.hold, business.hold_note = "", ""
+    business.finished_at = now
+    business.closed_by = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    business.close_note = (note or "")[:200]
+    business.updated_at = now
+
+
+def _run_on_end(business: Business) -> None:
+    btype = registry.find(business.kind)
+    if btype is not None and btype.on_end is not None:
+        btype.on_end(business)
+
+
+def withdraw(business: Business, user, request=None, note: str = "") -> Business:
+    """撤销 (F-32): the applicant, or a registrar of the applicant's school, withdraws a
+    business that has not finished. Runs ``on_end``."""
+    now = timezone.now()
+    given = business
+    with transaction.atomic():
+        business = _lock(business)
+        if not rules.can_withdraw(user, business):
+            raise PermissionDenied("只有发起学校的学籍管理员可以撤销该业务")
+        if not business.is_open:
+            raise ValidationError("该业务已结束,不能撤销")
+        before = _snapshot(business)
+        _close(business, BusinessStatus.WITHDRAWN, user, note or "申请人撤销", now)
+        business.save(update_fields=_CLOSE_FIELDS)
+        _run_on_end(business)
+        record_event(
+            action="workflow.withdrawn", summary=f"撤销业务:{business.kind_name} {business.summary}",
+            actor=user, request=request, target=business, before=before, after=_snapshot(business),
+        )
+    _copy_state(given, business)
+    return business
+
+
+def terminate(business: Business, *, reason: str, actor=None, request=None) -> Business:
+    """End an open business as failed without a reviewer — for system processes (查重不通过
+    的注册由系统结束业务), never for a page. Runs ``on_end``."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请说明结束业务的原因")
+    now = timezone.now()
+    given = business
+    with transaction.atomic():
+        business = _lock(business)
+        if not business.is_open:
+            raise ValidationError("该业务已结束")
+        before = _snapshot(business)
+        _close(business, BusinessStatus.FAILED, actor, reason, now)
+        business.save(update_fields=_CLOSE_FIELDS)
+        _run_on_end(business)
+        record_event(
+            action="workflow.terminated", summary=f"系统结束业务:{business.kind_name} {business.summary}({reason})",
+            actor=actor, request=request, target=business, before=before, after=_snapshot(business),
+        )
+    _copy_state(given, business)
+    return business
+
+
+def clear_open_businesses(school: School, actor, request=None, kinds: Iterable[str] | None = None,
+                          note: str = "在办业务清理") -> int:
+    """在办业务清理 (F-32): withdraw every open business of a school (optionally only some
+    types) — by its registrar, or an authority registrar whose scope covers it. Returns
+    how many were withdrawn."""
+    if not rules.can_clear(actor, school):
+        raise PermissionDenied("只有本校学籍管理员或其主管教育部门学籍管理员可以清理在办业务")
+    now = timezone.now()
+    with transaction.atomic():
+        queryset = Business.objects.select_for_update(of=("self",)).filter(
+            school=school, status=BusinessStatus.OPEN
+        )
+        if kinds is not None:
+            queryset = queryset.filter(kind__in=list(kinds))
+        locked = list(queryset.order_by("pk"))
+        if not locked:
+            return 0
+        for business in locked:
+            _close(business, BusinessStatus.WITHDRAWN, actor, note, now)
+        Business.objects.bulk_update(locked, _CLOSE_FIELDS, batch_size=500)
+        for business in locked:
+            _run_on_end(business)
+        ids = [b.pk for b in locked]
+        record_event(
+            action="workflow.cleared", summary=f"在办业务清理:{school.name}撤销{len(ids)}件在办业务",
+            actor=actor, request=request, target=school,
+            after={"withdrawn": ids, "kinds": sorted(kinds) if kinds is not None else None, "note": note},
+        )
+    return len(locked)
+
+
+# --- holds ---------------------------------------------------------------------------------
+def set_hold(business: Business, hold: str, note: str = "", actor=None, request=None) -> Business:
+    """Put an open business on hold (reviewers can't decide it meanwhile)."""
+    if registry.find_hold(hold) is None:
+        raise ValidationError(f"未知的暂停原因:{hold}")
+    with transaction.atomic():
+        business = _lock(business)
+        if not business.is_open:
+            raise ValidationError("该业务已结束")
+        before = _snapshot(business)
+        business.hold, business.hold_note = hold, (note or "")[:200]
+        business.save(update_fields=["hold", "hold_note", "updated_at"])
+        record_event(
+            action="workflow.hold_set", summary=f"业务暂停审核:{registry.get_hold(hold).name} {business.summary}",
+            actor=actor, request=request, target=business, before=before, after=_snapshot(business),
+        )
+    return business
+
+
+def set_hold_many(businesses, hold: str, note: str = "", actor=None, request=None) -> int:
+    """Put many open businesses on ``hold`` at once (set-based, one audit entry); finished
+    ones are left alone. Returns how many were put on hold."""
+    if registry.find_hold(hold) is None:
+        raise ValidationError(f"未知的暂停原因:{hold}")
+    ids = _ids_of(businesses)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        locked = list(
+            Business.objects.select_for_update(of=("self",)).filter(pk__in=ids, status=BusinessStatus.OPEN)
+            .exclude(hold=hold).values_list("pk", "school_id")
+        )
+        if not locked:
+            return 0
+        pks = [pk for pk, _ in locked]
+        Business.objects.filter(pk__in=pks).update(hold=hold, hold_note=(note or "")[:200], updated_at=timezone.now())
+        record_event(
+            action="workflow.hold_set", summary=f"业务暂停审核({registry.get_hold(hold).name}):{len(pks)}件业务",
+            actor=actor, request=request, school=_only_school({school_id for _, school_id in locked}),
+            target=("workflow.business", None), after={"held": pks, "hold": hold, "note": note},
+        )
+    return len(pks)
+
+
+def release_hold(business: Business, actor=None, request=None, hold: str | None = None) -> bool:
+    """Release the business's hold (only when it is ``hold``, if given). False when there
+    was nothing to release."""
+    released = release_hold_many([business], hold=hold, actor=actor, request=request) == 1
+    if released and isinstance(business, Business):
+        business.hold, business.hold_note = "", ""
+    return released
+
+
+def release_hold_many(businesses, hold: str | None = None, actor=None, request=None) -> int:
+    """Release the holds of many open businesses at once (学校上报 / 全部上报, 查重认证完成),
+    set-based, one audit entry. Only businesses on ``hold`` (any hold when None)."""
+    ids = _ids_of(businesses)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        queryset = Business.objects.select_for_update(of=("self",)).filter(pk__in=ids, status=BusinessStatus.OPEN)
+        queryset = queryset.filter(hold=hold) if hold else queryset.exclude(hold="")
+        locked = list(queryset.values_list("pk", "school_id", "hold"))
+        if not locked:
+            return 0
+        pks = [pk for pk, _, _ in locked]
+        Business.objects.filter(pk__in=pks).update(hold="", hold_note="", updated_at=timezone.now())
+        holds = sorted({h for _, _, h in locked})
+        names = [registry.find_hold(h).name if registry.find_hold(h) else h for h in holds]
+        record_event(
+            action="workflow.hold_released", summary=f"解除业务暂停({'、'.join(names)}):{len(pks)}件业务",
+            actor=actor, request=request, school=_only_school({school_id for _, school_id, _ in locked}),
+            target=("workflow.business", None), after={"released": pks, "holds": holds},
+        )
+    return len(pks)
+
+
+def _only_school(school_ids: set) -> School | None:
+    """The school when all the businesses of a set-based write are of one school."""
+    if len(school_ids) != 1:
+        return None
+    return School.objects.select_related("supervisor").get(pk=next(iter(school_ids)))

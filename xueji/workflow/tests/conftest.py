@@ -1,0 +1,107 @@
+"""Fixtures of the workflow tests: students in the ``world`` schools, hooks that count
+their calls, and small real images for the proof-material checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+
+import pytest
+from PIL import Image
+
+from xueji.accounts.models import Role
+from xueji.common.testing import make_user
+from xueji.org.models import Grade, SchoolClass
+from xueji.students.models import Student
+from xueji.workflow import registry
+
+_serial = itertools.count(1)
+
+
+def make_student(school, *, stage: str = "1", name: str = "") -> Student:
+    n = next(_serial)
+    grade, _ = Grade.objects.get_or_create(school=school, stage=stage, entry_year=2024)
+    klass, _ = SchoolClass.objects.get_or_create(
+        school=school, code=f"2024{stage}01", defaults={"grade": grade, "name": "1班"},
+    )
+    id_number = f"44010620180101{n:04d}"
+    return Student.objects.create(
+        national_number=f"G{id_number}", number_kind="G", name=name or f"学生{n}", gender="1",
+        birth_date="2018-01-01", id_type="1", id_number=id_number, school=school, grade=grade, klass=klass,
+    )
+
+
+@pytest.fixture
+def student(world):
+    return make_student(world.th_school, name="张三")
+
+
+@pytest.fixture
+def more(world):
+    """Users the shared ``world`` lacks: a leader at 海珠, a registrar at 广西."""
+    return dataclasses.make_dataclass("More", ["hz_leader", "gx_registrar", "th_leader2"])(
+        hz_leader=make_user("hz_leader", Role.SCHOOL_LEADER, school=world.hz_school),
+        gx_registrar=make_user("gx_registrar", Role.AUTHORITY_REGISTRAR, authority=world.tree.gx),
+        th_leader2=make_user("th_leader2", Role.SCHOOL_LEADER, school=world.th_middle),
+    )
+
+
+class Calls:
+    def __init__(self):
+        self.completed: list[int] = []
+        self.ended: list[tuple[int, str]] = []
+        self.advanced: list[tuple[int, int]] = []
+
+    def on_complete(self, business):
+        self.completed.append(business.pk)
+
+    def on_end(self, business):
+        self.ended.append((business.pk, business.status))
+
+    def on_advance(self, business):
+        self.advanced.append((business.pk, business.position))
+
+
+@pytest.fixture
+def hooks():
+    """Count the hooks of the "suspend" (休学) type; restore the registry afterwards."""
+    saved = dict(registry._TYPES)
+    calls = Calls()
+    registry.set_handlers("suspend", on_complete=calls.on_complete, on_end=calls.on_end)
+    yield calls
+    registry._TYPES.clear()
+    registry._TYPES.update(saved)
+
+
+@pytest.fixture
+def registration_like():
+    """A type like a no-ID registration (up to the province, 上报 after the school), with no
+    effects, so the engine is tested apart from the registration app's hooks."""
+    saved = dict(registry._TYPES)
+    btype = registry.register("test_no_id_registration", "测试无身份证件注册", registry.TO_PROVINCE,
+                              group="学籍注册", report_after_school=True)
+    yield btype.code
+    registry._TYPES.clear()
+    registry._TYPES.update(saved)
+
+
+def image_bytes(fmt: str = "PNG", size=(20, 10)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def png() -> bytes:
+    return image_bytes("PNG")
+
+
+@pytest.fixture
+def jpeg() -> bytes:
+    return image_bytes("JPEG")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
