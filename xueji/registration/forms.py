@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from xueji.codes import tables as codes
+from xueji.students import fields
 from xueji.students.fields import FIELDS
+from xueji.workflow.rules import check_material
 
 from .models import Entry
 
@@ -42,16 +44,44 @@ class SingleEntryForm(forms.Form):
                 self.fields[field.header] = forms.ChoiceField(label="班级", choices=choices, required=True)
                 continue
             if field.code_table:
+                # A drop-down, but validated by the field rules (which also accept names),
+                # not by the form: one rule, one place.
                 choices = [("", "请选择")] + list(codes.choices(field.code_table))
-                self.fields[field.header] = forms.ChoiceField(label=field.header, choices=choices, required=False)
+                self.fields[field.header] = forms.CharField(
+                    label=field.header, required=False, widget=forms.Select(choices=choices),
+                )
             else:
                 self.fields[field.header] = forms.CharField(
                     label=field.header, required=False, max_length=field.max_length or 200,
                     help_text=field.help or "",
                 )
         self.school = school
+        initial_type = {"resident": "1", "no-id": "Z"}.get(fields.entry(entry).kind)
+        if initial_type:
+            self.fields["身份证件类型"].initial = initial_type
+        self.fields["国籍/地区"].initial = "CHN"
+        self.fields["港澳台侨外"].initial = "00"
+        if fields.entry(entry).kind == "no-id":
+            self.fields["proof"] = forms.FileField(
+                label="无身份证号学生在校就读证明", help_text="JPG或PNG图片,不超过2MB(学生和家长签字、学校盖章)",
+            )
+
+        for form_field in self.fields.values():
+            widget = form_field.widget
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def clean_proof(self):
+        proof = self.cleaned_data["proof"]
+        data = proof.read()
+        proof.seek(0)
+        check = check_material(proof.name, data)
+        if not check.ok:
+            raise forms.ValidationError(check.errors)
+        return proof
 
     def raw_row(self) -> dict:
-        row = {header: value for header, value in self.cleaned_data.items() if value not in (None, "")}
+        row = {header: value for header, value in self.cleaned_data.items()
+               if value not in (None, "") and header != "proof"}
         row["学校标识码"] = self.school.code
         return row

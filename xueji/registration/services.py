@@ -448,3 +448,19 @@ def withdraw(registrations: list[Registration], registrar, request=None) -> int:
     for reg in registrations:
         workflow.withdraw(reg.business, registrar, request=request)
     return len(registrations)
+
+
+def register_single(school: School, entry: str, user, row: dict, proof=None, request=None) -> BatchResult:
+    """单个录入: one row through the same pipeline as an import. A pupil without an ID
+    document needs the proof material 无身份证号学生在校就读证明 (F-25), attached to the
+    business in the same transaction."""
+    spec = fields.entry(entry)
+    if not spec.single:
+        raise ValidationError("该注册类型不支持单个录入")
+    if spec.kind == "no-id" and proof is None:
+        raise ValidationError("无身份证件学生须上传《无身份证号学生在校就读证明》")
+    with transaction.atomic():
+        outcome = register_rows(school, entry, user, [(1, row)], request=request)
+        if outcome.passed and proof is not None:
+            workflow.attach_material(outcome.passed[0].business, user, proof, request=request)
+    return outcome

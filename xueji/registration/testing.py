@@ -48,3 +48,21 @@ def student_row(school_code: str, class_code: str, i: int, *, birth: dt.date, di
 def first_grade_birth(entry_year: int, i: int) -> dt.date:
     """A birth date that makes a pupil six by 31 August of ``entry_year``."""
     return dt.date(entry_year - 7, 9, 1) + dt.timedelta(days=i % 360)
+
+
+def workbook_bytes(entry: str, rows: list[dict]) -> bytes:
+    """The entry's template filled with ``rows`` ({header: value}), as .xlsx bytes."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from .excel import DATA_SHEET, build_template
+
+    book = load_workbook(io.BytesIO(build_template(entry)))
+    sheet = book[DATA_SHEET]
+    headers = [cell.value for cell in sheet[1]]
+    for row in rows:
+        sheet.append([row.get(h) for h in headers])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

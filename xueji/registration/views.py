@@ -94,10 +94,10 @@ def single_entry(request, entry: str):
     if entry not in services.SINGLE_ENTRIES:
         raise PermissionDenied("该注册类型不支持单个录入")
     school = _school_user(request.user, Role.SCHOOL_REGISTRAR)
-    form = SingleEntryForm(request.POST or None, entry=entry, school=school)
+    form = SingleEntryForm(request.POST or None, request.FILES or None, entry=entry, school=school)
     if request.method == "POST" and form.is_valid():
-        outcome = services.register_rows(school, entry.value, request.user, [(1, form.raw_row())],
-                                         request=request)
+        outcome = services.register_single(school, entry.value, request.user, form.raw_row(),
+                                           proof=form.cleaned_data.get("proof"), request=request)
         if outcome.passed:
             messages.success(request, f"已提交{outcome.passed[0].name}的注册申请,等待学校审核")
             return redirect("registration:pending")

@@ -1,0 +1,169 @@
+"""学籍注册 through the pages and the command: template, upload with bad rows, bad files,
+school audit, 上报, county review, scope."""
+
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from xueji.audit.models import AuditEntry
+from xueji.registration.excel import DATA_SHEET
+from xueji.registration.models import Registration, Upload, UploadStatus
+from xueji.registration.testing import workbook_bytes
+from xueji.students import fields
+from xueji.students.models import Student
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _upload(client, content: bytes, name="学生.xlsx", entry="primary-resident"):
+    return client.post(reverse("registration:upload", args=[entry]),
+                       {"file": SimpleUploadedFile(name, content, content_type=XLSX)})
+
+
+def test_template_download_has_the_72_headers(client, reg):
+    client.force_login(reg.users.school_registrar)
+    response = client.get(reverse("registration:template", args=["primary-resident"]))
+    assert response.status_code == 200 and response["Content-Type"] == XLSX
+    book = load_workbook(io.BytesIO(response.content))
+    headers = [c.value for c in book[DATA_SHEET][1]]
+    assert headers == list(fields.headers()) and len(headers) == 72
+
+
+def test_no_id_entry_has_no_template(client, reg):
+    client.force_login(reg.users.school_registrar)
+    assert client.get(reverse("registration:template", args=["primary-no-id"])).status_code == 403
+
+
+def test_upload_with_one_bad_row(client, reg):
+    client.force_login(reg.users.school_registrar)
+    rows = [reg.row(1), reg.row(2, 身份证件号="440106201901011230", 成员1姓名="A1")]
+    response = _upload(client, workbook_bytes("primary-resident", rows))
+    assert response.status_code == 302
+    upload = Upload.objects.get()
+    assert (upload.total_rows, upload.passed_rows, upload.failed_rows) == (2, 1, 1)
+    page = client.get(response["Location"]).content.decode()
+    assert "成员1姓名" in page and "身份证件号" in page
+    error = upload.row_errors.get()
+    assert error.row == 3 and len(error.messages) >= 2
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (b"this is not a workbook", "不是有效的Excel文件"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "不是有效的Excel文件"),
+])
+def test_non_excel_file_renamed_xlsx(client, reg, content, fragment):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, content)
+    upload = Upload.objects.get()
+    assert upload.status == UploadStatus.FAILED and fragment in upload.message
+    assert not Registration.objects.exists()
+
+
+def test_empty_sheet_and_sheet_without_header(client, reg):
+    from openpyxl import Workbook
+
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", []))
+    empty = Upload.objects.latest("uploaded_at")
+    assert empty.total_rows == 0 and ("没有数据" in empty.message)
+    book = Workbook()
+    book.active.append(["甲", "乙", "丙"])
+    book.active.append(["1", "2", "3"])
+    out = io.BytesIO()
+    book.save(out)
+    _upload(client, out.getvalue())
+    headerless = Upload.objects.latest("uploaded_at")
+    assert headerless.status == UploadStatus.FAILED and "表头" in headerless.message
+
+
+def test_upload_refuses_other_extensions(client, reg):
+    client.force_login(reg.users.school_registrar)
+    response = _upload(client, b"a,b", name="学生.csv")
+    assert response.status_code == 200 and "只能导入Excel文件" in response.content.decode()
+
+
+@pytest.mark.parametrize("username", ["sch_leader", "th_registrar", "hz_sch_registrar"])
+def test_only_the_schools_registrar_uploads(client, reg, username):
+    from xueji.accounts.models import User
+
+    client.force_login(User.objects.get(username=username))
+    response = _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    if username == "hz_sch_registrar":
+        assert response.status_code == 302  # their own school: the row fails (班号, 学校标识码)
+        upload = Upload.objects.get()
+        assert upload.school == reg.world.hz_school and upload.passed_rows == 0
+    else:
+        assert response.status_code == 403
+        assert not Upload.objects.exists()
+
+
+def test_upload_detail_of_another_school_is_404(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    upload = Upload.objects.get()
+    client.force_login(reg.users.hz_school_registrar)
+    assert client.get(reverse("registration:upload_detail", args=[upload.pk])).status_code == 404
+    assert AuditEntry.objects.filter(action="scope.denied", actor_username="hz_sch_registrar").exists()
+
+
+def test_whole_flow_through_pages(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1), reg.row(2)]))
+    # school leader: audit all
+    client.force_login(reg.users.school_leader)
+    url = reverse("registration:pending")
+    assert "待学校审核" in client.get(url + "?state=audit").content.decode()
+    client.post(url + "?state=audit", {"action": "pass", "all": "1"})
+    # county can't see them before 上报
+    client.force_login(reg.users.th_registrar)
+    assert "review-list" in client.get(reverse("registration:authority_review")).content.decode()
+    assert Registration.objects.filter(business__hold="report_pending").count() == 2
+    client.post(reverse("registration:authority_review"), {"action": "pass", "all": "1"})
+    assert not Student.objects.exists()
+    # registrar reports all
+    client.force_login(reg.users.school_registrar)
+    client.post(url + "?state=report", {"action": "report", "all": "1"})
+    # county audits all
+    client.force_login(reg.users.th_registrar)
+    client.post(reverse("registration:authority_review"), {"action": "pass", "all": "1"})
+    students = Student.objects.all()
+    assert students.count() == 2
+    assert all(s.national_number.startswith("G") and s.klass == reg.class1 for s in students)
+
+
+def test_sibling_county_cannot_review(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    registration = Registration.objects.get()
+    client.force_login(reg.users.hz_registrar)
+    client.post(reverse("registration:authority_review"), {"action": "pass", "reg": [registration.pk]})
+    registration.business.refresh_from_db()
+    assert registration.business.current_level == "school"
+    assert client.get(reverse("registration:detail", args=[registration.pk])).status_code == 404
+
+
+def test_registration_import_command(reg, tmp_path, capsys):
+    path = tmp_path / "rows.xlsx"
+    path.write_bytes(workbook_bytes("primary-resident", [reg.row(1), reg.row(2, 出生日期="20200231")]))
+    call_command("registration_import", "--entry", "primary-resident", "--school", reg.world.th_school.code,
+                 "--user", "sch_registrar", str(path))
+    result = json.loads(capsys.readouterr().out)
+    assert result["rows"] == 2 and result["passed"] == 1 and result["failed"] == 1
+    assert result["errors"][0]["row"] == 3 and result["errors"][0]["messages"]
+    assert Upload.objects.filter(pk=result["upload"]).exists()
+
+
+def test_registration_import_command_refuses_bad_file(reg, tmp_path):
+    path = tmp_path / "fake.xlsx"
+    path.write_text("not excel")
+    with pytest.raises(CommandError):
+        call_command("registration_import", "--entry", "primary-resident", "--school", reg.world.th_school.code,
+                     "--user", "sch_registrar", str(path))
+    with pytest.raises(CommandError):
+        call_command("registration_import", "--entry", "primary-resident", "--school", reg.world.th_school.code,
+                     "--user", "sch_leader", str(path))
