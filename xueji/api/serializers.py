@@ -1,10 +1,19 @@
-"""Serialisers of the read API (F-84): plain fields, codes with their Chinese names."""
+"""Serialisers of the API (F-84): plain fields, codes with their Chinese names; ID numbers
+masked in every list (F-16) and shown whole only in an opened, audited record."""
 
 from __future__ import annotations
 
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from xueji.codes import tables as codes
+from xueji.common.masking import mask_id_number
 from xueji.org.models import Authority, Division, Grade, School, SchoolClass
+from xueji.registration.models import Entry, Upload
+from xueji.registration.services import EXCEL_ENTRIES
+from xueji.students.models import FamilyMember, Student
 
 
 class DivisionSerializer(serializers.ModelSerializer):
@@ -53,3 +62,207 @@ class SchoolClassSerializer(serializers.ModelSerializer):
     class Meta:
         model = SchoolClass
         fields = ["id", "school", "school_code", "grade", "code", "name"]
+
+
+# --- 学籍注册: uploads (F-40, F-84) -----------------------------------------------------------
+
+class UploadCreateSerializer(serializers.Serializer):
+    """The multipart body of 导入: the entry and the filled-in template."""
+
+    entry = serializers.ChoiceField(choices=[(e.value, e.label) for e in Entry if e in EXCEL_ENTRIES], help_text="注册类型(可Excel导入的四种)")
+    file = serializers.FileField(help_text="按模板填写的Excel文件(.xlsx)")
+
+    def validate_file(self, value):
+        # The web page's rules for the file (extension, size): one rule, one place.
+        from xueji.registration.forms import UploadForm
+
+        form = UploadForm(files={"file": value})
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors["file"])
+        return form.cleaned_data["file"]
+
+
+class UploadSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="processing 处理中 / done 已完成 / failed 导入失败")
+    entry_name = serializers.CharField(source="get_entry_display", read_only=True)
+    status_name = serializers.CharField(source="get_status_display", read_only=True)
+    school_code = serializers.CharField(source="school.code", read_only=True)
+
+    class Meta:
+        model = Upload
+        fields = [
+            "id", "school_code", "entry", "entry_name", "filename", "status", "status_name", "message",
+            "total_rows", "passed_rows", "failed_rows", "uploaded_at", "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RowErrorSerializer(serializers.Serializer):
+    """A failing row of an upload; the ID number masked (F-16)."""
+
+    row = serializers.IntegerField()
+    name = serializers.CharField()
+    id_number = serializers.SerializerMethodField()
+    messages = serializers.ListField(child=serializers.CharField())
+
+    def get_id_number(self, obj) -> str:
+        return mask_id_number(obj.id_number)
+
+
+# --- 学籍 (students) --------------------------------------------------------------------------
+
+class StudentListSerializer(serializers.ModelSerializer):
+    """One record in a list: the ID number masked (F-16)."""
+
+    id_number = serializers.SerializerMethodField()
+    gender_name = serializers.SerializerMethodField()
+    id_type_name = serializers.SerializerMethodField()
+    status_name = serializers.CharField(source="get_status_display", read_only=True)
+    school_code = serializers.CharField(source="school.code", read_only=True)
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    grade_name = serializers.CharField(source="grade.name", read_only=True)
+    class_code = serializers.CharField(source="klass.code", read_only=True)
+
+    class Meta:
+        model = Student
+        fields = [
+            "national_number", "name", "gender", "gender_name", "birth_date", "id_type", "id_type_name",
+            "id_number", "school_code", "school_name", "grade_name", "class_code", "status", "status_name",
+            "updated_at",
+        ]
+
+    def get_id_number(self, obj) -> str:
+        return mask_id_number(obj.id_number)
+
+    def get_gender_name(self, obj) -> str:
+        return codes.name_of("gender", obj.gender) or ""
+
+    def get_id_type_name(self, obj) -> str:
+        return codes.name_of("id_type", obj.id_type) or ""
+
+
+class FamilyMemberSerializer(serializers.ModelSerializer):
+    relation_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FamilyMember
+        fields = [
+            "seq", "name", "relation", "relation_name", "relation_note", "is_guardian", "id_type", "id_number",
+            "phone", "current_address", "household_code", "ethnicity", "employer", "position",
+        ]
+
+    def get_relation_name(self, obj) -> str:
+        return codes.name_of("relation", obj.relation) or ""
+
+
+class StudentDetailSerializer(StudentListSerializer):
+    """The opened record (an audited read): the ID number in full, the basic data and the
+    family members. The photo is served by the pages, behind their permission checks."""
+
+    id_number = serializers.CharField(read_only=True)
+    family = FamilyMemberSerializer(many=True, read_only=True)
+
+    class Meta(StudentListSerializer.Meta):
+        fields = [
+            *StudentListSerializer.Meta.fields, "number_kind", "suspected_dropout", "nationality", "hmt",
+            "name_pinyin", "former_name", "birthplace_code", "native_place_code", "ethnicity", "health",
+            "political", "household_type", "household_code", "id_valid_until", "blood_type", "speciality",
+            "entry_month", "entry_mode", "study_mode", "student_source", "aux_number", "class_seat_number",
+            "government_funded_place", "current_address", "postal_address", "home_address", "phone",
+            "postcode", "email", "homepage", "only_child", "preschool_educated", "left_behind",
+            "migrant_worker_child", "needs_aid", "one_subsidy", "orphan", "martyr_child", "disability_type",
+            "inclusive_education", "commute_distance", "commute_mode", "school_bus", "registered_at", "family",
+        ]
+
+
+# --- 待审核业务 (reviews) ---------------------------------------------------------------------
+
+#: A resident ID number standing alone in free text (not inside a G-number).
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def mask_ids_in_text(text: str) -> str:
+    """Summaries are lists too (F-16): mask any ID number written into them."""
+    return _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text or "")
+
+
+class ReviewRegistrationSerializer(serializers.Serializer):
+    """What the reviewers of a registration see of its 查重认证."""
+
+    id = serializers.IntegerField()
+    entry = serializers.CharField()
+    entry_name = serializers.CharField(source="get_entry_display")
+    name = serializers.CharField()
+    id_type = serializers.CharField()
+    id_number = serializers.SerializerMethodField()
+    dedup_status = serializers.CharField()
+    dedup_status_name = serializers.CharField(source="get_dedup_status_display")
+    verify_status = serializers.CharField()
+    verify_status_name = serializers.CharField(source="get_verify_status_display")
+    verify_note = serializers.CharField()
+    similar = serializers.JSONField(help_text="姓名、性别、出生日期相同的学籍或注册申请(无身份证件学生查重)")
+
+    def get_id_number(self, obj) -> str:
+        return mask_id_number(obj.id_number)
+
+
+class ReviewSerializer(serializers.Serializer):
+    """A business waiting at the caller's step."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_name = serializers.CharField()
+    school_code = serializers.CharField(source="school.code")
+    school_name = serializers.CharField(source="school.name")
+    stage = serializers.CharField()
+    summary = serializers.SerializerMethodField()
+    national_number = serializers.SerializerMethodField()
+    current_level = serializers.CharField()
+    current_level_name = serializers.CharField(source="current_level_display")
+    current_unit = serializers.CharField()
+    hold = serializers.CharField(help_text="暂停原因代码;非空时暂不能审核")
+    hold_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    registration = serializers.SerializerMethodField()
+
+    def get_summary(self, obj) -> str:
+        return mask_ids_in_text(obj.summary)
+
+    def get_national_number(self, obj) -> str | None:
+        return obj.student.national_number if obj.student_id else None
+
+    @extend_schema_field(ReviewRegistrationSerializer(allow_null=True))
+    def get_registration(self, obj):
+        registration = getattr(obj, "registration", None)
+        return ReviewRegistrationSerializer(registration).data if registration is not None else None
+
+
+class DecisionSerializer(serializers.Serializer):
+    passed = serializers.BooleanField(help_text="true 审核通过,false 审核不通过")
+    opinion = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="审核意见;审核不通过时必填")
+
+
+class BatchDecisionSerializer(DecisionSerializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=5000,
+                                help_text="业务 id")
+
+
+class BusinessStateSerializer(serializers.Serializer):
+    """A business after a decision."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_name = serializers.CharField()
+    status = serializers.CharField()
+    status_name = serializers.CharField(source="get_status_display")
+    current_level = serializers.CharField()
+    current_unit = serializers.CharField()
+    hold = serializers.CharField()
+
+
+class BatchResultSerializer(serializers.Serializer):
+    decided = serializers.ListField(child=serializers.IntegerField())
+    skipped = serializers.ListField(
+        child=serializers.ListField(), help_text="[[业务 id, 未审核的原因], …]",
+    )

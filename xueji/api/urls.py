@@ -12,6 +12,9 @@ router.register("authorities", views.AuthorityViewSet, basename="authority")
 router.register("schools", views.SchoolViewSet, basename="school")
 router.register("grades", views.GradeViewSet, basename="grade")
 router.register("classes", views.SchoolClassViewSet, basename="class")
+router.register("registration/uploads", views.UploadViewSet, basename="registration-upload")
+router.register("students", views.StudentViewSet, basename="student")
+router.register("reviews", views.ReviewViewSet, basename="review")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

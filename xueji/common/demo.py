@@ -27,6 +27,7 @@ from xueji.org.models import (
     SchoolClass,
     Term,
 )
+from xueji.registration.demo import seed_pupils
 
 DEMO_PASSWORD = "Xueji@2026"
 PROVINCE = "440000000000"  # 广东省
@@ -69,6 +70,8 @@ AUTHORITY_ACCOUNTS = [
 ]
 
 SIZES = {"small": 0, "medium": 5, "large": 40}
+#: Pupils registered in every class of the core demo schools, by size.
+PUPILS_PER_CLASS = {"small": 4, "medium": 10, "large": 30}
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
@@ -104,21 +107,27 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
                                          authority=authority))
         _terms(today)
         plans = list(SCHOOLS) + _extra_schools(SIZES[size])
+        core = {plan.code for plan in SCHOOLS}
         for n, plan in enumerate(plans):
             school = _school(plan, n)
             _grades_and_classes(school, plan, today)
-            if plan.account_prefix:
-                accounts.append(_account(f"{plan.account_prefix}_registrar", Role.SCHOOL_REGISTRAR,
-                                         "学籍管理员", school=school))
-            if plan.account_prefix == "school1":
-                accounts.append(_account("school1_leader", Role.SCHOOL_LEADER, "学籍主管校长", school=school))
+            if plan.code not in core:
+                continue
+            prefix = plan.account_prefix
+            registrar = f"{prefix}_registrar" if prefix else f"reg_{plan.code}"
+            leader = f"{prefix}_leader" if prefix else f"lead_{plan.code}"
+            accounts.append(_account(registrar, Role.SCHOOL_REGISTRAR, "学籍管理员", school=school))
+            accounts.append(_account(leader, Role.SCHOOL_LEADER, "学籍主管校长", school=school))
+            if prefix == "school1":
                 accounts.append(_account("school1_checker", Role.DATA_CHECKER, "数据核查", school=school))
-                teacher = _account("school1_teacher", Role.CLASS_TEACHER, "班主任", school=school)
-                accounts.append(teacher)
+                accounts.append(_account("school1_teacher", Role.CLASS_TEACHER, "班主任", school=school))
                 first = SchoolClass.objects.filter(school=school).order_by("-grade__entry_year", "code").first()
                 if first and first.head_teacher_id is None:
                     first.head_teacher = User.objects.get(username="school1_teacher")
                     first.save(update_fields=["head_teacher"])
+            seed_pupils(school, User.objects.get(username=registrar), User.objects.get(username=leader),
+                        PUPILS_PER_CLASS[size] + (2 if prefix == "school1" else 0), today, offset=n * 1000,
+                        showcase=prefix == "school1")
     return accounts
 
 

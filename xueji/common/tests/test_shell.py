@@ -66,8 +66,14 @@ def test_404_page_is_chinese(client, world):
 
 
 @pytest.mark.django_db
-def test_demo_data_every_role_every_level(capsys):
+def test_demo_data_every_role_every_level(capsys, client):
+    from xueji.problems.models import ProblemGroup
+    from xueji.students.models import Student
+    from xueji.workflow.models import Business
+    from xueji.workflow.services import load_default_configs
+
     call_command("load_divisions", verbosity=0)
+    load_default_configs()
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert DEMO_PASSWORD in out
@@ -94,12 +100,13 @@ def test_demo_data_every_role_every_level(capsys):
     assert counts == (School.objects.count(), Grade.objects.count(), SchoolClass.objects.count(),
                       User.objects.count())
     assert SchoolClass.objects.filter(head_teacher__username="school1_teacher").count() == 1
-
-
-@pytest.mark.django_db
-def test_demo_login_works(client):
-    call_command("load_divisions", verbosity=0)
-    call_command("seed_demo", verbosity=0)
+    # pupils in every class of the core schools, registered through the pipeline
+    assert not SchoolClass.objects.filter(students__isnull=True).exists()
+    assert Student.objects.filter(national_number__startswith="G").count() > 400
+    assert Student.objects.filter(national_number__startswith="L").count() == 2
+    assert ProblemGroup.objects.count() == 2
+    waiting = set(Business.objects.filter(status="open").values_list("current_level", "hold"))
+    assert waiting >= {("school", ""), ("supervisor", "report_pending"), ("supervisor", ""), ("province", "")}
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "天河区教育局" in client.get("/").content.decode()
