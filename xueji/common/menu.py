@@ -44,6 +44,9 @@ MENU: list[Group] = [
         "学籍管理",
         [
             Entry("学籍注册", "registration:index", _registrars),
+            Entry("学前调档名单管理", "registration:preschool_list", _roles(Role.SCHOOL_REGISTRAR)),
+            Entry("学前档案信息补录", "registration:preschool_supplement_list", _roles(Role.SCHOOL_REGISTRAR)),
+            Entry("首次数据采集", "registration:initial_collection", _roles(Role.AUTHORITY_REGISTRAR)),
             Entry("日常管理", "changes:index", _registrars),
             Entry("毕业升级", "admission:graduation", _registrars),
             Entry("招生入学", "admission:index", _registrars),

@@ -1,5 +1,24 @@
 from django.apps import AppConfig
 
+ACTION_LABELS = {
+    "registration.upload": "上传注册Excel",
+    "registration.upload_processed": "注册Excel导入完成",
+    "registration.reported": "注册上报",
+    "registration.completed": "学籍注册完成",
+    "registration.preschool_added": "学前调档名单新增",
+    "registration.preschool_updated": "学前调档名单修改",
+    "registration.preschool_deleted": "学前调档名单删除",
+    "registration.preschool_confirmed": "确认学前学籍",
+    "registration.preschool_rematched": "重新匹配学前学籍",
+    "registration.preschool_supplemented": "学前档案信息补录",
+    "registration.preschool_exported": "调档学生导出",
+    "registration.initial_collection": "首次数据采集",
+    "registration.initial_collection_batch": "首次数据采集(批)",
+    "problems.group_opened": "产生问题学籍",
+    "api.student_read": "接口读取学生信息",
+}
+ACTION_AREAS = {"registration": "学籍注册", "problems": "问题学籍"}
+
 
 class RegistrationConfig(AppConfig):
     name = "xueji.registration"
@@ -7,9 +26,14 @@ class RegistrationConfig(AppConfig):
     verbose_name = "学籍注册"
 
     def ready(self) -> None:
+        from xueji.audit import rules
         from xueji.workflow.registry import set_handlers
 
         from . import services
 
         for code in services.ENTRY_BUSINESS.values():
             set_handlers(code, on_complete=services.complete_registration, on_end=services.end_registration)
+        for code, label in ACTION_LABELS.items():
+            rules.ACTION_LABELS.setdefault(code, label)
+        for code, label in ACTION_AREAS.items():
+            rules.ACTION_AREAS.setdefault(code, label)
