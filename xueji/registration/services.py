@@ -202,21 +202,27 @@ def _register_batch(school, entry, user, batch, context, upload, request, today)
     kind = ENTRY_BUSINESS[Entry(entry)]
     class_ids = dict(SchoolClass.objects.filter(school=school).values_list("code", "pk"))
     stage_of = {code: stage for code, (stage, _) in context.classes.items()}
+    # 查重 in two steps, both set-based: a read that turns away identities already held,
+    # then (below, in the transaction) the claims themselves, where the database settles
+    # a race.
+    conflicts = student_services.find_conflicts([k for _, _, _, k in good if k])
+    accepted = []
+    for row, values, family, key in good:
+        if key and key in conflicts:
+            result.failed.append(RowOutcome(row, [conflicts[key].message], values["name"],
+                                            values.get("id_number", "")))
+        else:
+            accepted.append((row, values, family, key))
+    if not accepted:
+        return result
+    # 认证 (one registry call per batch) and the no-ID matches, before anything is written;
+    # if the registry can't be reached the registrations wait on hold for a retry.
+    verdicts = _verify([values for _, values, _, _ in accepted])
+    similar = _similar_people([{**values, "_row": row} for row, values, _, _ in accepted])
     with transaction.atomic():
-        # 查重 in two steps, both set-based: a read that turns away identities already held,
-        # then the claims themselves, where the database settles a race.
-        conflicts = student_services.find_conflicts([k for _, _, _, k in good if k])
-        accepted = []
-        for row, values, family, key in good:
-            if key and key in conflicts:
-                result.failed.append(RowOutcome(row, [conflicts[key].message], values["name"],
-                                                values.get("id_number", "")))
-            else:
-                accepted.append((row, values, family, key))
-        if not accepted:
-            return result
         businesses = workflow.initiate_many(
-            kind=kind, school=school, applicant=user, request=request, hold=HOLD_DEDUP,
+            kind=kind, school=school, applicant=user, request=request,
+            hold="" if verdicts is not None else HOLD_DEDUP,
             items=[
                 {
                     "payload": _payload(values, family, class_ids[values["class_code"]]),
@@ -226,15 +232,16 @@ def _register_batch(school, entry, user, batch, context, upload, request, today)
                 for _, values, family, _ in accepted
             ],
         )
-        registrations = [
-            Registration(
+        registrations = []
+        for index, (business, (row, values, _, _)) in enumerate(zip(businesses, accepted, strict=True)):
+            reg = Registration(
                 business=business, school=school, entry=entry, upload=upload, row=row,
                 klass_id=class_ids[values["class_code"]], name=values["name"], gender=values["gender"],
                 birth_date=values["birth_date"], id_type=values["id_type"],
-                id_number=values.get("id_number", ""),
+                id_number=values.get("id_number", ""), similar=similar.get(index, []),
             )
-            for business, (row, values, _, _) in zip(businesses, accepted, strict=True)
-        ]
+            _apply_verdict(reg, verdicts)
+            registrations.append(reg)
         Registration.objects.bulk_create(registrations, batch_size=1000)
         lost = student_services.claim_identities(
             [(key, school.pk, business.pk) for business, (_, _, _, key) in zip(businesses, accepted, strict=True) if key]
@@ -246,43 +253,64 @@ def _register_batch(school, entry, user, batch, context, upload, request, today)
                 result.failed.append(RowOutcome(reg.row or 0, [conflict.message], reg.name, reg.id_number))
             workflow.discard_unstarted([r.business_id for r in losers])
             registrations = [r for r in registrations if r not in losers]
-        _verify(registrations)
         result.passed.extend(registrations)
     return result
 
 
-def _verify(registrations: list[Registration]) -> None:
-    """认证: resident IDs against the population registry (one call per batch); other
-    documents were de-duplicated by document; no-ID pupils are matched by name + gender +
-    birth date for the reviewers. Releases the 查重认证 hold."""
-    residents = [r for r in registrations if r.id_type == numbers.RESIDENT_ID_TYPE]
-    verdicts = adapters.population_registry().verify(
-        [adapters.Person(r.id_number, r.name) for r in residents]
-    ) if residents else {}
-    no_id = [r for r in registrations if r.id_type == numbers.NO_DOCUMENT_TYPE]
-    similar = _similar_people(no_id)
-    for reg in registrations:
-        reg.dedup_status = DedupStatus.PASSED
-        if reg.id_type == numbers.RESIDENT_ID_TYPE:
-            verdict = verdicts.get(reg.id_number)
-            reg.verify_status = VerifyStatus.PASSED if verdict and verdict.verified else VerifyStatus.FAILED
-            reg.verify_note = verdict.reason if verdict else "人口信息库未答复"
-        else:
-            reg.verify_status = VerifyStatus.NOT_APPLICABLE
-            reg.similar = similar.get((reg.name, reg.gender, reg.birth_date), [])
-    Registration.objects.bulk_update(registrations, ["dedup_status", "verify_status", "verify_note", "similar"],
-                                     batch_size=1000)
-    workflow.release_hold_many([r.business_id for r in registrations], HOLD_DEDUP)
-
-
-def _similar_people(regs: list[Registration]) -> dict[tuple, list[dict]]:
-    """Records and pending registrations sharing name + gender + birth date (no-ID 查重:
-    shown to every reviewer, never blocking)."""
-    if not regs:
+def _verify(rows: list[dict]) -> dict | None:
+    """认证: the resident IDs of ``rows`` against the population registry, in one call.
+    None when the registry could not be reached (the registrations then wait)."""
+    people = [adapters.Person(v["id_number"], v["name"]) for v in rows if v["id_type"] == numbers.RESIDENT_ID_TYPE]
+    if not people:
         return {}
-    wanted = {(r.name, r.gender, r.birth_date) for r in regs}
-    found: dict[tuple, list[dict]] = {}
+    try:
+        return adapters.population_registry().verify(people)
+    except OSError:  # network, timeout, refused: retry later (retry_verification)
+        return None
+
+
+def _apply_verdict(reg: Registration, verdicts: dict | None) -> None:
+    if reg.id_type != numbers.RESIDENT_ID_TYPE:
+        reg.dedup_status, reg.verify_status = DedupStatus.PASSED, VerifyStatus.NOT_APPLICABLE
+        return
+    if verdicts is None:
+        reg.dedup_status, reg.verify_status = DedupStatus.PASSED, VerifyStatus.PENDING
+        return
+    verdict = verdicts.get(reg.id_number)
+    reg.dedup_status = DedupStatus.PASSED
+    reg.verify_status = VerifyStatus.PASSED if verdict and verdict.verified else VerifyStatus.FAILED
+    reg.verify_note = verdict.reason if verdict else "人口信息库未答复"
+
+
+def retry_verification(limit: int = 10000) -> int:
+    """认证 of registrations that waited because the population registry was unreachable;
+    releases their 查重认证 hold. Returns how many were settled."""
+    waiting = list(Registration.objects.filter(
+        verify_status=VerifyStatus.PENDING, business__status="open", business__hold=HOLD_DEDUP,
+    )[:limit])
+    verdicts = _verify([{"id_number": r.id_number, "name": r.name, "id_type": r.id_type} for r in waiting])
+    if verdicts is None or not waiting:
+        return 0
+    with transaction.atomic():
+        for reg in waiting:
+            _apply_verdict(reg, verdicts)
+        Registration.objects.bulk_update(waiting, ["dedup_status", "verify_status", "verify_note"], batch_size=1000)
+        workflow.release_hold_many([r.business_id for r in waiting], HOLD_DEDUP)
+    return len(waiting)
+
+
+def _similar_people(rows: list[dict]) -> dict[int, list[dict]]:
+    """No-ID 查重 (never blocking, shown to every reviewer): for each no-ID row (by its
+    index), the records, pending registrations and other rows of the batch that share
+    name + gender + birth date."""
+    wanted: dict[tuple, list[int]] = {}
+    for index, v in enumerate(rows):
+        if v["id_type"] == numbers.NO_DOCUMENT_TYPE:
+            wanted.setdefault((v["name"], v["gender"], v["birth_date"]), []).append(index)
+    if not wanted:
+        return {}
     names = {n for n, _, _ in wanted}
+    found: dict[tuple, list[dict]] = {}
     for s in Student.objects.filter(name__in=names).exclude(status="99").select_related("school"):
         person = (s.name, s.gender, s.birth_date)
         if person in wanted:
@@ -291,9 +319,15 @@ def _similar_people(regs: list[Registration]) -> dict[tuple, list[dict]]:
     for r in Registration.objects.filter(name__in=names, student__isnull=True,
                                          business__status="open").select_related("school"):
         person = (r.name, r.gender, r.birth_date)
-        if person in wanted and r.pk:
+        if person in wanted:
             found.setdefault(person, []).append({"registration": r.pk, "school": r.school.name, "kind": "注册申请"})
-    return found
+    result: dict[int, list[dict]] = {}
+    for person, indexes in wanted.items():
+        for index in indexes:
+            same_batch = [{"row": rows[i].get("_row"), "kind": "本次录入"} for i in indexes if i != index]
+            if found.get(person) or same_batch:
+                result[index] = found.get(person, []) + same_batch
+    return result
 
 
 # --- uploads ------------------------------------------------------------------------------

@@ -152,13 +152,17 @@ def test_no_id_pupil_goes_up_to_the_province_and_twins_are_flagged(reg):
     from xueji.common.testing import make_user
 
     base = reg.row(14, klass=reg.class3)
-    first = student_row(reg.world.th_school.code, reg.class3.code, 14, birth=__import__("datetime").date(reg.year - 9, 3, 1),
+    first_row = student_row(reg.world.th_school.code, reg.class3.code, 14, birth=__import__("datetime").date(reg.year - 9, 3, 1),
                         division="440106000000", 身份证件类型="Z", 身份证件号="", 姓名=base["姓名"],
                         成员1身份证件类型="1", 成员1身份证件号=reg.row(900)["身份证件号"])
-    outcome = _register(reg, [first, dict(first)], entry="other-no-id")
+    outcome = _register(reg, [first_row, dict(first_row)], entry="other-no-id")
     assert len(outcome.passed) == 2, outcome.failed  # no-ID matches never block
-    second = outcome.passed[1]
-    assert second.similar and second.similar[0]["kind"] == "注册申请"
+    first, second = outcome.passed
+    assert first.similar == [{"row": 3, "kind": "本次录入"}] and second.similar == [{"row": 2, "kind": "本次录入"}]
+    # a later entry of the same person sees both pending registrations
+    later = _register(reg, [dict(first_row)], entry="other-no-id").passed[0]
+    assert sorted(s["kind"] for s in later.similar) == ["注册申请", "注册申请"]
+    services.withdraw([Registration.objects.get(pk=later.pk)], reg.users.school_registrar)
     gz = make_user("gz_reg2", Role.AUTHORITY_REGISTRAR, authority=reg.world.tree.gz)
     gd = make_user("gd_reg2", Role.AUTHORITY_REGISTRAR, authority=reg.world.tree.gd)
     regs = _through_chain(reg, outcome.passed)
@@ -171,3 +175,26 @@ def test_no_id_pupil_goes_up_to_the_province_and_twins_are_flagged(reg):
     assert all(n.startswith("J440106") for n in numbers) and numbers[0] != numbers[1]
     group = ProblemGroup.objects.get(kind=ProblemKind.NO_ID_DUPLICATE)
     assert group.students.count() == 2
+
+
+def test_unreachable_registry_holds_then_retry(reg, monkeypatch):
+    from xueji.registration import adapters
+
+    def down(self, people):
+        raise ConnectionRefusedError("人口信息库无法访问")
+
+    monkeypatch.setattr(adapters.SimulatedPopulationRegistry, "verify", down)
+    (pending,) = _register(reg, [reg.row(70)]).passed
+    pending.business.refresh_from_db()
+    assert pending.verify_status == VerifyStatus.PENDING and pending.business.hold == services.HOLD_DEDUP
+    with pytest.raises(ValidationError):
+        services.school_review([pending], reg.users.school_leader, True, "")
+    assert services.retry_verification() == 0  # still down
+    monkeypatch.undo()
+    from django.core.management import call_command
+
+    call_command("retry_verification", verbosity=0)
+    pending.refresh_from_db()
+    pending.business.refresh_from_db()
+    assert pending.verify_status == VerifyStatus.PASSED and pending.business.hold == ""
+    assert services.school_review([pending], reg.users.school_leader, True, "") == 1
