@@ -40,7 +40,6 @@ import datetime as dt
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +49,7 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
+from xueji.common.batching import batches
 from xueji.org import rules as org_rules
 from xueji.org.models import Grade, School, SchoolClass
 from xueji.org.selectors import schools_for
@@ -207,7 +207,7 @@ def collect(
     report = CollectionReport(school.code, school.name, filename or getattr(source, "name", "") or "")
     run = _Run(school, user, context, classes, create_classes, request, report)
     try:
-        for batch in _batches(read_rows(source, headers=HEADERS), BATCH_SIZE):
+        for batch in batches(read_rows(source, headers=HEADERS), BATCH_SIZE):
             report.rows += len(batch)
             _load_batch(run, batch, today)
     except ExcelFormatError as error:
@@ -220,17 +220,6 @@ def collect(
         after={k: v for k, v in report.as_dict().items() if k not in {"errors", "warnings"}},
     )
     return report
-
-
-def _batches(rows: Iterable, size: int) -> Iterator[list]:
-    batch: list = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _clean(run: _Run, batch: list, today: dt.date) -> tuple[list[_Item], dict[str, tuple[str, int]]]:

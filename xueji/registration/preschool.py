@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,6 +39,7 @@ from django.utils import timezone
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.codes import tables as codes
+from xueji.common.batching import batches
 from xueji.org.models import School
 from xueji.students import fields as F
 from xueji.students import numbers
@@ -210,20 +211,9 @@ def add_children(
     context = _context(school, today or timezone.localdate())
     result = AddResult()
     seen: dict[str, int] = {}
-    for batch in _batches(rows, BATCH_SIZE):
+    for batch in batches(rows, BATCH_SIZE):
         _add_batch(school, user, batch, context, source_name[:200], seen, result, request)
     return result
-
-
-def _batches(rows: Iterable, size: int) -> Iterator[list]:
-    batch: list = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _row_failure(row: int, raw: Mapping, messages: list[str]) -> services.RowOutcome:

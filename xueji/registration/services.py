@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
+from xueji.common.batching import batches
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import school_year_of
 from xueji.problems.models import ProblemKind
@@ -165,24 +166,13 @@ def register_rows(
     today = today or timezone.localdate()
     context = rules_context(school, entry, today)
     result = BatchResult()
-    for batch in _batches(rows, BATCH_SIZE):
+    for batch in batches(rows, BATCH_SIZE):
         part = _register_batch(school, entry, user, batch, context, upload, request, today)
         result.passed_count += len(part.passed)
         if keep:
             result.passed.extend(part.passed)
         result.failed.extend(part.failed)
     return result
-
-
-def _batches(rows: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _register_batch(school, entry, user, batch, context, upload, request, today) -> BatchResult:
