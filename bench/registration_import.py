@@ -320,7 +320,9 @@ class Breakdown:
     def wrap(self, owner, name: str, label: str | None = None, key=None) -> None:
         import functools
 
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:  # renamed or removed in the application: not timed
+            return
         label = label or name
 
         @functools.wraps(original)
@@ -338,7 +340,9 @@ class Breakdown:
     def wrap_generator(self, owner, name: str, label: str) -> None:
         import functools
 
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:
+            return
 
         @functools.wraps(original)
         def timed(*args, **kwargs):
@@ -402,7 +406,7 @@ def _trace_memory() -> dict:
         report["held_when_register_rows_returns_mb"] = round(sum(s.size for s in stats) / 1e6, 1)
         report["top_lines"] = [f"{s.size / 1e6:.1f} MB {s.count} blocks {s.traceback[0].filename.split('site-packages/')[-1]}"
                                f":{s.traceback[0].lineno}" for s in stats[:12]]
-        report["passed_objects"] = len(result.passed)
+        report["passed_objects_kept"] = len(result.passed)
         return result
 
     services.register_rows = traced
