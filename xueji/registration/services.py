@@ -3,14 +3,13 @@ authority levels → the record.
 
 The bulk path is set-based: the sheet is streamed, rows are cleaned in memory by the
 field rules, identities are claimed with one query and one insert per batch, businesses
-and registrations are created with ``bulk_create`` in one transaction per batch, and the
-population registry is asked once per batch.
+and registrations are written as plain tuples (:mod:`xueji.common.bulk`) in one
+transaction per batch, and the population registry is asked once per batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
+from xueji.common import bulk
 from xueji.common.batching import batches
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import school_year_of
@@ -31,6 +31,7 @@ from xueji.students import rules as field_rules
 from xueji.students import services as student_services
 from xueji.students.models import FamilyMember, NumberKind, Student
 from xueji.workflow import services as workflow
+from xueji.workflow.models import Business
 
 from . import adapters
 from .excel import ExcelFormatError, read_rows
@@ -131,24 +132,6 @@ def rules_context(school: School, entry: str, today: dt.date | None = None) -> f
     )
 
 
-# --- payloads ---------------------------------------------------------------------
-
-def _jsonable(value):
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
-
-
-def _payload(values: dict, family: list[dict], klass_id: int) -> dict:
-    return {
-        "values": {k: _jsonable(v) for k, v in values.items()},
-        "family": [{k: _jsonable(v) for k, v in m.items()} for m in family],
-        "klass_id": klass_id,
-    }
-
-
 # --- the bulk path ----------------------------------------------------------------------
 
 def _check_actor(user, school: School) -> None:
@@ -166,37 +149,49 @@ def register_rows(
     today = today or timezone.localdate()
     context = rules_context(school, entry, today)
     result = BatchResult()
+    seen_keys: dict[str, int] = {}  # identity key → first row: duplicates within the whole file
     for batch in batches(rows, BATCH_SIZE):
-        part = _register_batch(school, entry, user, batch, context, upload, request, today)
-        result.passed_count += len(part.passed)
-        if keep:
-            result.passed.extend(part.passed)
-        result.failed.extend(part.failed)
+        business_ids, failed = _register_batch(school, entry, user, batch, context, upload, request, seen_keys)
+        result.passed_count += len(business_ids)
+        result.failed.extend(failed)
+        if keep and business_ids:
+            found = {r.business_id: r for r in Registration.objects.filter(business_id__in=business_ids)
+                     .select_related("business", "school", "klass")}
+            result.passed.extend(found[pk] for pk in business_ids)
     return result
 
 
-def _register_batch(school, entry, user, batch, context, upload, request, today) -> BatchResult:
-    result = BatchResult()
-    good = []  # (row, values, family)
-    seen_keys: dict[str, int] = {}
+#: The columns of a registration written by the bulk path (the rest take their defaults).
+_REGISTRATION_COLUMNS = (
+    "business_id", "school_id", "entry", "upload_id", "row", "klass_id", "name", "gender", "birth_date",
+    "id_type", "id_number", "dedup_status", "verify_status", "verify_note", "similar",
+)
+
+
+def _register_batch(school, entry, user, batch, context, upload, request,
+                    seen_keys: dict[str, int]) -> tuple[list[int], list[RowOutcome]]:
+    """One batch: clean every row, turn away identities already held, then — in one
+    transaction — claim the identities, start the businesses and write the registrations
+    (:mod:`xueji.common.bulk`: plain tuples, no model instances). Returns the business
+    ids of the registrations created, in row order, and the failing rows."""
+    failed: list[RowOutcome] = []
+    good = []  # (row, values, family, key)
     for row, raw in batch:
         cleaned = field_rules.clean_row(raw, context=context)
         values = cleaned.values
-        messages = list(cleaned.errors)
+        messages = cleaned.errors
         key = numbers.identity_key(values.get("id_type", ""), values.get("id_number"))
         if key and not messages:
-            if key in seen_keys:
-                messages.append(f"身份证件号与本文件第{seen_keys[key]}行重复")
-            else:
-                seen_keys[key] = row
+            first = seen_keys.setdefault(key, row)
+            if first != row:
+                messages = [f"身份证件号与本文件第{first}行重复"]
         if messages:
-            result.failed.append(RowOutcome(row, messages, str(raw.get("姓名") or "")[:50],
-                                            str(raw.get("身份证件号") or "")[:30]))
+            failed.append(RowOutcome(row, list(messages), str(raw.get("姓名") or "")[:50],
+                                     str(raw.get("身份证件号") or "")[:30]))
         else:
             good.append((row, values, cleaned.family, key))
     if not good:
-        return result
-    kind = ENTRY_BUSINESS[Entry(entry)]
+        return [], failed
     class_ids = dict(SchoolClass.objects.filter(school=school).values_list("code", "pk"))
     stage_of = {code: stage for code, (stage, _) in context.classes.items()}
     # 查重 in two steps, both set-based: a read that turns away identities already held,
@@ -204,54 +199,55 @@ def _register_batch(school, entry, user, batch, context, upload, request, today)
     # a race.
     conflicts = student_services.find_conflicts([k for _, _, _, k in good if k])
     accepted = []
-    for row, values, family, key in good:
+    for item in good:
+        key = item[3]
         if key and key in conflicts:
-            result.failed.append(RowOutcome(row, [conflicts[key].message], values["name"],
-                                            values.get("id_number", "")))
+            failed.append(RowOutcome(item[0], [conflicts[key].message], item[1]["name"], item[1].get("id_number", "")))
         else:
-            accepted.append((row, values, family, key))
+            accepted.append(item)
     if not accepted:
-        return result
-    # 认证 (one registry call per batch) and the no-ID matches, before anything is written;
-    # if the registry can't be reached the registrations wait on hold for a retry.
+        return [], failed
+    # 认证 (one registry call per batch) and the no-ID matches, before anything is written
+    # (no lock is held while the registry answers); if the registry can't be reached the
+    # registrations wait on hold for a retry.
     verdicts = _verify([values for _, values, _, _ in accepted])
     similar = _similar_people([{**values, "_row": row} for row, values, _, _ in accepted])
     with transaction.atomic():
-        businesses = workflow.initiate_many(
-            kind=kind, school=school, applicant=user, request=request,
-            hold="" if verdicts is not None else HOLD_DEDUP,
+        ids = bulk.allocate_ids(Business, len(accepted))
+        lost = student_services.claim_identities(
+            [(key, school.pk, pk) for pk, (_, _, _, key) in zip(ids, accepted, strict=True) if key], checked=True)
+        winners = []
+        for index, (pk, item) in enumerate(zip(ids, accepted, strict=True)):
+            row, values, _, key = item
+            if key and key in lost:  # lost a race with another school's registration
+                failed.append(RowOutcome(row, [lost[key].message], values["name"], values.get("id_number", "")))
+            else:
+                winners.append((index, pk, item))
+        if not winners:
+            return [], failed
+        business_ids = workflow.initiate_many(
+            kind=ENTRY_BUSINESS[Entry(entry)], school=school, applicant=user, request=request,
+            hold="" if verdicts is not None else HOLD_DEDUP, ids=[pk for _, pk, _ in winners],
             items=[
                 {
-                    "payload": _payload(values, family, class_ids[values["class_code"]]),
+                    "payload": {"values": values, "family": family, "klass_id": class_ids[values["class_code"]]},
                     "stage": stage_of[values["class_code"]],
                     "summary": f"{values['name']} {values.get('id_number', '')}".strip(),
                 }
-                for _, values, family, _ in accepted
+                for _, _, (_, values, family, _) in winners
             ],
         )
-        registrations = []
-        for index, (business, (row, values, _, _)) in enumerate(zip(businesses, accepted, strict=True)):
-            reg = Registration(
-                business=business, school=school, entry=entry, upload=upload, row=row,
-                klass_id=class_ids[values["class_code"]], name=values["name"], gender=values["gender"],
-                birth_date=values["birth_date"], id_type=values["id_type"],
-                id_number=values.get("id_number", ""), similar=similar.get(index, []),
-            )
-            _apply_verdict(reg, verdicts)
-            registrations.append(reg)
-        Registration.objects.bulk_create(registrations, batch_size=1000)
-        lost = student_services.claim_identities(
-            [(key, school.pk, business.pk) for business, (_, _, _, key) in zip(businesses, accepted, strict=True) if key]
-        )
-        if lost:
-            losers = [r for r in registrations if numbers.identity_key(r.id_type, r.id_number) in lost]
-            for reg in losers:
-                conflict = lost[numbers.identity_key(reg.id_type, reg.id_number)]
-                result.failed.append(RowOutcome(reg.row or 0, [conflict.message], reg.name, reg.id_number))
-            workflow.discard_unstarted([r.business_id for r in losers])
-            registrations = [r for r in registrations if r not in losers]
-        result.passed.extend(registrations)
-    return result
+        upload_id = upload.pk if upload is not None else None
+        rows = []
+        for index, pk, (row, values, _, _) in winners:
+            id_number = values.get("id_number", "")
+            rows.append((
+                pk, school.pk, entry, upload_id, row, class_ids[values["class_code"]], values["name"],
+                values["gender"], bulk.date_text(values["birth_date"]), values["id_type"], id_number,
+                *_verdict(values["id_type"], id_number, verdicts), bulk.dumps(similar.get(index, [])),
+            ))
+        bulk.insert_rows(Registration, _REGISTRATION_COLUMNS, rows)
+    return business_ids, failed
 
 
 def _verify(rows: list[dict]) -> dict | None:
@@ -266,17 +262,20 @@ def _verify(rows: list[dict]) -> dict | None:
         return None
 
 
-def _apply_verdict(reg: Registration, verdicts: dict | None) -> None:
-    if reg.id_type != numbers.RESIDENT_ID_TYPE:
-        reg.dedup_status, reg.verify_status = DedupStatus.PASSED, VerifyStatus.NOT_APPLICABLE
-        return
+def _verdict(id_type: str, id_number: str, verdicts: dict | None) -> tuple[str, str, str]:
+    """(查重状态, 认证状态, 认证说明) of a registration, given the registry's answers
+    (None: the registry could not be reached)."""
+    if id_type != numbers.RESIDENT_ID_TYPE:
+        return DedupStatus.PASSED, VerifyStatus.NOT_APPLICABLE, ""
     if verdicts is None:
-        reg.dedup_status, reg.verify_status = DedupStatus.PASSED, VerifyStatus.PENDING
-        return
-    verdict = verdicts.get(reg.id_number)
-    reg.dedup_status = DedupStatus.PASSED
-    reg.verify_status = VerifyStatus.PASSED if verdict and verdict.verified else VerifyStatus.FAILED
-    reg.verify_note = verdict.reason if verdict else "人口信息库未答复"
+        return DedupStatus.PASSED, VerifyStatus.PENDING, ""
+    verdict = verdicts.get(id_number)
+    return (DedupStatus.PASSED, VerifyStatus.PASSED if verdict and verdict.verified else VerifyStatus.FAILED,
+            verdict.reason if verdict else "人口信息库未答复")
+
+
+def _apply_verdict(reg: Registration, verdicts: dict | None) -> None:
+    reg.dedup_status, reg.verify_status, reg.verify_note = _verdict(reg.id_type, reg.id_number, verdicts)
 
 
 def retry_verification(limit: int = 10000) -> int:

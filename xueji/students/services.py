@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from xueji.common import bulk
+
 from . import numbers
 from .models import IdentityClaim, NumberSequence, Student, StudentNumber
 
@@ -83,35 +85,42 @@ def find_conflicts(keys: list[str]) -> dict[str, ClaimConflict]:
     return {key: ClaimConflict(key, name, code, number or "") for key, name, code, number in rows}
 
 
-def claim_identities(claims: list[tuple[str, int, int | None]]) -> dict[str, ClaimConflict]:
+def claim_identities(claims: list[tuple[str, int, int | None]], *, checked: bool = False) -> dict[str, ClaimConflict]:
     """Claim identities ``(key, school_id, registration_id)`` for pending registrations.
 
     Returns the conflicts (key → holder); every other key is claimed when this returns.
-    Set-based: one read, one insert; if a concurrent registration got in between, the
-    batch falls back to one savepoint per claim, so exactly one of two racers wins."""
+    Set-based: one read, one insert (:mod:`xueji.common.bulk`). ``checked``: the caller
+    has just read the conflicts (:func:`find_conflicts`) and left the held keys out, so
+    the read is not repeated. If a concurrent registration got in between, the insert
+    fails as a whole; the batch is read again and retried, and in the last resort
+    claimed one savepoint per key — exactly one of two racers wins."""
     if not claims:
         return {}
-    conflicts = find_conflicts([k for k, _, _ in claims])
-    free = [(k, s, r) for k, s, r in claims if k not in conflicts]
+    conflicts = {} if checked else find_conflicts([k for k, _, _ in claims])
     seen: set[str] = set()
-    unique_free = []
-    for key, school_id, registration_id in free:
-        if key in seen:
+    free = []
+    for key, school_id, registration_id in claims:
+        if key in conflicts or key in seen:
             continue
         seen.add(key)
-        unique_free.append((key, school_id, registration_id))
-    try:
-        with transaction.atomic():
-            IdentityClaim.objects.bulk_create([
-                IdentityClaim(key=k, school_id=s, registration_id=r) for k, s, r in unique_free
-            ])
-    except IntegrityError:
-        for key, school_id, registration_id in unique_free:
+        free.append((key, school_id, registration_id))
+    columns = ("key", "school_id", "registration_id")
+    with transaction.atomic():
+        for attempt in range(2):
             try:
                 with transaction.atomic():
-                    IdentityClaim.objects.create(key=key, school_id=school_id, registration_id=registration_id)
+                    bulk.insert_rows(IdentityClaim, columns, free)
+                return conflicts
             except IntegrityError:
-                conflicts.update(find_conflicts([key]))
+                if attempt == 0:  # someone claimed some of these meanwhile: who?
+                    conflicts.update(find_conflicts([k for k, _, _ in free]))
+                    free = [c for c in free if c[0] not in conflicts]
+        for claim in free:
+            try:
+                with transaction.atomic():
+                    bulk.insert_rows(IdentityClaim, columns, [claim])
+            except IntegrityError:
+                conflicts.update(find_conflicts([claim[0]]))
     return conflicts
 
 

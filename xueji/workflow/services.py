@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from xueji.audit.services import record_event
+from xueji.common import bulk
 from xueji.org.models import Authority, School, SchoolCategory, Stage
 
 from . import registry, rules, selectors
@@ -329,25 +330,40 @@ def _start(kind: str, school: School, applicant, hold: str, now) -> registry.Bus
     return btype
 
 
-def _new_business(btype, school: School, applicant, *, stage: str, summary: str, payload, student, hold: str,
-                  hold_note: str, chains: dict) -> Business:
-    """An unsaved business at the first step of the chain in force (``chains`` caches the
-    resolved chain per stage)."""
+def _first_chain(btype, school: School, stage: str, chains: dict) -> list[dict]:
+    """The chain in force for a new business of ``btype`` at ``stage`` (``chains``
+    caches it per stage for a batch); refuses a stage the type does not apply to and an
+    empty chain."""
     if stage not in btype.stages:
         label = Stage(stage).label if stage in Stage.values else stage
         raise ValidationError(f"{btype.name}不适用于{label}")
-    summary = (summary or "").strip()
-    if not summary:
-        raise ValidationError("请填写业务摘要")
     if stage not in chains:
         chains[stage] = [step.as_dict() for step in chain_for(school, btype.code, stage)]
     chain = chains[stage]
     if not chain:
         raise ValidationError("业务流程配置没有适用于该学校的审核环节")
+    return chain
+
+
+def _summary(text: str | None) -> str:
+    summary = (text or "").strip()
+    if not summary:
+        raise ValidationError("请填写业务摘要")
+    return summary[:200]
+
+
+def _applicant_name(applicant) -> str:
+    return (applicant.real_name or applicant.get_username())[:50]
+
+
+def _new_business(btype, school: School, applicant, *, stage: str, summary: str, payload, student, hold: str,
+                  hold_note: str, chains: dict) -> Business:
+    """An unsaved business at the first step of the chain in force."""
+    chain = _first_chain(btype, school, stage, chains)
     return Business(
         kind=btype.code, school=school, student=student, applicant=applicant,
-        applicant_name=(applicant.real_name or applicant.get_username())[:50], category=school.category,
-        stage=stage, summary=summary[:200], payload=payload or {}, chain=[dict(s) for s in chain], position=0,
+        applicant_name=_applicant_name(applicant), category=school.category,
+        stage=stage, summary=_summary(summary), payload=payload or {}, chain=[dict(s) for s in chain], position=0,
         status=BusinessStatus.OPEN, hold=hold, hold_note=(hold_note or "")[:200],
         current_level=chain[0]["level"], current_authority_id=chain[0]["authority_id"],
     )
@@ -383,25 +399,46 @@ def initiate(
     return business
 
 
+_MANY_COLUMNS = (
+    "id", "kind", "school_id", "student_id", "applicant_id", "applicant_name", "category", "stage", "summary",
+    "payload", "chain", "position", "status", "hold", "hold_note", "current_level", "current_authority_id",
+)
+
+
 def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict], hold: str = "",
-                  request=None) -> list[Business]:
+                  request=None, ids: list[int] | None = None) -> list[int]:
     """发起业务 for many at once (an Excel import): ``items`` are dicts with ``stage``,
-    ``summary`` and optionally ``payload``, ``student``, ``hold_note``. Set-based: one
-    insert, one audit entry; returns the businesses in the order of ``items``. All or
-    nothing: a student with a business in progress refuses the whole batch."""
+    ``summary`` and optionally ``payload``, ``student`` (a pk), ``hold_note``. Returns
+    the new businesses' ids in the order of ``items``. ``ids`` are primary keys the
+    caller reserved with :func:`xueji.common.bulk.allocate_ids` (so rows naming the
+    businesses can be written first); by default they are reserved here.
+
+    Set-based and without model instances (:mod:`xueji.common.bulk`): one insert, one
+    audit entry. All or nothing: a student with a business in progress refuses the
+    whole batch. Runs in the caller's transaction if there is one."""
     items = list(items)
     if not items:
         return []
+    if ids is not None and len(ids) != len(items):
+        raise ValueError("one reserved id per item")
     now = timezone.now()
     btype = _start(kind, school, applicant, hold, now)
     chains: dict = {}
-    businesses = [
-        _new_business(btype, school, applicant, stage=item["stage"], summary=item.get("summary", ""),
-                      payload=item.get("payload"), student=item.get("student"), hold=hold,
-                      hold_note=item.get("hold_note", ""), chains=chains)
-        for item in items
-    ]
-    student_ids = [b.student_id for b in businesses if b.student_id is not None]
+    chain_json: dict[str, str] = {}
+    name = _applicant_name(applicant)
+    rows = []
+    for item in items:
+        stage = item["stage"]
+        chain = _first_chain(btype, school, stage, chains)
+        if stage not in chain_json:
+            chain_json[stage] = bulk.dumps(chain)
+        rows.append((
+            btype.code, school.pk, item.get("student"), applicant.pk, name, school.category, stage,
+            _summary(item.get("summary")), bulk.dumps(item.get("payload") or {}), chain_json[stage], 0,
+            BusinessStatus.OPEN, hold, (item.get("hold_note") or "")[:200], chain[0]["level"],
+            chain[0]["authority_id"],
+        ))
+    student_ids = [i.get("student") for i in items if i.get("student") is not None]
     if len(set(student_ids)) != len(student_ids):
         raise ValidationError("同一学生不能同时发起两项业务")
     if student_ids:
@@ -410,18 +447,19 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
         if busy:
             raise ValidationError("以下学生已有在办业务:" + "、".join(busy))
     with transaction.atomic():
+        if ids is None:
+            ids = bulk.allocate_ids(Business, len(rows))
         try:
             with transaction.atomic():
-                Business.objects.bulk_create(businesses, batch_size=1000)
+                bulk.insert_rows(Business, _MANY_COLUMNS, [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
         except IntegrityError as error:
             raise ValidationError("该学生已有在办业务") from error
-        ids = [b.pk for b in businesses]
         record_event(
             action="workflow.initiated", summary=f"批量发起业务:{btype.name}{len(ids)}件",
             actor=applicant, request=request, school=school, target=("workflow.business", None),
-            after={"kind": kind, "businesses": ids, "hold": hold},
+            after={"kind": kind, "businesses": list(ids), "hold": hold},
         )
-    return businesses
+    return list(ids)
 
 
 def discard_unstarted(businesses, actor=None, request=None, reason: str = "") -> int:

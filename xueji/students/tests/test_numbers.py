@@ -68,6 +68,20 @@ def test_claims_conflict_names_the_holder(world):
 
 
 @pytest.mark.django_db
+def test_checked_claims_still_catch_a_key_taken_after_the_check(world):
+    """``checked=True`` skips the read, not the database: a key claimed between the
+    caller's check and the insert is reported, the others are claimed, and a key twice
+    in one batch is claimed once."""
+    services.claim_identities([("1:Z1", world.th_school.pk, 1)])
+    conflicts = services.claim_identities(
+        [("1:Z2", world.hz_school.pk, 2), ("1:Z1", world.hz_school.pk, 3), ("1:Z2", world.hz_school.pk, 4)],
+        checked=True)
+    assert list(conflicts) == ["1:Z1"] and "天河测试小学" in conflicts["1:Z1"].message
+    assert IdentityClaim.objects.get(key="1:Z2").registration_id == 2
+    assert IdentityClaim.objects.get(key="1:Z1").school == world.th_school
+
+
+@pytest.mark.django_db
 def test_release_claims_frees_pending_only(world):
     services.claim_identities([("1:Y1", world.th_school.pk, 7), ("1:Y2", world.th_school.pk, 8)])
     assert services.release_claims([7]) == 1

@@ -425,23 +425,39 @@ def test_batch_hook_refusing_one_skips_only_that_one(world):
 # --- many at once (imports) ------------------------------------------------------------------
 def test_initiate_many_and_discard_unstarted(world, registration_like):
     u = world.users
-    businesses = services.initiate_many(
+    ids = services.initiate_many(
         kind=registration_like, school=world.th_school, applicant=u.school_registrar,
         hold=registry.DEDUP_PENDING,
-        items=[{"stage": "1", "summary": f"新生{i}", "payload": {"row": i}} for i in range(5)],
+        items=[{"stage": "1", "summary": f"新生{i}", "payload": {"row": i, "born": dt.date(2019, 9, 1)}}
+               for i in range(5)],
     )
-    assert [b.payload["row"] for b in businesses] == list(range(5)) and all(b.pk for b in businesses)
+    businesses = [Business.objects.get(pk=pk) for pk in ids]
+    assert [b.payload["row"] for b in businesses] == list(range(5)) and ids == sorted(ids)
+    assert businesses[0].payload["born"] == "2019-09-01"  # dates as ISO text, as JSONField reads them
+    assert businesses[0].chain == [s.as_dict() for s in services.chain_for(world.th_school, registration_like, "1")]
+    assert businesses[0].current_level == "school" and businesses[0].status == "open" and businesses[0].created_at
     assert {b.hold for b in Business.objects.all()} == {registry.DEDUP_PENDING}
-    assert services.discard_unstarted([businesses[0].pk, businesses[1].pk], reason="查重冲突") == 2
+    assert services.discard_unstarted([ids[0], ids[1]], reason="查重冲突") == 2
     assert Business.objects.count() == 3
-    assert services.release_hold_many([b.pk for b in businesses], registry.DEDUP_PENDING) == 3
+    # Ids are never handed out twice, not even those of rows since deleted.
+    again = services.initiate_many(kind=registration_like, school=world.th_school, applicant=u.school_registrar,
+                                   items=[{"stage": "1", "summary": "新生"}])
+    assert again[0] > ids[-1]
+    Business.objects.filter(pk__in=again).delete()
+    assert services.release_hold_many(ids, registry.DEDUP_PENDING) == 3
     services.decide(businesses[2], u.school_leader, True)
-    assert services.discard_unstarted([businesses[2].pk]) == 0  # started: kept
+    assert services.discard_unstarted([ids[2]]) == 0  # started: kept
     student = make_student(world.th_school)
     _start(world, student)
     with pytest.raises(ValidationError, match="已有在办业务"):
         services.initiate_many(kind="resume", school=world.th_school, applicant=u.school_registrar,
-                               items=[{"stage": "1", "summary": "x", "student": student}])
+                               items=[{"stage": "1", "summary": "x", "student": student.pk}])
+    with pytest.raises(ValidationError, match="同一学生"):
+        services.initiate_many(kind="resume", school=world.th_school, applicant=u.school_registrar,
+                               items=[{"stage": "1", "summary": "x", "student": 1}, {"stage": "1", "summary": "y", "student": 1}])
+    with pytest.raises(ValidationError, match="摘要"):
+        services.initiate_many(kind=registration_like, school=world.th_school, applicant=u.school_registrar,
+                               items=[{"stage": "1", "summary": " "}])
 
 
 # --- configuration writes --------------------------------------------------------------------

@@ -1,0 +1,141 @@
+"""The bulk write path: many rows of one model in one statement, without building model
+instances (批量写入).
+
+An Excel import writes tens of thousands of rows; building a Django model instance per
+row and preparing every field through the ORM costs more than the database's own work
+(bench/registration_import.py, docs/PERFORMANCE.md). Services that write in bulk use
+these helpers instead of ``bulk_create``:
+
+- :func:`allocate_ids` reserves primary keys before the insert, so related rows (an
+  identity claim naming its business) can be written first or together;
+- :func:`insert_rows` inserts plain tuples with ``executemany``; columns the caller does
+  not give get the model's default (``auto_now``/``auto_now_add`` columns get now);
+- :func:`dumps` is the JSON encoding of JSON fields written this way (dates as ISO
+  text, decimals as text — what ``DjangoJSONEncoder`` gives, and readable by JSONField).
+
+Values passed to :func:`insert_rows` must be ready for the database: str, int, bool,
+None, ISO date text (:func:`date_text`) and JSON text. Both helpers must run inside a
+transaction (``transaction.atomic``): on SQLite the project opens transactions with
+``BEGIN IMMEDIATE`` (settings.py), so the connection holds the write lock and the ids
+reserved cannot be taken by anyone else; on PostgreSQL they come from the table's
+sequence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Sequence
+
+import orjson
+from django.db import models
+from django.utils import timezone
+
+__all__ = ["allocate_ids", "date_text", "dumps", "insert_rows"]
+
+
+def _default(value):
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def dumps(value) -> str:
+    """JSON text of ``value`` (UTF-8, no spaces; dates ISO, decimals as text)."""
+    return orjson.dumps(value, default=_default).decode()
+
+
+def date_text(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _check_transaction(using: str) -> None:
+    from django.db import connections
+
+    conn = connections[using]
+    if not conn.in_atomic_block:
+        raise RuntimeError("bulk writes must run inside transaction.atomic()")
+    if conn.vendor == "sqlite" and conn.settings_dict.get("OPTIONS", {}).get("transaction_mode") != "IMMEDIATE":
+        raise RuntimeError("bulk writes on SQLite need OPTIONS transaction_mode IMMEDIATE (settings.py)")
+
+
+def allocate_ids(model: type[models.Model], count: int, *, using: str = "default") -> list[int]:
+    """``count`` new primary keys of ``model``, never used before (not even by a row
+    since deleted), in ascending order. The rows must then be inserted with these ids
+    by :func:`insert_rows` in the same transaction."""
+    if count <= 0:
+        return []
+    from django.db import connections
+
+    _check_transaction(using)
+    conn = connections[using]
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, count]
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        if conn.vendor != "sqlite":
+            raise NotImplementedError(conn.vendor)
+        # AUTOINCREMENT tables remember the highest id ever given in sqlite_sequence;
+        # ids above both it and the current maximum have never been used.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        cursor.execute(f"SELECT max({conn.ops.quote_name(pk)}) FROM {conn.ops.quote_name(table)}")
+        highest = max(row[0] if row else 0, cursor.fetchone()[0] or 0)
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def _column_defaults(model: type[models.Model], given: Sequence[str], now, conn) -> list[tuple[str, object]]:
+    """(column, database value) for every concrete column not in ``given``."""
+    result = []
+    for f in model._meta.concrete_fields:
+        if f.attname in given or f.name in given:
+            continue
+        if f.primary_key:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = now if isinstance(f, models.DateTimeField) else now.date()
+        elif f.has_default():
+            value = f.get_default()
+        elif f.null:
+            value = None
+        elif f.blank and isinstance(f, (models.CharField, models.TextField)):
+            value = ""
+        else:
+            raise ValueError(f"{model.__name__}.{f.name}: no value and no default")
+        result.append((f.column, f.get_db_prep_save(value, conn)))
+    return result
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple], *,
+                using: str = "default") -> int:
+    """INSERT ``rows`` (tuples in the order of ``columns``, field names or attnames such
+    as ``school_id``; include ``id`` when the ids come from :func:`allocate_ids`).
+    Returns how many rows were inserted. Raises ``IntegrityError`` like any insert."""
+    if not rows:
+        return 0
+    from django.db import connections
+
+    _check_transaction(using)
+    conn = connections[using]
+    meta = model._meta
+    names, placeholders = [], []
+    for name in columns:
+        f = meta.get_field(name) if name != "id" else meta.pk
+        names.append(f.column)
+        # Dates and JSON arrive as text; PostgreSQL is told what the text is.
+        cast = conn.vendor == "postgresql" and isinstance(f, (models.DateField, models.JSONField))
+        placeholders.append(f"%s::{f.db_type(conn)}" if cast else "%s")
+    defaults = _column_defaults(model, columns, timezone.now(), conn)
+    quote = conn.ops.quote_name
+    all_columns = names + [c for c, _ in defaults]
+    placeholders += ["%s"] * len(defaults)
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in all_columns)}) "
+           f"VALUES ({', '.join(placeholders)})")
+    tail = tuple(v for _, v in defaults)
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, [row + tail for row in rows] if tail else rows)
+    return len(rows)
