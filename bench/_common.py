@@ -56,6 +56,12 @@ def max_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def worker_max_rss_mb() -> float:
+    """Peak RSS of the largest child process this one has waited for (the import's
+    worker, xueji.common.parallel); 0 when there was none."""
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
 def current_rss_mb() -> float:
     try:
         with open("/proc/self/status") as status:

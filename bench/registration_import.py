@@ -367,14 +367,13 @@ class Breakdown:
         from xueji.students import services as student_services
         from xueji.workflow import services as workflow
 
-        self.wrap_generator(services, "read_rows", "excel.read_rows (calamine, per row)")
+        self.wrap_generator(services, "read_rows", "excel.read_rows (per row)")
         self.wrap(field_rules, "clean_row", "rules.clean_row")
         self.wrap(student_services, "find_conflicts", "students.find_conflicts")
         self.wrap(student_services, "claim_identities", "students.claim_identities")
         self.wrap(workflow, "initiate_many", "workflow.initiate_many")
         self.wrap(workflow, "release_hold_many", "workflow.release_hold_many")
         self.wrap(services, "_verify", "registration._verify")
-        self.wrap(services, "_payload", "registration._payload")
         self.wrap(services, "_register_batch", "registration._register_batch")
         self.wrap(adapters.SimulatedPopulationRegistry, "verify", "adapters.population_registry.verify")
         for module in (workflow, services):
@@ -388,28 +387,28 @@ class Breakdown:
 
 
 def _trace_memory() -> dict:
-    """tracemalloc (Python allocations only, not calamine's): the peak during the import
-    and, taken as ``register_rows`` returns, what its result keeps alive, by line."""
+    """tracemalloc (Python allocations only, not a C extension's): the peak during the
+    import and, taken as ``_register_prepared`` returns, what its result keeps alive, by line."""
     import functools
     import tracemalloc
 
     from xueji.registration import services
 
     report: dict = {}
-    original = services.register_rows
+    original = services._register_prepared
 
     @functools.wraps(original)
     def traced(*args, **kwargs):
         result = original(*args, **kwargs)
         snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
         stats = snapshot.statistics("lineno")
-        report["held_when_register_rows_returns_mb"] = round(sum(s.size for s in stats) / 1e6, 1)
+        report["held_when_register_prepared_returns_mb"] = round(sum(s.size for s in stats) / 1e6, 1)
         report["top_lines"] = [f"{s.size / 1e6:.1f} MB {s.count} blocks {s.traceback[0].filename.split('site-packages/')[-1]}"
                                f":{s.traceback[0].lineno}" for s in stats[:12]]
         report["passed_objects_kept"] = len(result.passed)
         return result
 
-    services.register_rows = traced
+    services._register_prepared = traced
     tracemalloc.start()
     return report
 
@@ -424,6 +423,13 @@ def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: 
     school = School.objects.get(code=SCHOOL_CODE)
     user = User.objects.get(username=REGISTRAR)
     baseline = _common.current_rss_mb()
+    # The diagnostics see only this process: with them, the rows are checked here too
+    # instead of in the worker process (xueji.common.parallel).
+    parallel = not (profile or breakdown or trace)
+    if not parallel:
+        from django.conf import settings
+
+        settings.XUEJI_PARALLEL_IMPORT = False
     memory = _trace_memory() if trace else None
     timers = Breakdown() if breakdown else None
     if timers is not None:
@@ -450,8 +456,13 @@ def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: 
     return {
         "upload": upload.pk, "status": upload.status, "message": upload.message,
         "total_rows": upload.total_rows, "passed": upload.passed_rows, "failed": upload.failed_rows,
-        "seconds": round(elapsed, 3), "rows_per_s": round(upload.total_rows / elapsed, 1),
-        "baseline_rss_mb": baseline, "peak_rss_mb": _common.max_rss_mb(), "profiled": bool(profile),
+        "worker_process": parallel, "seconds": round(elapsed, 3), "rows_per_s": round(upload.total_rows / elapsed, 1),
+        # The rows are checked in a forked worker (xueji.common.parallel): the peak is the
+        # sum of both processes' peaks — conservative, as the pages they share after the
+        # fork are counted twice.
+        "baseline_rss_mb": baseline, "main_peak_rss_mb": _common.max_rss_mb(),
+        "worker_peak_rss_mb": _common.worker_max_rss_mb(),
+        "peak_rss_mb": round(_common.max_rss_mb() + _common.worker_max_rss_mb(), 1), "profiled": bool(profile),
         **({"breakdown": timers.report()} if timers is not None else {}),
         **({"tracemalloc": {**memory, "peak_mb": round(__import__("tracemalloc").get_traced_memory()[1] / 1e6, 1)}}
            if memory is not None else {}),

@@ -248,6 +248,9 @@ XUEJI_REGISTRY_TIMEOUT = _env_int("XUEJI_REGISTRY_TIMEOUT", 30)
 #: First-grade entry age (F-25): full years old by the cut-off day of the entry year.
 XUEJI_ENTRY_MIN_AGE = _env_int("XUEJI_ENTRY_MIN_AGE", 6)
 XUEJI_ENTRY_AGE_CUTOFF = os.environ.get("XUEJI_ENTRY_AGE_CUTOFF", "08-31")
+#: Excel imports check rows in a second (forked) process while this one writes
+#: (xueji.common.parallel); off: everything in one process.
+XUEJI_PARALLEL_IMPORT = _env_bool("XUEJI_PARALLEL_IMPORT", True)
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
 LOGGING = {

@@ -86,7 +86,8 @@ class Registration(models.Model):
     what lists, 查重 and reviewers need."""
 
     business = models.OneToOneField("workflow.Business", on_delete=models.CASCADE, related_name="registration")
-    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="registrations")
+    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="registrations",
+                               db_index=False)  # first column of registration_school_entry
     entry = models.CharField("注册类型", max_length=20, choices=Entry.choices)
     upload = models.ForeignKey(Upload, verbose_name="导入记录", null=True, blank=True, on_delete=models.SET_NULL, related_name="registrations")
     row = models.PositiveIntegerField("行号", null=True, blank=True)

@@ -10,8 +10,9 @@ transaction per batch, and the population registry is asked once per batch.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
-from xueji.common import bulk
+from xueji.common import bulk, parallel
 from xueji.common.batching import batches
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import school_year_of
@@ -47,6 +48,8 @@ from .models import (
 )
 
 BATCH_SIZE = 2000
+#: The first batch of a worker-checked upload (then 2×, 4× … up to BATCH_SIZE).
+FIRST_BATCH_SIZE = 250
 HOLD_DEDUP = "dedup_pending"
 HOLD_REPORT = "report_pending"
 
@@ -80,6 +83,7 @@ class BatchResult:
     passed: list[Registration] = field(default_factory=list)
     failed: list[RowOutcome] = field(default_factory=list)
     passed_count: int = 0
+    total: int = 0
 
 
 # --- the rules' context ---------------------------------------------------------------
@@ -139,6 +143,56 @@ def _check_actor(user, school: School) -> None:
         raise PermissionDenied("只有本校学籍管理员可以办理学籍注册")
 
 
+class Prepared(NamedTuple):
+    """One row after the field rules, as it crosses from the checking half of an import
+    to the writing half (compact: plain values, the business content already JSON)."""
+
+    row: int
+    messages: list[str]  # empty: the row passed the field rules
+    name: str
+    id_number: str
+    key: str = ""  # identity key (查重), "" for a pupil without an ID document
+    id_type: str = ""
+    gender: str = ""
+    birth_date: str = ""  # ISO
+    class_code: str = ""
+    payload: str = ""  # JSON of {"values", "family", "klass_id"}
+
+
+def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanContext,
+                 class_ids: dict[str, int], first_batch: int | None = None) -> Iterator[list[Prepared]]:
+    """The checking half of an import, in batches: every row through the field rules
+    (:func:`xueji.students.rules.clean_row`). Pure — no database — so it can run in a
+    worker process (:func:`process_upload`; there the first batches are small, so the
+    writing half starts early)."""
+    for batch in batches(rows, BATCH_SIZE, first=first_batch):
+        out = []
+        for row, raw in batch:
+            cleaned = field_rules.clean_row(raw, context=context)
+            if cleaned.errors:
+                out.append(Prepared(row, list(cleaned.errors), str(raw.get("姓名") or "")[:50],
+                                    str(raw.get("身份证件号") or "")[:30]))
+                continue
+            values = cleaned.values
+            code = values["class_code"]
+            id_number = values.get("id_number", "")
+            out.append(Prepared(
+                row, [], values["name"], id_number, numbers.identity_key(values["id_type"], id_number),
+                values["id_type"], values["gender"], values["birth_date"].isoformat(), code,
+                bulk.dumps({"values": values, "family": cleaned.family, "klass_id": class_ids[code]}),
+            ))
+        yield out
+
+
+def _read_and_prepare(handle, context, class_ids) -> Iterator[list[Prepared]]:
+    """Read the sheet and check its rows (the worker's half of :func:`process_upload`)."""
+    yield from prepare_rows(read_rows(handle), context, class_ids, first_batch=FIRST_BATCH_SIZE)
+
+
+def _class_ids(school: School) -> dict[str, int]:
+    return dict(SchoolClass.objects.filter(school=school).values_list("code", "pk"))
+
+
 def register_rows(
     school: School, entry: str, user, rows: Iterable[tuple[int, dict]], *, upload: Upload | None = None,
     request=None, today: dt.date | None = None, keep: bool = True,
@@ -146,12 +200,20 @@ def register_rows(
     """Clean, de-duplicate and register rows ``(row number, {header: value})``, in batches.
     With ``keep=False`` only the number of registrations is returned, not the objects."""
     _check_actor(user, school)
-    today = today or timezone.localdate()
-    context = rules_context(school, entry, today)
+    context = rules_context(school, entry, today or timezone.localdate())
+    prepared = prepare_rows(rows, context, _class_ids(school))
+    return _register_prepared(school, entry, user, prepared, context, upload=upload, request=request, keep=keep)
+
+
+def _register_prepared(school, entry, user, prepared: Iterable[list[Prepared]], context, *, upload=None,
+                       request=None, keep=False) -> BatchResult:
+    """The writing half: 查重, 认证 and the writes, batch after batch."""
     result = BatchResult()
     seen_keys: dict[str, int] = {}  # identity key → first row: duplicates within the whole file
-    for batch in batches(rows, BATCH_SIZE):
-        business_ids, failed = _register_batch(school, entry, user, batch, context, upload, request, seen_keys)
+    stage_of = {code: stage for code, (stage, _) in context.classes.items()}
+    for batch in prepared:
+        result.total += len(batch)
+        business_ids, failed = _register_batch(school, entry, user, batch, stage_of, upload, request, seen_keys)
         result.passed_count += len(business_ids)
         result.failed.extend(failed)
         if keep and business_ids:
@@ -168,85 +230,79 @@ _REGISTRATION_COLUMNS = (
 )
 
 
-def _register_batch(school, entry, user, batch, context, upload, request,
+def _failed(p: Prepared, messages: list[str]) -> RowOutcome:
+    return RowOutcome(p.row, messages, p.name, p.id_number)
+
+
+def _register_batch(school, entry, user, batch: list[Prepared], stage_of: dict[str, str], upload, request,
                     seen_keys: dict[str, int]) -> tuple[list[int], list[RowOutcome]]:
-    """One batch: clean every row, turn away identities already held, then — in one
-    transaction — claim the identities, start the businesses and write the registrations
-    (:mod:`xueji.common.bulk`: plain tuples, no model instances). Returns the business
-    ids of the registrations created, in row order, and the failing rows."""
+    """One batch of checked rows: turn away identities already held (in the file or in
+    the country), then — in one transaction — claim the identities, start the businesses
+    and write the registrations (:mod:`xueji.common.bulk`: plain tuples, no model
+    instances). Returns the business ids of the registrations created, in row order,
+    and the failing rows."""
     failed: list[RowOutcome] = []
-    good = []  # (row, values, family, key)
-    for row, raw in batch:
-        cleaned = field_rules.clean_row(raw, context=context)
-        values = cleaned.values
-        messages = cleaned.errors
-        key = numbers.identity_key(values.get("id_type", ""), values.get("id_number"))
-        if key and not messages:
-            first = seen_keys.setdefault(key, row)
-            if first != row:
-                messages = [f"身份证件号与本文件第{first}行重复"]
-        if messages:
-            failed.append(RowOutcome(row, list(messages), str(raw.get("姓名") or "")[:50],
-                                     str(raw.get("身份证件号") or "")[:30]))
-        else:
-            good.append((row, values, cleaned.family, key))
+    good: list[Prepared] = []
+    for p in batch:
+        if p.messages:
+            failed.append(_failed(p, p.messages))
+            continue
+        if p.key:
+            first = seen_keys.setdefault(p.key, p.row)
+            if first != p.row:
+                failed.append(_failed(p, [f"身份证件号与本文件第{first}行重复"]))
+                continue
+        good.append(p)
     if not good:
         return [], failed
-    class_ids = dict(SchoolClass.objects.filter(school=school).values_list("code", "pk"))
-    stage_of = {code: stage for code, (stage, _) in context.classes.items()}
     # 查重 in two steps, both set-based: a read that turns away identities already held,
     # then (below, in the transaction) the claims themselves, where the database settles
     # a race.
-    conflicts = student_services.find_conflicts([k for _, _, _, k in good if k])
+    conflicts = student_services.find_conflicts([p.key for p in good if p.key])
     accepted = []
-    for item in good:
-        key = item[3]
-        if key and key in conflicts:
-            failed.append(RowOutcome(item[0], [conflicts[key].message], item[1]["name"], item[1].get("id_number", "")))
+    for p in good:
+        if p.key and p.key in conflicts:
+            failed.append(_failed(p, [conflicts[p.key].message]))
         else:
-            accepted.append(item)
+            accepted.append(p)
     if not accepted:
         return [], failed
     # 认证 (one registry call per batch) and the no-ID matches, before anything is written
     # (no lock is held while the registry answers); if the registry can't be reached the
     # registrations wait on hold for a retry.
-    verdicts = _verify([values for _, values, _, _ in accepted])
-    similar = _similar_people([{**values, "_row": row} for row, values, _, _ in accepted])
+    verdicts = _verify([{"id_type": p.id_type, "id_number": p.id_number, "name": p.name} for p in accepted
+                        if p.id_type == numbers.RESIDENT_ID_TYPE])
+    similar = _similar_people([
+        {"name": p.name, "gender": p.gender, "birth_date": dt.date.fromisoformat(p.birth_date),
+         "id_type": p.id_type, "_row": p.row} if p.id_type == numbers.NO_DOCUMENT_TYPE else {"id_type": p.id_type}
+        for p in accepted
+    ])
     with transaction.atomic():
         ids = bulk.allocate_ids(Business, len(accepted))
         lost = student_services.claim_identities(
-            [(key, school.pk, pk) for pk, (_, _, _, key) in zip(ids, accepted, strict=True) if key], checked=True)
+            [(p.key, school.pk, pk) for pk, p in zip(ids, accepted, strict=True) if p.key], checked=True)
         winners = []
-        for index, (pk, item) in enumerate(zip(ids, accepted, strict=True)):
-            row, values, _, key = item
-            if key and key in lost:  # lost a race with another school's registration
-                failed.append(RowOutcome(row, [lost[key].message], values["name"], values.get("id_number", "")))
+        for index, (pk, p) in enumerate(zip(ids, accepted, strict=True)):
+            if p.key and p.key in lost:  # lost a race with another school's registration
+                failed.append(_failed(p, [lost[p.key].message]))
             else:
-                winners.append((index, pk, item))
+                winners.append((index, pk, p))
         if not winners:
             return [], failed
         business_ids = workflow.initiate_many(
             kind=ENTRY_BUSINESS[Entry(entry)], school=school, applicant=user, request=request,
             hold="" if verdicts is not None else HOLD_DEDUP, ids=[pk for _, pk, _ in winners],
-            items=[
-                {
-                    "payload": {"values": values, "family": family, "klass_id": class_ids[values["class_code"]]},
-                    "stage": stage_of[values["class_code"]],
-                    "summary": f"{values['name']} {values.get('id_number', '')}".strip(),
-                }
-                for _, _, (_, values, family, _) in winners
-            ],
+            items=[{"payload_json": p.payload, "stage": stage_of[p.class_code],
+                    "summary": f"{p.name} {p.id_number}".strip()} for _, _, p in winners],
         )
         upload_id = upload.pk if upload is not None else None
-        rows = []
-        for index, pk, (row, values, _, _) in winners:
-            id_number = values.get("id_number", "")
-            rows.append((
-                pk, school.pk, entry, upload_id, row, class_ids[values["class_code"]], values["name"],
-                values["gender"], bulk.date_text(values["birth_date"]), values["id_type"], id_number,
-                *_verdict(values["id_type"], id_number, verdicts), bulk.dumps(similar.get(index, [])),
-            ))
-        bulk.insert_rows(Registration, _REGISTRATION_COLUMNS, rows)
+        klass = {code: pk for code, pk in SchoolClass.objects.filter(
+            school=school, code__in={p.class_code for _, _, p in winners}).values_list("code", "pk")}
+        bulk.insert_rows(Registration, _REGISTRATION_COLUMNS, [
+            (pk, school.pk, entry, upload_id, p.row, klass[p.class_code], p.name, p.gender, p.birth_date,
+             p.id_type, p.id_number, *_verdict(p.id_type, p.id_number, verdicts), bulk.dumps(similar.get(index, [])))
+            for index, pk, p in winners
+        ])
     return business_ids, failed
 
 
@@ -343,11 +399,18 @@ def start_upload(school: School, entry: str, user, uploaded_file, request=None) 
 
 
 def process_upload(upload: Upload, request=None, today: dt.date | None = None) -> Upload:
-    """Read the sheet (streamed), register the rows that pass, keep every failing row."""
+    """Read the sheet (streamed), register the rows that pass, keep every failing row.
+
+    The rows are read and checked in a worker process (:mod:`xueji.common.parallel`)
+    while this one de-duplicates and writes the previous batch."""
+    school = upload.school
+    _check_actor(upload.user, school)
+    context = rules_context(school, upload.entry, today or timezone.localdate())
     try:
         with upload.file.open("rb") as handle:
-            outcome = register_rows(upload.school, upload.entry, upload.user, _counted(read_rows(handle), upload),
-                                    upload=upload, request=request, today=today, keep=False)
+            prepared = parallel.iterate_in_worker(_read_and_prepare, handle, context, _class_ids(school))
+            outcome = _register_prepared(school, upload.entry, upload.user, prepared, context,
+                                         upload=upload, request=request)
     except ExcelFormatError as error:
         upload.status = UploadStatus.FAILED
         upload.message = str(error)[:300]
@@ -359,6 +422,7 @@ def process_upload(upload: Upload, request=None, today: dt.date | None = None) -
          for f in outcome.failed],
         batch_size=1000,
     )
+    upload.total_rows = outcome.total
     upload.passed_rows = outcome.passed_count
     upload.failed_rows = len(outcome.failed)
     upload.status = UploadStatus.DONE
@@ -368,14 +432,8 @@ def process_upload(upload: Upload, request=None, today: dt.date | None = None) -
     upload.save(update_fields=["total_rows", "passed_rows", "failed_rows", "status", "message", "finished_at"])
     record_event(action="registration.upload_processed",
                  summary=f"{upload.filename}:共{upload.total_rows}行,通过{upload.passed_rows}行,未通过{upload.failed_rows}行",
-                 actor=upload.user, request=request, target=upload, school=upload.school)
+                 actor=upload.user, request=request, target=upload, school=school)
     return upload
-
-
-def _counted(rows, upload: Upload):
-    for row in rows:
-        upload.total_rows += 1
-        yield row
 
 
 # --- reviews ---------------------------------------------------------------------------------

@@ -89,13 +89,18 @@ class Business(models.Model):
     ``current_authority`` repeat that step so queues are one indexed query."""
 
     kind = models.CharField("业务类型", max_length=40)
-    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="businesses")
+    # Indexes: every one costs each insert of an Excel import, so only those the queues,
+    # lists and constraints use (``Meta.indexes``); the school is the first column of
+    # business_school_status, and the rare deletion of a user or authority may scan.
+    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="businesses",
+                               db_index=False)
     student = models.ForeignKey(
         "students.Student", verbose_name="学生", null=True, blank=True, on_delete=models.PROTECT,
         related_name="businesses",
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="applied_businesses",
+        db_index=False,
     )
     applicant_name = models.CharField("申请人姓名", max_length=50)
     category = models.CharField("办学类型", max_length=1, choices=SchoolCategory.choices)
@@ -110,11 +115,11 @@ class Business(models.Model):
     current_level = models.CharField("当前审核环节", max_length=12, choices=Level.choices, blank=True)
     current_authority = models.ForeignKey(
         "org.Authority", verbose_name="当前审核单位", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="撤销人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     close_note = models.CharField("结束说明", max_length=200, blank=True)
     created_at = models.DateTimeField("发起时间", auto_now_add=True)

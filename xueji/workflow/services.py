@@ -408,7 +408,8 @@ _MANY_COLUMNS = (
 def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict], hold: str = "",
                   request=None, ids: list[int] | None = None) -> list[int]:
     """发起业务 for many at once (an Excel import): ``items`` are dicts with ``stage``,
-    ``summary`` and optionally ``payload``, ``student`` (a pk), ``hold_note``. Returns
+    ``summary`` and optionally ``payload`` (or ``payload_json``, the same already encoded
+    by :func:`xueji.common.bulk.dumps`), ``student`` (a pk), ``hold_note``. Returns
     the new businesses' ids in the order of ``items``. ``ids`` are primary keys the
     caller reserved with :func:`xueji.common.bulk.allocate_ids` (so rows naming the
     businesses can be written first); by default they are reserved here.
@@ -434,7 +435,8 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
             chain_json[stage] = bulk.dumps(chain)
         rows.append((
             btype.code, school.pk, item.get("student"), applicant.pk, name, school.category, stage,
-            _summary(item.get("summary")), bulk.dumps(item.get("payload") or {}), chain_json[stage], 0,
+            _summary(item.get("summary")), item.get("payload_json") or bulk.dumps(item.get("payload") or {}),
+            chain_json[stage], 0,
             BusinessStatus.OPEN, hold, (item.get("hold_note") or "")[:200], chain[0]["level"],
             chain[0]["authority_id"],
         ))
