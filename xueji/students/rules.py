@@ -721,7 +721,11 @@ def check_family(
     for member in members:
         seq = member.get("seq")
         p = f"成员{seq}"
-        if not any(not _is_empty(member.get(attr)) for attr in _MEMBER_DATA_ATTRS):
+        for attr in _MEMBER_DATA_ATTRS:  # any data at all? (inline: once per member of every row)
+            value = member.get(attr)
+            if value is not None and (value.__class__ is not str or (value and not value.isspace())):
+                break
+        else:
             continue
         name = member.get("name")
         id_type = member.get("id_type") or None
@@ -1055,6 +1059,17 @@ def _plan(fields: Iterable[F.Field]) -> tuple[tuple[str, str, Any, F.Field, Any,
 
 _STUDENT_PLAN = _plan(F.STUDENT_FIELDS)
 _MEMBER_PLAN = {n: _plan(fs) for n, fs in F.MEMBER_FIELDS.items()}
+#: header → (member seq, 0 for the student's own columns; attr, cleaner, field, empty
+#: value, memoise?): clean_row walks the cells the row has, not every column.
+_COLUMNS = {
+    header: (seq, attr, cleaner, f, blank, memoise)
+    for seq, plan in ((0, _STUDENT_PLAN), *_MEMBER_PLAN.items())
+    for header, attr, cleaner, f, blank, memoise in plan
+}
+_STUDENT_BLANKS = {attr: blank for _, attr, _, _, blank, _ in _STUDENT_PLAN}
+_STUDENT_HEADERS = {header for header, *_ in _STUDENT_PLAN}  # never changed: clean_row takes differences
+_MEMBER_BLANKS = {seq: {"seq": seq, **{attr: blank for _, attr, _, _, blank, _ in plan}}
+                  for seq, plan in _MEMBER_PLAN.items()}
 
 
 _INCLUSIVE_DISABILITY = {"1": ("1",), "2": ("2",), "3": ("5",), "9": ("3", "4", "6", "7")}
@@ -1087,20 +1102,23 @@ def clean_row(raw: Mapping[str, object], *, context: CleanContext) -> CleanResul
     headers count as empty). Returns every error of the row — the row passes only when
     ``errors`` is empty. See the module docstring and docs/FIELD_RULES.md."""
     ctx = context
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(_STUDENT_BLANKS)
     problems: list[tuple[str, str]] = []
     add = problems.append
-    empty: set[str] = set()
+    filled: list[str] = []
     bad: set[str] = set()  # headers whose value was refused (no further checks on them)
-    get = raw.get
     memos = ctx.memos
+    members: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # seq → (member, what check_family sees)
 
-    for header, attr, cleaner, f, blank, memoise in _STUDENT_PLAN:
-        cell = get(header)
+    # Each filled cell the row has, through its column's cleaner (memoised for the
+    # columns with few distinct values).
+    for header, cell in raw.items():
+        column = _COLUMNS.get(header)
+        if column is None:
+            continue  # not a template column
         if cell is None or (cell.__class__ is str and (not cell or cell.isspace())):  # type: ignore[union-attr]
-            values[attr] = blank
-            empty.add(header)
             continue
+        seq, attr, cleaner, f, blank, memoise = column
         if memoise and cell.__class__ in _MEMO_CLASSES:
             memo = memos[header]
             result = memo.get(cell)
@@ -1111,10 +1129,25 @@ def clean_row(raw: Mapping[str, object], *, context: CleanContext) -> CleanResul
             value, error = result
         else:
             value, error = cleaner(f, cell, ctx)
-        values[attr] = value
+        if not seq:
+            values[attr] = value
+            filled.append(header)
+            if error:
+                add((header, error))
+                bad.add(header)
+            continue
+        pair = members.get(seq)
+        if pair is None:
+            pair = members[seq] = (dict(_MEMBER_BLANKS[seq]), dict(_MEMBER_BLANKS[seq]))
         if error:
             add((header, error))
-            bad.add(header)
+            pair[0][attr] = blank
+            # Filled but refused (already reported): present for check_family, but
+            # not a value it would judge again.
+            pair[1][attr] = _REFUSED
+        else:
+            pair[0][attr] = pair[1][attr] = value
+    empty = _STUDENT_HEADERS.difference(filled)
 
     id_type = values["id_type"] or None
     hmt = values["hmt"] or None
@@ -1226,36 +1259,8 @@ def clean_row(raw: Mapping[str, object], *, context: CleanContext) -> CleanResul
     # 家庭成员.
     family: list[dict[str, Any]] = []
     checkable: list[dict[str, Any]] = []
-    for seq, plan in _MEMBER_PLAN.items():
-        member: dict[str, Any] = {"seq": seq}
-        check: dict[str, Any] = {"seq": seq}
-        has_data = False
-        for header, attr, cleaner, f, blank, memoise in plan:
-            cell = get(header)
-            if cell is None or (cell.__class__ is str and (not cell or cell.isspace())):  # type: ignore[union-attr]
-                member[attr] = check[attr] = blank
-                continue
-            has_data = True
-            if memoise and cell.__class__ in _MEMO_CLASSES:
-                memo = memos[header]
-                result = memo.get(cell)
-                if result is None:
-                    if len(memo) > 20000:
-                        memo.clear()
-                    result = memo[cell] = cleaner(f, cell, ctx)
-                value, error = result
-            else:
-                value, error = cleaner(f, cell, ctx)
-            if error:
-                add((header, error))
-                member[attr] = blank
-                # Filled but refused (already reported): present for check_family, but
-                # not a value it would judge again.
-                check[attr] = _REFUSED
-            else:
-                member[attr] = check[attr] = value
-        if not has_data:
-            continue
+    for seq in sorted(members):
+        member, check = members[seq]
         member_type = member["id_type"] or None
         if check["id_number"] is _REFUSED or check["id_type"] is _REFUSED:
             check["id_type"] = check["id_number"] = _REFUSED
