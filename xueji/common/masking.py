@@ -18,6 +18,16 @@ def mask_id_number(value: str | None) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_national_number(value: str | None) -> str:
+    """A G-prefixed 全国学籍号 is "G" + the resident ID (F-26), so in lists it is masked
+    like the ID: G4401**********1234. J and L numbers carry no ID number and are shown
+    whole (docs/DECISIONS.md #15)."""
+    value = (value or "").strip()
+    if len(value) == 19 and value[0] == "G":
+        return "G" + mask_id_number(value[1:])
+    return value
+
+
 def mask_phone(value: str | None) -> str:
     """138****5678 for a mobile number; an office number keeps its last four digits."""
     value = (value or "").strip()

@@ -23,6 +23,7 @@ from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.common import bulk, parallel
 from xueji.common.batching import batches
+from xueji.common.masking import mask_id_number
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import school_year_of
 from xueji.problems.models import ProblemKind
@@ -293,7 +294,7 @@ def _register_batch(school, entry, user, batch: list[Prepared], stage_of: dict[s
             kind=ENTRY_BUSINESS[Entry(entry)], school=school, applicant=user, request=request,
             hold="" if verdicts is not None else HOLD_DEDUP, ids=[pk for _, pk, _ in winners],
             items=[{"payload_json": p.payload, "stage": stage_of[p.class_code],
-                    "summary": f"{p.name} {p.id_number}".strip()} for _, _, p in winners],
+                    "summary": f"{p.name} {mask_id_number(p.id_number)}".strip()} for _, _, p in winners],
         )
         upload_id = upload.pk if upload is not None else None
         klass = {code: pk for code, pk in SchoolClass.objects.filter(

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from xueji.accounts.models import User, UserSession
 from xueji.audit.models import AuditEntry
-from xueji.common.masking import mask_id_number, mask_phone
+from xueji.common.masking import mask_id_number, mask_national_number, mask_phone
 from xueji.common.testing import PASSWORD
 
 
@@ -200,3 +200,14 @@ def test_api_token_page(client, world):
     assert 'data-testid="api-token"' in response.content.decode()
     client.force_login(world.users.school_leader)
     assert client.get(reverse("accounts:api_token")).status_code == 403
+
+
+@pytest.mark.parametrize("value,masked", [
+    ("G440106201401011234", "G4401**********1234"),  # G + resident ID: masked like the ID
+    ("J4401062014010100AB", "J4401062014010100AB"),  # J and L numbers carry no ID number
+    ("L4401062014010100AB", "L4401062014010100AB"),
+    ("", ""),
+    (None, ""),
+])
+def test_mask_national_number(value, masked):
+    assert mask_national_number(value) == masked

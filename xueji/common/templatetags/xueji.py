@@ -17,6 +17,12 @@ def mask_id(value: str | None) -> str:
 
 
 @register.filter
+def mask_number(value: str | None) -> str:
+    """``{{ student.national_number|mask_number }}`` → G4401**********1234 (J/L whole)."""
+    return masking.mask_national_number(value)
+
+
+@register.filter
 def mask_phone(value: str | None) -> str:
     """``{{ user.phone|mask_phone }}`` → 138****5678."""
     return masking.mask_phone(value)

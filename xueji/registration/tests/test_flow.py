@@ -38,6 +38,8 @@ def test_resident_first_grader_gets_a_g_number(reg):
     assert student.national_number == "G" + row["身份证件号"]
     assert student.klass == reg.class1 and student.grade == reg.class1.grade and student.school == reg.world.th_school
     assert student.family.count() == 1 and student.family.first().relation == "1"
+    # Lists never show the whole ID number: not in the business summary either.
+    assert row["身份证件号"] not in done.business.summary and row["身份证件号"][-4:] in done.business.summary
     assert StudentNumber.objects.filter(number=student.national_number, student=student).exists()
     assert IdentityClaim.objects.get(key="1:" + row["身份证件号"]).student == student
 

@@ -123,6 +123,9 @@ def test_queue_and_batch_review_of_a_selection(client, world):
     client.force_login(world.users.school_leader)
     page = client.get(reverse("workflow:queue")).content.decode()
     assert first.summary in page and second.summary in page and held.summary in page
+    # The G number is "G" + the ID number: masked in the list like the ID (DECISIONS #15).
+    number = first.student.national_number
+    assert number not in page and "G" + number[1:5] + "*" * 10 + number[-4:] in page
     assert f'name="ids" value="{held.pk}"' not in page  # on hold: not selectable
     response = client.post(reverse("workflow:queue_decide"), {
         "mode": "selected", "ids": [first.pk, held.pk], "decision": "pass", "opinion": "同意",
