@@ -6,10 +6,14 @@
   from a hidden sheet "代码表", every column but 上下学距离 formatted as text (so Excel
   keeps 18-digit ID numbers, 12-digit division codes and leading zeros), the header row
   frozen, and a visible sheet "填报说明" listing each column.
-- :func:`read_rows` streams the first visible sheet of an uploaded workbook with
-  python-calamine and yields ``(sheet row number, {header: cell value})`` for every
-  non-empty row under the header row. The values are as the sheet holds them (str, int,
-  float, bool, date, datetime); :func:`xueji.students.rules.clean_row` does the rest.
+- :func:`read_rows` reads the first visible sheet of an uploaded workbook and yields
+  ``(sheet row number, {header: cell value})`` for every non-empty row under the header
+  row. An .xlsx is streamed by :mod:`xueji.common.xlsx_reader` (standard library, memory
+  bounded: a 100,000-row sheet never sits in memory whole); other formats (.xls, .ods,
+  .xlsb) and encrypted workbooks go to python-calamine, which reads them whole. Both
+  give the values as python-calamine does (str, float for every number, bool, date,
+  datetime, time, timedelta, "" for an empty cell); :func:`xueji.students.rules.clean_row`
+  does the rest.
 
 Both sides take the columns from :mod:`xueji.students.fields`; nothing is listed here.
 """
@@ -17,12 +21,13 @@ Both sides take the columns from :mod:`xueji.students.fields`; nothing is listed
 from __future__ import annotations
 
 import io
-import itertools
+import operator
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from xueji.codes import tables as codes
+from xueji.common import xlsx_reader
 from xueji.students import fields as F
 
 __all__ = [
@@ -196,6 +201,9 @@ def build_template(entry: str) -> bytes:
 # --------------------------------------------------------------------------------------
 Source = str | os.PathLike | bytes | IO[bytes]
 
+_NOT_EXCEL = "文件不是有效的Excel文件"
+_NO_DATA = "Excel文件中没有数据"
+
 
 def _open_workbook(source: Source) -> Any:
     from python_calamine import CalamineWorkbook, PasswordError
@@ -213,7 +221,7 @@ def _open_workbook(source: Source) -> Any:
     except FileNotFoundError:
         raise
     except Exception:  # calamine raises several error types (zip, xml, format …)
-        raise ExcelFormatError("文件不是有效的Excel文件") from None
+        raise ExcelFormatError(_NOT_EXCEL) from None
 
 
 def _first_sheet(workbook: Any) -> Any:
@@ -226,11 +234,57 @@ def _first_sheet(workbook: Any) -> Any:
                 return workbook.get_sheet_by_index(index)
         return workbook.get_sheet_by_index(0)
     except Exception:
-        raise ExcelFormatError("文件不是有效的Excel文件") from None
+        raise ExcelFormatError(_NOT_EXCEL) from None
+
+
+def _calamine_rows(source: Source) -> Iterator[tuple[int, list[Any]]]:
+    """``(sheet row number, cells by column)`` of the first visible sheet, read whole by
+    python-calamine: the formats other than .xlsx (.xls, .ods, .xlsb)."""
+    workbook = _open_workbook(source)
+    try:
+        sheet = _first_sheet(workbook)
+        start = sheet.start
+        if start is None or sheet.height == 0:
+            return
+        rows = sheet.iter_rows()
+        first = next(rows, None)
+        if first is None:
+            return
+        # python-calamine 0.9 yields the empty rows above the data too (but not the empty
+        # columns left of it); other versions start at the data. The first row of the
+        # data is never blank, so a blank first row means the rows start at the top.
+        number = 1 if start[0] > 0 and all(_is_blank(v) for v in first) else start[0] + 1
+        left = [""] * start[1]  # so that column indexes are the sheet's, as for .xlsx
+        yield number, left + first if left else first
+        for row in rows:
+            number += 1
+            yield number, left + row if left else row
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(source: Source) -> tuple[Iterator[tuple[int, list[Any]]], Callable[[], None]]:
+    """``(sheet row number, cells by column)`` of the first visible sheet, and how to
+    close it: an .xlsx is streamed by :mod:`xueji.common.xlsx_reader` (memory bounded,
+    whatever the number of rows); what it cannot read (.xls, .ods, .xlsb, an encrypted
+    workbook, not a workbook at all) goes to python-calamine, which also words the error.
+    The iterator may raise :class:`xlsx_reader.XlsxError` (a damaged .xlsx)."""
+    try:
+        sheet = xlsx_reader.open_first_sheet(source)
+    except xlsx_reader.NotXlsxError:
+        rows = _calamine_rows(source)
+        return rows, rows.close
+    except xlsx_reader.XlsxError:
+        raise ExcelFormatError(_NOT_EXCEL) from None
+    return iter(sheet), sheet.close
 
 
 def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and (not value or value.isspace()))
+
+
+def _has_value(row: list[Any]) -> bool:
+    return any(v != "" for v in row)
 
 
 def _header_map(row: list[Any], known: dict[str, str]) -> dict[int, str]:
@@ -279,6 +333,10 @@ def read_rows(
     fewer) match. Other columns are ignored; the order of the columns does not matter;
     a wanted column missing from the sheet is simply absent from the dicts.
 
+    An .xlsx is streamed: memory stays flat whatever the number of rows, and a damaged
+    sheet body is only noticed when the reading gets there (after earlier rows were
+    yielded). Other formats are read whole by python-calamine.
+
     Raises :class:`ExcelFormatError` (a message for the user) when the file is not a
     workbook, is encrypted, has no data, has no header row, or has a header twice.
     """
@@ -286,53 +344,49 @@ def read_rows(
     known = {F.normalize_header(h): h for h in wanted}
     need = min(min_header_matches, len(known))
 
-    workbook = _open_workbook(source)
+    rows, close = _sheet_rows(source)
     try:
-        sheet = _first_sheet(workbook)
-        start = sheet.start
-        if start is None or sheet.height == 0:
-            raise ExcelFormatError("Excel文件中没有数据")
-        rows = sheet.iter_rows()
-        first = next(rows, None)
-        if first is None:
-            raise ExcelFormatError("Excel文件中没有数据")
-        # The 1-based sheet row of the first row iter_rows gives. python-calamine 0.9
-        # yields the empty rows above the data too (but not the empty columns left of
-        # it); other versions start at the data. The first row of the data is never
-        # blank, so a blank first row means the rows start at the top of the sheet.
-        if start[0] > 0 and all(_is_blank(v) for v in first):
-            first_row = 1
-        else:
-            first_row = start[0] + 1
-        rows = itertools.chain((first,), rows)
         columns: dict[int, str] | None = None
-        row_number = first_row - 1
-        for row in rows:
-            row_number += 1
+        has_data = False
+        for number, row in rows:
+            has_data = has_data or _has_value(row)
+            if number > HEADER_SEARCH_ROWS:
+                break
             candidate = _header_map(row, known)
             if len(candidate) >= need:
                 columns = candidate
                 break
-            if row_number - first_row + 1 >= HEADER_SEARCH_ROWS:
-                break
         if columns is None:
+            if not has_data and not any(_has_value(row) for _, row in rows):
+                raise ExcelFormatError(_NO_DATA)
             sample = "“" + "”“".join(wanted[:3]) + "”"
             raise ExcelFormatError(
                 f"未找到表头行:第1行应为模板的列名(如{sample}),请使用系统下载的模板填写"
             )
-        items = tuple(columns.items())
-        width = max(columns) + 1
+        names = tuple(columns.values())
+        indexes = tuple(columns)
+        if indexes == tuple(range(len(indexes))):  # the template's columns, in its order
+            pick = None
+        else:
+            pick = operator.itemgetter(*indexes) if len(indexes) > 1 else (lambda r: (r[indexes[0]],))
+        width = max(indexes) + 1
+        template = dict.fromkeys(names, "")  # copying a dict of the same keys is the fastest
         yielded = False
-        for row in rows:
-            row_number += 1
+        for number, row in rows:
             if len(row) < width:
-                row = list(row) + [""] * (width - len(row))
-            values = {header: row[index] for index, header in items}
-            if all(_is_blank(v) for v in values.values()):
+                row = row + [""] * (width - len(row))
+            values = template.copy()
+            values.update(zip(names, row if pick is None else pick(row), strict=False))
+            for value in values.values():
+                if not _is_blank(value):
+                    break
+            else:
                 continue
             yielded = True
-            yield row_number, values
+            yield number, values
         if not yielded:
-            raise ExcelFormatError("Excel文件中没有数据")
+            raise ExcelFormatError(_NO_DATA)
+    except xlsx_reader.XlsxError:
+        raise ExcelFormatError(_NOT_EXCEL) from None
     finally:
-        workbook.close()
+        close()

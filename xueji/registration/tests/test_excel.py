@@ -279,3 +279,138 @@ def test_rows_are_streamed():
     iterator = excel.read_rows(xlsx(rows))
     assert next(iterator) == (2, {"姓名": "学生0", "性别": "1", "民族": "01"})
     assert sum(1 for _ in iterator) == 49
+
+
+# --------------------------------------------------------------------------------------
+# Reading: the streaming .xlsx reader and the calamine fallback.
+# --------------------------------------------------------------------------------------
+def ods(rows: list[list[str]]) -> bytes:
+    """A minimal OpenDocument spreadsheet (strings only), which only calamine reads."""
+    def cell(value: str) -> str:
+        return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + ("".join(cell(v) for v in row) or "<table:table-cell/>")
+                   + "</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="学生">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>"))
+    return out.getvalue()
+
+
+def test_other_formats_go_to_calamine():
+    data = ods([["学生名单"], ["姓名", "性别", "民族"], ["张三", "1", "01"], [], ["李四", "2", "02"]])
+    assert list(excel.read_rows(data)) == [
+        (3, {"姓名": "张三", "性别": "1", "民族": "01"}),
+        (5, {"姓名": "李四", "性别": "2", "民族": "02"}),
+    ]
+
+
+@pytest.mark.parametrize("content", [
+    b"PK\x05\x06" + b"\x00" * 18,  # an empty zip
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,  # an OLE2 header (.xls, encrypted .xlsx) with no body
+])
+def test_unreadable_zip_and_ole_files(content):
+    with pytest.raises(excel.ExcelFormatError, match="文件不是有效的Excel文件"):
+        list(excel.read_rows(content))
+
+
+def _calamine_only(monkeypatch):
+    def refuse(source):
+        raise excel.xlsx_reader.NotXlsxError("forced")
+
+    monkeypatch.setattr(excel.xlsx_reader, "open_first_sheet", refuse)
+
+
+def test_streaming_and_calamine_give_the_same_rows(monkeypatch):
+    example = F.example_row()
+    workbooks = [
+        fill_template("primary-resident", [example, {}, dict(example, 姓名="李小红", 出生日期="20190202")]),
+        xlsx([["学生信息表"], [], ["姓名", "性别", "出生日期"], [], ["张三", "男", "20190101"]],
+             start_row=2, start_col=3),
+        xlsx([
+            ["姓名", "性别", "出生日期", "身份证件号", "上下学距离", "入学年月", "是否孤儿"],
+            ["张三", 1, dt.datetime(2019, 1, 1), 440106201901010019, 1.5, 202509, True],
+            ["  ", None, dt.date(2019, 1, 2), "", 0, None, False],
+            [" 王五 ", "2", dt.datetime(2019, 1, 3, 8, 30), "4401&<>", -1e-3, "2025-09", None],
+        ]),
+    ]
+    streamed = [list(excel.read_rows(data)) for data in workbooks]
+    _calamine_only(monkeypatch)
+    assert [list(excel.read_rows(data)) for data in workbooks] == streamed
+    assert [n for n, _ in streamed[0]] == [2, 4] and [n for n, _ in streamed[2]] == [2, 3, 4]
+
+
+def test_duplicate_header_names_the_sheet_columns():
+    data = xlsx([["姓名", "性别", "姓名"], ["张三", "1", "李四"]], start_col=3)
+    with pytest.raises(excel.ExcelFormatError, match="第C列和第E列"):
+        list(excel.read_rows(data))
+
+
+def test_header_must_be_in_the_first_ten_rows():
+    rows = [["说明"]] + [[] for _ in range(10)] + [["姓名", "性别", "民族"], ["张三", "1", "01"]]
+    with pytest.raises(excel.ExcelFormatError, match="未找到表头行"):
+        list(excel.read_rows(xlsx(rows)))
+    rows = [["说明"]] * 9 + [["姓名", "性别", "民族"], ["张三", "1", "01"]]
+    assert list(excel.read_rows(xlsx(rows))) == [(11, {"姓名": "张三", "性别": "1", "民族": "01"})]
+
+
+def test_sheet_of_formatted_blank_cells_has_no_data():
+    wb = Workbook()
+    ws = wb.active
+    for row in range(1, 30):
+        ws.cell(row=row, column=2).number_format = "@"
+        ws.cell(row=row, column=3, value="  ")
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(excel.ExcelFormatError, match="Excel文件中没有数据"):
+        list(excel.read_rows(out.getvalue()))
+
+
+def test_data_beyond_the_header_search_without_header():
+    rows = [[] for _ in range(12)] + [["张三", "1", "01"]]
+    with pytest.raises(excel.ExcelFormatError, match="未找到表头行"):
+        list(excel.read_rows(xlsx(rows)))
+
+
+def test_damaged_sheet_body_is_reported_when_reached():
+    head = '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c><c r="B1" t="inlineStr"><is><t>性别</t></is></c>'
+    head += '<c r="C1" t="inlineStr"><is><t>民族</t></is></c></row>'
+    good = '<row r="2"><c r="A2" t="inlineStr"><is><t>张三</t></is></c><c r="B2"><v>1</v></c></row>'
+    bad = '<row r="3"><c r="A3" t="zz"><v>1</v></c></row>'
+    sheet = ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f"<sheetData>{head}{good}{bad}</sheetData></worksheet>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx([["x"]]))) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            target.writestr(name, sheet if name == "xl/worksheets/sheet1.xml" else source.read(name))
+    rows = excel.read_rows(out.getvalue())
+    assert next(rows) == (2, {"姓名": "张三", "性别": 1.0, "民族": ""})
+    with pytest.raises(excel.ExcelFormatError, match="文件不是有效的Excel文件"):
+        next(rows)
+
+
+def test_uploaded_file_object():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = xlsx([["姓名", "性别", "民族"], ["张三", "1", "01"]])
+    upload = SimpleUploadedFile("学生.xlsx", data)
+    upload.read(10)  # wherever the file position is
+    assert list(excel.read_rows(upload)) == [(2, {"姓名": "张三", "性别": "1", "民族": "01"})]
+    upload = SimpleUploadedFile("学生.ods", ods([["姓名", "性别", "民族"], ["张三", "1", "01"]]))
+    assert list(excel.read_rows(upload)) == [(2, {"姓名": "张三", "性别": "1", "民族": "01"})]
