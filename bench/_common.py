@@ -52,13 +52,24 @@ def time_calls(fn, arguments) -> dict:
 
 
 def max_rss_mb() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is in KiB on Linux)."""
+    """Peak resident set size of this process so far: VmHWM of /proc/self/status (the
+    high-water mark of this address space). Not ``ru_maxrss``: Linux carries that over
+    ``execve`` from the process that started this one — a benchmark child started by
+    a parent that built 100,000 rows in memory would report the parent's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def worker_max_rss_mb() -> float:
     """Peak RSS of the largest child process this one has waited for (the import's
-    worker, xueji.common.parallel); 0 when there was none."""
+    worker, xueji.common.parallel, forked — not exec'd — so its own high-water mark,
+    counting the pages it shares with this process); 0 when there was none."""
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 

@@ -48,7 +48,7 @@ from .models import (
     VerifyStatus,
 )
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 1000
 #: The first batch of a worker-checked upload (then 2×, 4× … up to BATCH_SIZE).
 FIRST_BATCH_SIZE = 250
 HOLD_DEDUP = "dedup_pending"
@@ -399,6 +399,17 @@ def start_upload(school: School, entry: str, user, uploaded_file, request=None) 
     return upload
 
 
+def _undo_upload(upload: Upload, request=None) -> int:
+    """Withdraw the registrations an upload created (not yet reviewed): their businesses,
+    registrations and identity claims. Returns how many."""
+    ids = list(Registration.objects.filter(upload=upload, student__isnull=True).values_list("business_id", flat=True))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        student_services.release_claims(ids)
+        return workflow.discard_unstarted(ids, actor=upload.user, request=request, reason="导入文件无法读完")
+
+
 def process_upload(upload: Upload, request=None, today: dt.date | None = None) -> Upload:
     """Read the sheet (streamed), register the rows that pass, keep every failing row.
 
@@ -413,8 +424,12 @@ def process_upload(upload: Upload, request=None, today: dt.date | None = None) -
             outcome = _register_prepared(school, upload.entry, upload.user, prepared, context,
                                          upload=upload, request=request)
     except ExcelFormatError as error:
+        # A damaged sheet body shows only when the streaming reader gets there: what this
+        # upload registered before that is withdrawn, so a file counts whole or not at all.
+        undone = _undo_upload(upload, request)
         upload.status = UploadStatus.FAILED
-        upload.message = str(error)[:300]
+        upload.message = (str(error) + (f";已撤回本文件已登记的{undone}条注册申请,请检查文件后重新导入"
+                                        if undone else ""))[:300]
         upload.finished_at = timezone.now()
         upload.save(update_fields=["status", "message", "finished_at"])
         return upload

@@ -44,4 +44,7 @@ def test_wrong_password_shows_captcha_then_locks(live_server, page, world):
     assert "再错2次" in page.locator(".alert-danger").inner_text()
     captcha = page.locator("img[alt=验证码]")
     assert captcha.is_visible()
+    # The image loads after the page: wait for it rather than racing it.
+    page.wait_for_function("() => { const i = document.querySelector('img[alt=验证码]');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=10000)
     assert captcha.evaluate("img => img.naturalWidth") > 0

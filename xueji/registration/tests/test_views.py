@@ -15,7 +15,8 @@ from xueji.registration.excel import DATA_SHEET
 from xueji.registration.models import Registration, Upload, UploadStatus
 from xueji.registration.testing import workbook_bytes
 from xueji.students import fields
-from xueji.students.models import Student
+from xueji.students.models import IdentityClaim, Student
+from xueji.workflow.models import Business
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -62,6 +63,39 @@ def test_non_excel_file_renamed_xlsx(client, reg, content, fragment):
     upload = Upload.objects.get()
     assert upload.status == UploadStatus.FAILED and fragment in upload.message
     assert not Registration.objects.exists()
+
+
+def _damaged_after_the_rows(data: bytes) -> bytes:
+    """The workbook with a cell no reader understands appended after its last row."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            part = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                part = part.replace(b"</sheetData>", b'<row r="9000"><c r="A9000" t="zz"><v>1</v></c></row></sheetData>')
+            target.writestr(name, part)
+    return out.getvalue()
+
+
+def test_a_sheet_damaged_after_good_rows_registers_nothing(client, reg, monkeypatch):
+    """The sheet is streamed, so damage is found after rows were registered: the upload
+    fails and what it registered is withdrawn (the IDs are free again)."""
+    from xueji.registration import services
+
+    monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 1)  # rows 1, then 2–3, are written before the damage
+    client.force_login(reg.users.school_registrar)
+    rows = [reg.row(i) for i in range(1, 4)]
+    _upload(client, _damaged_after_the_rows(workbook_bytes("primary-resident", rows)))
+    upload = Upload.objects.get()
+    assert upload.status == UploadStatus.FAILED and "不是有效的Excel文件" in upload.message
+    assert "已撤回本文件已登记的3条注册申请" in upload.message
+    assert not Registration.objects.exists() and not IdentityClaim.objects.exists()
+    assert not Business.objects.exists()
+    # The same pupils can then be registered from a good file.
+    _upload(client, workbook_bytes("primary-resident", rows))
+    assert Upload.objects.latest("uploaded_at").passed_rows == 3
 
 
 def test_empty_sheet_and_sheet_without_header(client, reg):
