@@ -56,6 +56,7 @@ __all__ = [
     "NotXlsxError",
     "Sheet",
     "XlsxError",
+    "column_letters",
     "iter_rows",
     "open_first_sheet",
 ]
@@ -412,6 +413,16 @@ _DELIMITERS = (b"", b" ", b"\t", b"\r", b"\n")
 _PLAIN = re.compile(rb"[^<&]*")
 
 _COLUMNS: dict[bytes, int] = {}
+
+
+def column_letters(index: int) -> str:
+    """The sheet's name of a 0-based column index: 0 → "A", 26 → "AA"."""
+    name = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        name = chr(65 + rem) + name
+    return name
 
 
 def _columns() -> dict[bytes, int]:

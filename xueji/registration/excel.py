@@ -299,20 +299,11 @@ def _header_map(row: list[Any], known: dict[str, str]) -> dict[int, str]:
             continue
         if header in seen:
             raise ExcelFormatError(
-                f"表头“{header}”重复(第{_column_name(seen[header])}列和第{_column_name(index)}列)"
+                f"表头“{header}”重复(第{xlsx_reader.column_letters(seen[header])}列和第{xlsx_reader.column_letters(index)}列)"
             )
         seen[header] = index
         columns[index] = header
     return columns
-
-
-def _column_name(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
 
 
 def read_rows(

@@ -600,15 +600,6 @@ def test_property_custom_formats(code, serial):
     assert_same(data)
 
 
-def column_name(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
 VALUES = {
     "s": st.integers(0, 2).map(str),
     "n": st.sampled_from(["1", "-2.5", "45000", "0.25", "1e3", ""]),
@@ -637,7 +628,7 @@ def sheet_rows(draw, prefix: str) -> str:
             with_ref = step > 1 or draw(st.booleans())
             column += step if with_ref else 1
             t = draw(st.sampled_from(sorted(VALUES)))
-            attrs = [f'r="{column_name(column)}{number}"'] if with_ref else []
+            attrs = [f'r="{X.column_letters(column)}{number}"'] if with_ref else []
             style = draw(st.sampled_from([None, "0", "1", "2", "3"]))
             attrs += [f's="{style}"'] if style is not None else []
             attrs += [f't="{t}"'] if t else []
@@ -678,3 +669,9 @@ def test_property_sheet_xml(sheet, date1904):
     except Exception:  # calamine refuses some of these (t="n" with no number …)
         return
     assert_same(data)
+
+
+@pytest.mark.parametrize("index", [0, 25, 26, 51, 701, 702, 16383])
+def test_column_letters_agree_with_the_reader(index):
+    name = X.column_letters(index)
+    assert X._columns()[name.encode()] == index
