@@ -16,14 +16,13 @@ school does not have instead of creating the class.
 """
 
 import json
-from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from xueji.accounts.models import User
-from xueji.org.models import School
 from xueji.registration import collection
+
+from ._arguments import school_user_file
 
 
 class Command(BaseCommand):
@@ -37,15 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args, school, user, file, no_create_classes=False, **options):
-        school_obj = School.objects.filter(code=school).first()
-        if school_obj is None:
-            raise CommandError(f"学校标识码{school}不存在")
-        user_obj = User.objects.filter(username=user).first()
-        if user_obj is None:
-            raise CommandError(f"用户{user}不存在")
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"文件{file}不存在")
+        school_obj, user_obj, path = school_user_file(school, user, file)
         try:
             report = collection.collect(school_obj, user_obj, path, filename=path.name,
                                         create_classes=not no_create_classes)

@@ -6,15 +6,14 @@ where R is the sheet's row number.
 """
 
 import json
-from pathlib import Path
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from xueji.accounts.models import User
-from xueji.org.models import School
 from xueji.registration import services
 from xueji.registration.models import UploadStatus
+
+from ._arguments import school_user_file
 
 
 class Command(BaseCommand):
@@ -27,15 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args, entry, school, user, file, **options):
-        school_obj = School.objects.filter(code=school).first()
-        if school_obj is None:
-            raise CommandError(f"学校标识码{school}不存在")
-        user_obj = User.objects.filter(username=user).first()
-        if user_obj is None:
-            raise CommandError(f"用户{user}不存在")
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"文件{file}不存在")
+        school_obj, user_obj, path = school_user_file(school, user, file)
         with path.open("rb") as handle:
             try:
                 upload = services.start_upload(school_obj, entry, user_obj, File(handle, name=path.name))
