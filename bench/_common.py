@@ -51,19 +51,26 @@ def time_calls(fn, arguments) -> dict:
     return percentiles(samples)
 
 
+def _status_mb(field: str) -> float | None:
+    """A memory figure of /proc/self/status (``VmRSS``, ``VmHWM`` …) in MB; None where
+    there is no /proc."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 def max_rss_mb() -> float:
     """Peak resident set size of this process so far: VmHWM of /proc/self/status (the
     high-water mark of this address space). Not ``ru_maxrss``: Linux carries that over
     ``execve`` from the process that started this one — a benchmark child started by
     a parent that built 100,000 rows in memory would report the parent's peak."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    peak = _status_mb("VmHWM")
+    return peak if peak is not None else round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def worker_max_rss_mb() -> float:
@@ -74,14 +81,8 @@ def worker_max_rss_mb() -> float:
 
 
 def current_rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return float("nan")
+    rss = _status_mb("VmRSS")
+    return rss if rss is not None else float("nan")
 
 
 def machine() -> str:

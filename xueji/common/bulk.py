@@ -28,7 +28,7 @@ import decimal
 from collections.abc import Sequence
 
 import orjson
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 
 __all__ = ["allocate_ids", "date_text", "dumps", "insert_rows"]
@@ -49,14 +49,14 @@ def date_text(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _check_transaction(using: str) -> None:
-    from django.db import connections
-
+def _connection_in_transaction(using: str):
+    """The connection ``using``, refused unless in a transaction holding the write lock."""
     conn = connections[using]
     if not conn.in_atomic_block:
         raise RuntimeError("bulk writes must run inside transaction.atomic()")
     if conn.vendor == "sqlite" and conn.settings_dict.get("OPTIONS", {}).get("transaction_mode") != "IMMEDIATE":
         raise RuntimeError("bulk writes on SQLite need OPTIONS transaction_mode IMMEDIATE (settings.py)")
+    return conn
 
 
 def allocate_ids(model: type[models.Model], count: int, *, using: str = "default") -> list[int]:
@@ -65,10 +65,7 @@ def allocate_ids(model: type[models.Model], count: int, *, using: str = "default
     by :func:`insert_rows` in the same transaction."""
     if count <= 0:
         return []
-    from django.db import connections
-
-    _check_transaction(using)
-    conn = connections[using]
+    conn = _connection_in_transaction(using)
     table = model._meta.db_table
     pk = model._meta.pk.column
     with conn.cursor() as cursor:
@@ -117,10 +114,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     Returns how many rows were inserted. Raises ``IntegrityError`` like any insert."""
     if not rows:
         return 0
-    from django.db import connections
-
-    _check_transaction(using)
-    conn = connections[using]
+    conn = _connection_in_transaction(using)
     meta = model._meta
     names, placeholders = [], []
     for name in columns:
