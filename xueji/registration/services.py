@@ -157,6 +157,7 @@ class Prepared(NamedTuple):
     gender: str = ""
     birth_date: str = ""  # ISO
     class_code: str = ""
+    klass_id: int = 0
     payload: str = ""  # JSON of {"values", "family", "klass_id"}
 
 
@@ -179,7 +180,7 @@ def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanCon
             id_number = values.get("id_number", "")
             out.append(Prepared(
                 row, [], values["name"], id_number, numbers.identity_key(values["id_type"], id_number),
-                values["id_type"], values["gender"], values["birth_date"].isoformat(), code,
+                values["id_type"], values["gender"], values["birth_date"].isoformat(), code, class_ids[code],
                 bulk.dumps({"values": values, "family": cleaned.family, "klass_id": class_ids[code]}),
             ))
         yield out
@@ -280,8 +281,7 @@ def _register_batch(school, entry, user, batch: list[Prepared], stage_of: dict[s
     # 认证 (one registry call per batch) and the no-ID matches, before anything is written
     # (no lock is held while the registry answers); if the registry can't be reached the
     # registrations wait on hold for a retry.
-    verdicts = _verify([{"id_type": p.id_type, "id_number": p.id_number, "name": p.name} for p in accepted
-                        if p.id_type == numbers.RESIDENT_ID_TYPE])
+    verdicts = _verify([{"id_type": p.id_type, "id_number": p.id_number, "name": p.name} for p in accepted])
     similar = _similar_people([
         {"name": p.name, "gender": p.gender, "birth_date": dt.date.fromisoformat(p.birth_date),
          "id_type": p.id_type, "_row": p.row} if p.id_type == numbers.NO_DOCUMENT_TYPE else {"id_type": p.id_type}
@@ -306,10 +306,8 @@ def _register_batch(school, entry, user, batch: list[Prepared], stage_of: dict[s
                     "summary": f"{p.name} {mask_id_number(p.id_number)}".strip()} for _, _, p in winners],
         )
         upload_id = upload.pk if upload is not None else None
-        klass = {code: pk for code, pk in SchoolClass.objects.filter(
-            school=school, code__in={p.class_code for _, _, p in winners}).values_list("code", "pk")}
         bulk.insert_rows(Registration, _REGISTRATION_COLUMNS, [
-            (pk, school.pk, entry, upload_id, p.row, klass[p.class_code], p.name, p.gender, p.birth_date,
+            (pk, school.pk, entry, upload_id, p.row, p.klass_id, p.name, p.gender, p.birth_date,
              p.id_type, p.id_number, *_verdict(p.id_type, p.id_number, verdicts), bulk.dumps(similar.get(index, [])))
             for index, pk, p in winners
         ])
