@@ -65,6 +65,7 @@ run: setup
 # pytest exits 5 when it collected no test: that stays a failure.
 test: setup
 	@bash scripts/ensure-chromium
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The suite against a throwaway PostgreSQL 15 cluster, removed afterwards.

@@ -267,7 +267,7 @@ def build_world(year: int, rows: list[dict], bad: dict[int, str]) -> dict:
     from django.db import transaction
 
     from xueji.accounts.models import Role
-    from xueji.common.testing import make_school, make_user
+    from xueji.testing import make_school, make_user
     from xueji.org.models import Authority, Division, Grade, SchoolClass
     from xueji.registration.models import SimulatedResident
     from xueji.students import numbers

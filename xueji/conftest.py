@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from xueji.accounts.models import Role
-from xueji.common.testing import build_tree, make_school, make_user
+from xueji.testing import build_tree, make_school, make_user
 
 
 @pytest.fixture

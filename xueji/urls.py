@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("xueji.common.urls")),
+    path("", include("xueji.portal.urls")),
     path("accounts/", include("xueji.accounts.urls")),
     path("org/", include("xueji.org.urls")),
     path("audit/", include("xueji.audit.urls")),
@@ -13,5 +13,5 @@ urlpatterns = [
     path("api/v1/", include("xueji.api.urls")),
 ]
 
-handler403 = "xueji.common.views.permission_denied"
-handler404 = "xueji.common.views.page_not_found"
+handler403 = "xueji.portal.views.permission_denied"
+handler404 = "xueji.portal.views.page_not_found"

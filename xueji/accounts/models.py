@@ -7,23 +7,9 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 
+from xueji.org.roles import AUTHORITY_ROLES, SCHOOL_ROLES, Role, is_authority_role, is_school_role
 
-class Role(models.TextChoices):
-    """角色 (SPEC F-10)."""
-
-    SCHOOL_REGISTRAR = "school_registrar", "学校学籍管理员"
-    SCHOOL_LEADER = "school_leader", "学校学籍主管领导"
-    CLASS_TEACHER = "class_teacher", "班主任"
-    DATA_CHECKER = "data_checker", "数据核查专用账号"
-    AUTHORITY_REGISTRAR = "authority_registrar", "教育部门学籍管理员"
-    AUTHORITY_ADMIN = "authority_admin", "系统管理员"
-    PARENT = "parent", "家长"
-
-
-SCHOOL_ROLES = frozenset(
-    {Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.CLASS_TEACHER, Role.DATA_CHECKER}
-)
-AUTHORITY_ROLES = frozenset({Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN})
+__all__ = ["AUTHORITY_ROLES", "SCHOOL_ROLES", "LockReason", "PasswordHistory", "Role", "User", "UserSession"]
 
 
 class LockReason(models.TextChoices):
@@ -81,11 +67,11 @@ class User(AbstractUser):
     # --- the unit the user acts for -------------------------------------------------
     @property
     def is_school_user(self) -> bool:
-        return self.role in SCHOOL_ROLES
+        return is_school_role(self.role)
 
     @property
     def is_authority_user(self) -> bool:
-        return self.role in AUTHORITY_ROLES
+        return is_authority_role(self.role)
 
     @property
     def is_administrator(self) -> bool:

@@ -156,7 +156,7 @@ def password_change(request):
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改")
-            return redirect("common:home")
+            return redirect("portal:home")
     return render(request, "accounts/password_change.html", {
         "form": form, "expired": request.GET.get("expired") == "1",
     })

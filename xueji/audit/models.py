@@ -126,9 +126,7 @@ class AuditEntry(models.Model):
 
     @property
     def actor_role_display(self) -> str:
-        from xueji.accounts.models import Role
-
-        return dict(Role.choices).get(self.actor_role, self.actor_role)
+        return rules.ROLE_LABELS.get(self.actor_role, self.actor_role)
 
     @property
     def action_display(self) -> str:

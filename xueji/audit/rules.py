@@ -173,6 +173,10 @@ ACTION_LABELS = {
     "org.class_created": "新增班级",
 }
 
+#: Chinese names of the actor roles copied into entries; the organisation app fills it
+#: when it is ready (the audit app sits below it and imports nothing of it).
+ROLE_LABELS: dict[str, str] = {}
+
 #: The areas (the part before the dot) with their Chinese names, for the search form.
 ACTION_AREAS = {
     "auth": "登录与安全",

@@ -62,28 +62,30 @@ def _target_identity(target) -> tuple[str, str]:
     raise TypeError("target 须为模型实例或 (对象类型, 对象标识)")
 
 
-def _school_of(target):
-    """The school a target belongs to: the school itself, or its ``school`` link."""
-    from xueji.org.models import School
+def _label(obj) -> str:
+    return obj._meta.label_lower if isinstance(obj, models.Model) else ""
 
-    if isinstance(target, School):
+
+def _school_of(target):
+    """The school a target belongs to: the school itself, or its ``school`` link. The
+    audit app sits below the organisation and looks nothing up: it recognises a school
+    by its model label and reads the link only when it is already loaded or given."""
+    if _label(target) == "org.school":
         return target
     if isinstance(target, models.Model) and getattr(target, "school_id", None):
         school = getattr(target, "school", None)
-        if isinstance(school, School):
+        if _label(school) == "org.school":
             return school
     return None
 
 
 def _authority_prefix_of(target) -> str | None:
     """The prefix of an authority target, or of a target's ``authority`` link."""
-    from xueji.org.models import Authority
-
-    if isinstance(target, Authority):
+    if _label(target) == "org.authority":
         return target.prefix
     if isinstance(target, models.Model) and getattr(target, "authority_id", None):
         authority = getattr(target, "authority", None)
-        if isinstance(authority, Authority):
+        if _label(authority) == "org.authority":
             return authority.prefix
     return None
 

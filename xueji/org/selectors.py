@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from xueji.accounts.models import Role
+from xueji.org.roles import Role
 
 from .models import Authority, Division, Grade, School, SchoolClass, Term
 

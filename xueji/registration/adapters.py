@@ -126,8 +126,14 @@ class SimulatedPreschoolRegistry(PreschoolRegistry):
                 found = by_id.get(child.id_number, [])
             else:
                 found = by_person.get((child.name, child.gender, child.birth_date), [])
-            result.append([r.as_record() for r in found])
+            result.append([_as_record(r) for r in found])
         return result
+
+
+def _as_record(row) -> PreschoolRecord:
+    """A row of the simulated kindergarten table as the registry's answer."""
+    return PreschoolRecord(row.ref, row.name, row.gender, row.birth_date, row.id_type, row.id_number,
+                           row.kindergarten, dict(row.data))
 
 
 class HttpPopulationRegistry(PopulationRegistry):

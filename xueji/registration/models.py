@@ -207,9 +207,3 @@ class SimulatedPreschoolRecord(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def as_record(self):
-        from .adapters import PreschoolRecord
-
-        return PreschoolRecord(self.ref, self.name, self.gender, self.birth_date, self.id_type,
-                               self.id_number, self.kindergarten, dict(self.data))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from xueji.accounts.models import Role
+from xueji.org.roles import Role
 from xueji.org.selectors import schools_for
 
 from .models import Student

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from xueji.accounts.captcha import SESSION_KEY as CAPTCHA_KEY
 from xueji.accounts.models import LockReason
 from xueji.audit.models import AuditEntry
-from xueji.common.testing import PASSWORD
+from xueji.testing import PASSWORD
 
 LOGIN = "/accounts/login/"
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from xueji.accounts.models import User, UserSession
 from xueji.audit.models import AuditEntry
 from xueji.common.masking import mask_id_number, mask_national_number, mask_phone
-from xueji.common.testing import PASSWORD
+from xueji.testing import PASSWORD
 
 
 def _login(username, password=PASSWORD):

@@ -17,7 +17,7 @@ def _url_map(settings):
     """Use the project's URL map; while other apps are still being built and the page
     shell's links can't be resolved, fall back to the stand-in map in ``urls.py``."""
     try:
-        for name in ("common:home", "accounts:logout", "accounts:password_change",
+        for name in ("portal:home", "accounts:logout", "accounts:password_change",
                      "audit:entry_list"):
             reverse(name)
         get_template("common/403.html")

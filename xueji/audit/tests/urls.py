@@ -10,7 +10,7 @@ def _placeholder(request, *args, **kwargs):
     return HttpResponse("")
 
 
-_common = ([path("", _placeholder, name="home")], "common")
+_common = ([path("", _placeholder, name="home")], "portal")
 _accounts = (
     [
         path("login/", _placeholder, name="login"),

@@ -3,7 +3,7 @@ school list, opens a school and logs out."""
 
 import pytest
 
-from xueji.common.testing import PASSWORD
+from xueji.testing import PASSWORD
 
 
 @pytest.mark.browser

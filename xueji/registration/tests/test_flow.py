@@ -117,7 +117,7 @@ def test_county_cannot_review_before_report(reg):
 
 def test_leader_of_another_school_cannot_review(reg):
     from xueji.accounts.models import Role
-    from xueji.common.testing import make_user
+    from xueji.testing import make_user
 
     other_leader = make_user("hz_leader", Role.SCHOOL_LEADER, school=reg.world.hz_school)
     (pending,) = _register(reg, [reg.row(10)]).passed
@@ -151,7 +151,7 @@ def test_only_the_schools_registrar_registers(reg):
 
 def test_no_id_pupil_goes_up_to_the_province_and_twins_are_flagged(reg):
     from xueji.accounts.models import Role
-    from xueji.common.testing import make_user
+    from xueji.testing import make_user
 
     base = reg.row(14, klass=reg.class3)
     first_row = student_row(reg.world.th_school.code, reg.class3.code, 14, birth=__import__("datetime").date(reg.year - 9, 3, 1),

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from xueji.accounts.models import Role
-from xueji.common.testing import make_user
+from xueji.testing import make_user
 from xueji.org.models import Grade, SchoolClass
 from xueji.students.models import Student
 from xueji.workflow import registry

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
 from xueji.accounts.models import Role
-from xueji.common.testing import make_user
+from xueji.testing import make_user
 from xueji.workflow import services
 from xueji.workflow.models import Business, Decision
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from xueji.audit.models import AuditEntry
-from xueji.common.menu import menu_for
-from xueji.common.todos import todos_for
+from xueji.portal.menu import menu_for
+from xueji.portal.todos import todos_for
 from xueji.workflow import registry, services
 from xueji.workflow.models import Business, BusinessWindow, ProcessConfig
 

@@ -5,7 +5,7 @@ tests)."""
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("xueji.common.urls")),
+    path("", include("xueji.portal.urls")),
     path("accounts/", include("xueji.accounts.urls")),
     path("org/", include("xueji.org.urls")),
     path("workflow/", include("xueji.workflow.urls")),

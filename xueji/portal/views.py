@@ -9,14 +9,14 @@ from .todos import overview_for, todos_for
 @login_required
 def home(request):
     """首页: the user's unit, their to-do counts and an overview of their scope."""
-    return render(request, "common/home.html", {
+    return render(request, "portal/home.html", {
         "todos": todos_for(request.user), "overview": overview_for(request.user),
     })
 
 
 def permission_denied(request, exception=None):
-    return render(request, "common/403.html", {"reason": str(exception or "")}, status=403)
+    return render(request, "portal/403.html", {"reason": str(exception or "")}, status=403)
 
 
 def page_not_found(request, exception=None):
-    return render(request, "common/404.html", status=404)
+    return render(request, "portal/404.html", status=404)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "common"
+app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),

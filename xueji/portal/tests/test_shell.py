@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from xueji.accounts.models import Role, User
-from xueji.common.demo import DEMO_PASSWORD
-from xueji.common.menu import menu_for
+from xueji.portal.demo import DEMO_PASSWORD
+from xueji.portal.menu import menu_for
 from xueji.org.models import Grade, School, SchoolClass
 
 

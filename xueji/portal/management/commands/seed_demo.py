@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from xueji.common.demo import DEMO_PASSWORD, SIZES, seed_demo
+from xueji.portal.demo import DEMO_PASSWORD, SIZES, seed_demo
 
 
 class Command(BaseCommand):

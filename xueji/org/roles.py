@@ -1,0 +1,38 @@
+"""Roles (角色, SPEC F-10) and the scope predicates every layer above asks.
+
+Here, below ``org``, so that the organisation's selectors, the accounts and every feature
+share one definition without importing upwards. Plain data and pure functions.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """角色 (SPEC F-10)."""
+
+    SCHOOL_REGISTRAR = "school_registrar", "学校学籍管理员"
+    SCHOOL_LEADER = "school_leader", "学校学籍主管领导"
+    CLASS_TEACHER = "class_teacher", "班主任"
+    DATA_CHECKER = "data_checker", "数据核查专用账号"
+    AUTHORITY_REGISTRAR = "authority_registrar", "教育部门学籍管理员"
+    AUTHORITY_ADMIN = "authority_admin", "系统管理员"
+    PARENT = "parent", "家长"
+
+
+SCHOOL_ROLES = frozenset(
+    {Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.CLASS_TEACHER, Role.DATA_CHECKER}
+)
+AUTHORITY_ROLES = frozenset({Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN})
+
+
+def is_school_role(role: str) -> bool:
+    """A role that acts for one school."""
+    return role in SCHOOL_ROLES
+
+
+def is_authority_role(role: str) -> bool:
+    """A role that acts for an education authority (教育行政部门)."""
+    return role in AUTHORITY_ROLES
+
