@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 
 import pytest
 
 from xueji.accounts.models import Role
-from xueji.testing import build_tree, make_school, make_user
+from xueji.testing import FailingAudit, build_tree, make_school, make_user
+
+_anchor_files = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_file(settings, tmp_path_factory):
+    """Every test writes audit anchors to a file of its own: the database is emptied
+    between tests, a shared file would not be (and would name entries that are gone)."""
+    from xueji.audit import anchors
+
+    base = tmp_path_factory.getbasetemp()
+    settings.XUEJI_AUDIT_ANCHOR_PATH = str(base / "audit-anchors" / f"{next(_anchor_files)}.log")
+    anchors.forget_schedule()
+    yield
+
+
+@pytest.fixture
+def failing_audit(monkeypatch):
+    """Makes ``record_event`` fail inside the caller's transaction (its INSERT raises
+    ``AuditWriteFailed``, a database error), so a test can check that the operation's
+    effect rolled back with it. See ``xueji.testing.FailingAudit``."""
+    return FailingAudit(monkeypatch)
 
 
 @pytest.fixture

@@ -7,12 +7,16 @@ One module, driven by the environment:
 - ``DATABASE_URL``: any URL dj-database-url understands. Default: the embedded SQLite
   database ``var/xueji.sqlite3`` (WAL journal).
 - ``XUEJI_SECRET_KEY``: required in production; demo and test generate one.
+- ``XUEJI_AUDIT_KEY``: the audit log's key, required in production and different from
+  the secret key; demo and test generate one. ``XUEJI_AUDIT_ANCHOR_PATH``: the anchor
+  file outside the database (docs/AUDIT.md).
 - ``XUEJI_REQUIRE_2FA``: second factor for authority and administrator accounts. On in
   production, off in the demo (the login page then says so).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -192,9 +196,56 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- audit (F-15) ------------------------------------------------------------------
-#: Key of the audit hash chain. Kept apart from the database, so that whoever can write
-#: the table cannot recompute the chain.
-XUEJI_AUDIT_KEY = os.environ.get("XUEJI_AUDIT_KEY", SECRET_KEY)
+def _audit_key() -> str:
+    """The audit chain's key: its own secret. Production refuses to start without it, or
+    with the Django secret key (which many more people and places see: sessions, password
+    reset links); demo and test generate one in ``var/audit_key``."""
+    key = os.environ.get("XUEJI_AUDIT_KEY", "")
+    if PRODUCTION:
+        if not key:
+            raise RuntimeError(
+                "XUEJI_AUDIT_KEY must be set in production: the audit log's own secret, kept "
+                "apart from the database (docs/AUDIT.md, 密钥)"
+            )
+        if key == SECRET_KEY:
+            raise RuntimeError("XUEJI_AUDIT_KEY must differ from XUEJI_SECRET_KEY (docs/AUDIT.md, 密钥)")
+        if len(key) < 32:
+            raise RuntimeError("XUEJI_AUDIT_KEY must be at least 32 characters long")
+        return key
+    if key:
+        return key
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "audit_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+#: Key of the audit hash chains. Kept apart from the database, so that whoever can write
+#: the tables cannot recompute the chains.
+XUEJI_AUDIT_KEY = _audit_key()
+#: Digits of the authority prefix that name an audit chain: 2 = one chain per province,
+#: 4 = one per city (the default: a province-run system still has parallel writers).
+XUEJI_AUDIT_CHAIN_DIGITS = _env_int("XUEJI_AUDIT_CHAIN_DIGITS", 4)
+#: The anchor file (chain heads written down outside the database). In production put it
+#: on another volume or host, append-only (docs/AUDIT.md, 锚点); one file per database.
+def _anchor_path() -> str:
+    """Default: ``var/audit/anchors.log`` for the embedded database, and a file per
+    ``DATABASE_URL`` otherwise (so two databases never read each other's anchors)."""
+    if os.environ.get("XUEJI_AUDIT_ANCHOR_PATH"):
+        return os.environ["XUEJI_AUDIT_ANCHOR_PATH"]
+    url = os.environ.get("DATABASE_URL", "")
+    name = f"anchors-{hashlib.sha256(url.encode()).hexdigest()[:12]}.log" if url else "anchors.log"
+    return str(VAR_DIR / "audit" / name)
+
+
+XUEJI_AUDIT_ANCHOR_PATH = _anchor_path()
+#: Key signing the anchor lines; default derived from the audit key.
+XUEJI_AUDIT_ANCHOR_KEY = os.environ.get("XUEJI_AUDIT_ANCHOR_KEY", "")
+#: A process anchors a chain after at most this many of its entries or seconds.
+XUEJI_AUDIT_ANCHOR_EVERY = _env_int("XUEJI_AUDIT_ANCHOR_EVERY", 100)
+XUEJI_AUDIT_ANCHOR_SECONDS = _env_int("XUEJI_AUDIT_ANCHOR_SECONDS", 60)
 #: Behind a reverse proxy: how many proxies' X-Forwarded-For entries to trust for the
 #: client address written to the audit log (0: use REMOTE_ADDR only).
 XUEJI_TRUSTED_PROXY = _env_int("XUEJI_TRUSTED_PROXY", 0)

@@ -1,10 +1,13 @@
-"""Test data builders shared by every app's tests: a small organisation tree with real
-codes (two provinces, so cross-province scope can be tried), schools and users."""
+"""Test helpers shared by every app's tests: a small organisation tree with real codes
+(two provinces, so cross-province scope can be tried), schools and users; and
+:class:`FailingAudit`, which makes the audit write fail so that a test can check the
+operation's effect rolled back with it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from xueji.accounts.models import Role, User
@@ -81,3 +84,62 @@ def make_user(username: str, role: str, *, authority: Authority | None = None,
     user.set_password(password)
     user.save()
     return user
+
+
+# --- the audit write fails: the operation must roll back with it --------------------------
+class AuditWriteFailed(DatabaseError):
+    """What the audit entry's INSERT raises under :class:`FailingAudit` (a database error,
+    as a full disk or a lost connection would give; not an ``IntegrityError``, which some
+    services turn into a message)."""
+
+
+class FailingAudit:
+    """Makes ``xueji.audit.services.record_event`` raise :class:`AuditWriteFailed` where it
+    inserts the entry: inside the caller's transaction, after the operation's own writes
+    and the lock on the chain's head. Every business operation writes its effect and its
+    audit entry in one transaction, so the effect must be gone afterwards.
+
+    The fixture ``failing_audit`` (``xueji/conftest.py``) gives one::
+
+        def test_create_rolls_back(failing_audit, ...):
+            failing_audit.expect_failure(services.create_school, actor, data)
+            assert not School.objects.filter(code=data["code"]).exists()
+
+    - ``only_for(*actions)``: fail only these actions (others are written normally), for
+      operations that write several entries;
+    - ``attempts``: the actions whose write was made to fail.
+    """
+
+    def __init__(self, monkeypatch):
+        from xueji.audit import services
+
+        self.attempts: list[str] = []
+        self.only: set[str] | None = None
+        real_insert = services._insert
+
+        def failing_insert(entry):
+            if self.only is None or entry.action in self.only:
+                self.attempts.append(entry.action)
+                raise AuditWriteFailed(f"模拟审计日志写入失败: {entry.action}")
+            real_insert(entry)
+
+        monkeypatch.setattr(services, "_insert", failing_insert)
+
+    def only_for(self, *actions: str) -> FailingAudit:
+        self.only = set(actions)
+        return self
+
+    def expect_failure(self, operation, *args, **kwargs) -> AuditWriteFailed:
+        """Run ``operation``; it must end in :class:`AuditWriteFailed` (the audit write was
+        tried and its failure not swallowed). Returns the error."""
+        before = len(self.attempts)
+        try:
+            operation(*args, **kwargs)
+        except AuditWriteFailed as error:
+            if len(self.attempts) == before:
+                raise AssertionError("AuditWriteFailed without an audit write") from error
+            return error
+        raise AssertionError(
+            f"{getattr(operation, '__name__', operation)} finished although its audit entry "
+            f"could not be written (attempts: {self.attempts[before:]})"
+        )

@@ -1,5 +1,6 @@
-"""Audit log (审计日志, SPEC F-15): append-only entries in a keyed hash chain, and the
-head row that names the newest entry.
+"""Audit log (审计日志, SPEC F-15): append-only entries in keyed hash chains (one chain per
+region, see :func:`xueji.audit.rules.chain_of`), and one head row per chain naming its
+newest entry.
 
 Entries are written only by :func:`xueji.audit.services.record_event`. The model refuses
 to change or delete a stored entry, and so does its queryset; what the ORM can't stop
@@ -56,12 +57,16 @@ class AuditEntryManager(models.Manager.from_queryset(AuditEntryQuerySet)):
 class AuditEntry(models.Model):
     """审计日志记录: who did what, when, from where, to what, with before/after values.
 
-    ``seq`` is assigned by the service from the head row under its lock, so it is gapless
-    even when a transaction rolls back (a database sequence would leave a hole that the
-    verifier could not tell from a removed entry).
+    ``id`` is a global number (编号) for lists and links, ordered like the writes but with
+    holes where a transaction rolled back; it is not hashed. The chain is ``chain`` +
+    ``seq``: ``seq`` is assigned by the service from the chain's head row under its lock, so
+    it is gapless within the chain even when a transaction rolls back (a database sequence
+    would leave a hole that the verifier could not tell from a removed entry).
     """
 
-    seq = models.BigIntegerField("序号", primary_key=True)
+    id = models.BigAutoField("编号", primary_key=True)
+    chain = models.CharField("分区链", max_length=6)
+    seq = models.BigIntegerField("链内序号")
     occurred_at = models.DateTimeField("时间", db_index=True)
     actor = models.ForeignKey(
         "accounts.User", verbose_name="操作人", null=True, blank=True,
@@ -92,28 +97,31 @@ class AuditEntry(models.Model):
     objects = AuditEntryManager()
 
     class Meta:
+        db_table = "audit_entry"
         verbose_name = "审计日志"
         verbose_name_plural = "审计日志"
-        ordering = ["-seq"]
+        ordering = ["-id"]
+        get_latest_by = "id"
         base_manager_name = "objects"
         default_permissions = ("view",)
         constraints = [
-            models.CheckConstraint(condition=Q(seq__gte=1), name="audit_seq_positive"),
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="audit_entry_seq_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.summary[:40]}"
+        return f"#{self.pk} {self.action} {self.summary[:40]}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AuditLogImmutable(f"审计日志不可修改(第 {self.seq} 条)")
+            raise AuditLogImmutable(f"审计日志不可修改(编号 {self.pk})")
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     save.alters_data = True
 
     def delete(self, *args, **kwargs):
-        raise AuditLogImmutable(f"审计日志不可删除(第 {self.seq} 条)")
+        raise AuditLogImmutable(f"审计日志不可删除(编号 {self.pk})")
 
     delete.alters_data = True
 
@@ -131,6 +139,13 @@ class AuditEntry(models.Model):
     @property
     def action_display(self) -> str:
         return rules.action_label(self.action)
+
+    @property
+    def object_display(self) -> str:
+        """``学籍 524``: the object type's Chinese name and the object's identifier."""
+        from . import display
+
+        return display.object_display(self.object_type, self.object_id)
 
     def chain_fields(self) -> dict:
         return {name: getattr(self, name) for name in rules.CHAIN_FIELDS}
@@ -153,13 +168,13 @@ class AuditHeadQuerySet(models.QuerySet):
 
 
 class AuditHead(models.Model):
-    """审计日志链头: the single row naming the newest entry (its seq and hash), so that
-    removing the newest entries is detectable. ``mac`` authenticates the row with the
-    audit key, so it can't be rewound by whoever lacks the key."""
+    """审计日志链头: one row per chain naming its newest entry (seq and hash), so that
+    removing the newest entries is detectable. ``mac`` authenticates the row with the audit
+    key, so it can't be rewound by whoever lacks the key; an authentic older row copied
+    back is caught by the anchors (``xueji.audit.anchors``). Rows are created on a chain's
+    first entry."""
 
-    HEAD_ID = 1
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=HEAD_ID)
+    chain = models.CharField("分区链", max_length=6, primary_key=True)
     last_seq = models.BigIntegerField("最后序号", default=0)
     last_hash = models.CharField("最后哈希", max_length=64, default=rules.GENESIS_HASH)
     mac = models.CharField("链头校验码", max_length=64, blank=True)
@@ -167,15 +182,13 @@ class AuditHead(models.Model):
     objects = AuditHeadQuerySet.as_manager()
 
     class Meta:
+        db_table = "audit_head"
         verbose_name = "审计日志链头"
         verbose_name_plural = "审计日志链头"
         default_permissions = ()
-        constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="audit_head_single_row"),
-        ]
 
     def __str__(self) -> str:
-        return f"审计日志链头: 第 {self.last_seq} 条"
+        return f"审计日志链头 {self.chain}: 第 {self.last_seq} 条"
 
     def delete(self, *args, **kwargs):
         raise AuditLogImmutable("审计日志链头不可删除")
@@ -183,4 +196,4 @@ class AuditHead(models.Model):
     delete.alters_data = True
 
     def as_rule(self) -> rules.Head:
-        return rules.Head(self.last_seq, self.last_hash, self.mac)
+        return rules.Head(self.chain, self.last_seq, self.last_hash, self.mac)

@@ -87,6 +87,6 @@ def search_entries(
     return entries
 
 
-def visible_entry(user, seq: int) -> AuditEntry | None:
-    """Entry ``seq`` if ``user`` may see it, else None."""
-    return entries_visible_to(user).filter(seq=seq).first()
+def visible_entry(user, pk: int) -> AuditEntry | None:
+    """Entry number ``pk`` if ``user`` may see it, else None."""
+    return entries_visible_to(user).filter(pk=pk).first()

@@ -7,6 +7,7 @@ other writes: the entry commits or rolls back with the effect it describes.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import rules
+from . import anchors, rules
 from .models import AuditEntry, AuditHead
 
 #: Rows fetched per round trip when the chain is walked.
@@ -115,18 +116,29 @@ def _text(value: Any, field: str) -> str:
     return text[:limit] if limit else text
 
 
-# --- the head row --------------------------------------------------------------------------
-def _locked_head() -> AuditHead:
-    """The head row, locked until the end of the transaction (``SELECT … FOR UPDATE``;
-    SQLite ignores it, but there every write transaction starts IMMEDIATE and so holds
-    the database's write lock already)."""
-    head = AuditHead.objects.select_for_update().filter(pk=AuditHead.HEAD_ID).first()
+# --- the head rows ------------------------------------------------------------------------
+def chain_digits() -> int:
+    return int(getattr(settings, "XUEJI_AUDIT_CHAIN_DIGITS", rules.DEFAULT_CHAIN_DIGITS))
+
+
+def _locked_head(chain: str) -> AuditHead:
+    """The chain's head row, locked until the end of the transaction (``SELECT … FOR
+    UPDATE``; SQLite ignores it, but there every write transaction starts IMMEDIATE and so
+    holds the database's write lock already). Writers of other chains lock other rows and
+    don't wait."""
+    head = AuditHead.objects.select_for_update().filter(chain=chain).first()
     if head is None:
-        # First entry ever (or the table was emptied by a test flush): create the row,
-        # tolerating a concurrent writer doing the same, then lock it.
-        AuditHead.objects.get_or_create(pk=AuditHead.HEAD_ID)
-        head = AuditHead.objects.select_for_update().get(pk=AuditHead.HEAD_ID)
+        # The chain's first entry (or the table was emptied by a test flush): create the
+        # row — INSERT … ON CONFLICT DO NOTHING, so a concurrent writer doing the same
+        # makes this one wait for it and then find its row — and lock it.
+        AuditHead.objects.bulk_create([AuditHead(chain=chain)], ignore_conflicts=True)
+        head = AuditHead.objects.select_for_update().get(chain=chain)
     return head
+
+
+def _insert(entry: AuditEntry) -> None:
+    """The entry's INSERT (a seam: ``xueji.testing.FailingAudit`` makes it fail)."""
+    entry.save()
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -164,9 +176,10 @@ def record_event(
       ministry sees it).
     - ``unit_name``: default the actor's unit name, else the school's name.
 
-    Joins the caller's transaction when there is one; writers are serialised on the head
-    row, which stays locked until that transaction ends, so call this after the
-    operation's other writes.
+    The entry goes to the chain of its ``authority_prefix`` (``rules.chain_of``: the
+    province, by default the city). Joins the caller's transaction when there is one;
+    writers of one chain are serialised on its head row, which stays locked until that
+    transaction ends, so call this after the operation's other writes.
     """
     if not action:
         raise ValueError("审计事件须有操作类型 action")
@@ -211,55 +224,140 @@ def record_event(
         "after": _json_value(after),
     }
     key = settings.XUEJI_AUDIT_KEY
+    chain = rules.chain_of(fields["authority_prefix"], chain_digits())
 
     with transaction.atomic(savepoint=False):
-        head = _locked_head()
+        head = _locked_head(chain)
+        fields["chain"] = chain
         fields["seq"] = head.last_seq + 1
         fields["occurred_at"] = timezone.now()
         fields["prev_hash"] = head.last_hash
         fields["entry_hash"] = rules.entry_hash_of(fields, key)
         entry = AuditEntry(actor=actor, school=school, **fields)
-        entry.save()
+        _insert(entry)
         head.last_seq = entry.seq
         head.last_hash = entry.entry_hash
-        head.mac = rules.head_mac(head.last_seq, head.last_hash, key)
+        head.mac = rules.head_mac(chain, head.last_seq, head.last_hash, key)
         head.save(update_fields=["last_seq", "last_hash", "mac"])
+        # Once the entry is committed, this process may write it to the anchor file
+        # (every XUEJI_AUDIT_ANCHOR_EVERY entries or XUEJI_AUDIT_ANCHOR_SECONDS per chain).
+        transaction.on_commit(partial(anchors.entry_committed, chain, entry.seq, entry.entry_hash))
     return entry
 
 
 # --- checking ------------------------------------------------------------------------------
-def current_head() -> rules.Head | None:
-    head = AuditHead.objects.filter(pk=AuditHead.HEAD_ID).first()
+def current_heads() -> dict[str, rules.Head]:
+    return {head.chain: head.as_rule() for head in AuditHead.objects.all()}
+
+
+def _head(chain: str) -> rules.Head | None:
+    head = AuditHead.objects.filter(chain=chain).first()
     return None if head is None else head.as_rule()
 
 
-def verify_audit_log(chunk_size: int = VERIFY_CHUNK_SIZE) -> rules.Verdict:
-    """Walk the whole chain, streaming, without blocking writers.
+def _chains_with_entries() -> list[str]:
+    return list(AuditEntry.objects.order_by("chain").values_list("chain", flat=True).distinct())
 
-    The head is read first and the entries up to it are checked against it; writers that
+
+def _stored_hash(chain: str, seq: int) -> str | None:
+    return (AuditEntry.objects.filter(chain=chain, seq=seq)
+            .values_list("entry_hash", flat=True).first())
+
+
+def verify_chain_in_db(chain: str, head: rules.Head | None, chunk_size: int) -> rules.Verdict:
+    """Walk one chain, streaming, without blocking its writers.
+
+    ``head`` was read first and the entries up to it are checked against it; writers that
     commit meanwhile only add entries after it. Entries after the head are then checked
     to be registered in a head read *after* them (an entry and its head update commit
     together, so a later head always covers every entry already visible)."""
     key = settings.XUEJI_AUDIT_KEY
-    head = current_head()
-    if head is None and AuditEntry.objects.exists():
-        head = current_head()  # the very first entry may have committed in between
-    entries = AuditEntry.objects.order_by("seq")
+    entries = AuditEntry.objects.filter(chain=chain).order_by("seq")
+    if head is None and entries.exists():
+        head = _head(chain)  # the chain's very first entry may have committed in between
     if head is not None:
         entries = entries.filter(seq__lte=head.last_seq)
     # No head but entries: the head row was removed; walk everything and report it.
-    entries = entries.values(*rules.CHAIN_FIELDS).iterator(chunk_size=chunk_size)
-    verdict = rules.verify_chain(entries, head, key)
+    rows = entries.values(*rules.CHAIN_FIELDS).iterator(chunk_size=chunk_size)
+    verdict = rules.verify_chain(rows, head, key, chain)
     if not verdict.ok or head is None:
         return verdict
-    newest = AuditEntry.objects.aggregate(newest=Max("seq"))["newest"] or 0
-    later_head = current_head()
+    newest = AuditEntry.objects.filter(chain=chain).aggregate(newest=Max("seq"))["newest"] or 0
+    later_head = _head(chain)
     registered = 0 if later_head is None else later_head.last_seq
     if newest > registered:
-        return rules.Verdict(
-            False, verdict.count, verdict.last_seq, verdict.last_hash, registered + 1,
-            rules.Break.UNREGISTERED,
-            f"链头记录最后一条为第 {registered} 条,其后的记录未经登记。",
-        )
+        return verdict.broken(registered + 1, rules.Break.UNREGISTERED,
+                              f"链头记录最后一条为第 {registered} 条,其后的记录未经登记。")
     return verdict
 
+
+def verify_audit_log(chunk_size: int = VERIFY_CHUNK_SIZE) -> rules.LogVerdict:
+    """Walk every chain (streaming) and compare each with its newest anchor.
+
+    The anchor file is read *before* the heads: an anchor is written only after its entry
+    committed, so every anchor read names an entry the heads read afterwards cover."""
+    anchor_file = anchors.read_anchors()
+    heads = current_heads()
+    chains = sorted(set(heads) | set(_chains_with_entries()) | set(anchor_file.latest))
+    verdicts = []
+    for chain in chains:
+        head = heads.get(chain)
+        verdict = verify_chain_in_db(chain, head, chunk_size)
+        anchor = anchor_file.latest.get(chain)
+        if anchor is not None and verdict.ok:
+            head = head or _head(chain)
+            verdict = rules.check_against_anchor(verdict, anchor, head,
+                                                 _stored_hash(chain, anchor.seq))
+        verdicts.append(verdict)
+    return rules.LogVerdict(
+        chains=tuple(verdicts),
+        anchor_path=str(anchor_file.path),
+        anchor_file_exists=anchor_file.exists,
+        anchors=anchor_file.latest,
+        bad_anchor_lines=tuple(anchor_file.bad_lines),
+    )
+
+
+def anchor_verified(verdict: rules.LogVerdict) -> int:
+    """After a clean check: append an anchor for every chain whose verified end is newer
+    than its newest anchor. Returns the number of lines written."""
+    if not verdict.ok:
+        return 0
+    fresh = [
+        rules.Anchor(anchors.now_text(), v.chain, v.last_seq, v.last_hash)
+        for v in verdict.chains
+        if v.last_seq > 0 and (verdict.anchors.get(v.chain) is None
+                               or verdict.anchors[v.chain].seq < v.last_seq)
+    ]
+    return anchors.append_anchors(fresh)
+
+
+def anchor_heads() -> tuple[int, list[str]]:
+    """``manage.py audit_anchor``: append an anchor for each chain's current head, cheaply
+    (no walk of the chain): only a head that is authentic, not behind the chain's newest
+    anchor and whose entry is in place is anchored. Returns (lines written, problems)."""
+    key = settings.XUEJI_AUDIT_KEY
+    anchor_file = anchors.read_anchors()
+    problems = [f"锚点文件第 {n} 行{why}" for n, why in anchor_file.bad_lines]
+    fresh = []
+    for chain, head in sorted(current_heads().items()):
+        if head.is_pristine:
+            continue
+        anchor = anchor_file.latest.get(chain)
+        label = chain_label(chain)
+        if not head.is_authentic(key):
+            problems.append(f"{label}: 链头记录的校验码不符,未写锚点")
+        elif anchor is not None and head.last_seq < anchor.seq:
+            problems.append(f"{label}: 链头(第 {head.last_seq} 条)落后于锚点(第 {anchor.seq} 条),"
+                            "链头被回退,未写锚点")
+        elif _stored_hash(chain, head.last_seq) != head.last_hash:
+            problems.append(f"{label}: 链头所指的第 {head.last_seq} 条不存在或不符,未写锚点")
+        elif anchor is None or anchor.seq < head.last_seq:
+            fresh.append(rules.Anchor(anchors.now_text(), chain, head.last_seq, head.last_hash))
+    return anchors.append_anchors(fresh), problems
+
+
+def chain_label(chain: str) -> str:
+    """``链 4401(广州市)``: the chain's code with the region's name when known."""
+    name = rules.chain_name(chain)
+    return f"链 {chain}({name})" if name else f"链 {chain}"

@@ -6,5 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.entry_list, name="entry_list"),
-    path("<int:seq>/", views.entry_detail, name="entry_detail"),
+    path("<int:pk>/", views.entry_detail, name="entry_detail"),
 ]

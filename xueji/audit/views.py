@@ -3,24 +3,21 @@ each within their scope."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 
 from xueji.common.lists import paginate_sorted
 
-from . import rules
+from . import display, services
 from .forms import AuditSearchForm
 from .models import AuditEntry
 from .selectors import can_read_audit_log, entries_visible_to, search_entries
 from .services import record_event
 
 SORTABLE = {
-    "seq": "seq",
+    "id": "id",
     "occurred_at": "occurred_at",
     "actor": "actor_username",
     "action": "action",
@@ -28,11 +25,11 @@ SORTABLE = {
 }
 
 
-def _refuse(request, summary: str, seq: int | None = None) -> None:
+def _refuse(request, summary: str, pk: int | None = None) -> None:
     """Refusals are audited (F-11)."""
     record_event(
         action="scope.denied", summary=summary, request=request,
-        target=("audit.auditentry", seq) if seq is not None else None,
+        target=("audit.auditentry", pk) if pk is not None else None,
     )
 
 
@@ -48,7 +45,7 @@ def entry_list(request):
             entries = search_entries(entries, **form.cleaned_data)
         else:
             entries = entries.none()
-    result = paginate_sorted(request, entries, sortable=SORTABLE, default_sort="-seq")
+    result = paginate_sorted(request, entries, sortable=SORTABLE, default_sort="-id")
     return render(request, "audit/entry_list.html", {
         "form": form,
         "result": result,
@@ -56,65 +53,34 @@ def entry_list(request):
     })
 
 
-def _display(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False)
-        return text if len(text) <= 80 else json.dumps(value, ensure_ascii=False, indent=1)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def _changes(before, after) -> tuple[list[dict], bool]:
-    """(rows, tabular): a row per key when both sides are mappings (or absent)."""
-    before = rules.strip_secrets(before)
-    after = rules.strip_secrets(after)
-    if all(v is None or isinstance(v, dict) for v in (before, after)):
-        before, after = before or {}, after or {}
-        keys = list(before) + [k for k in after if k not in before]
-        return [
-            {
-                "field": key,
-                "before": _display(before.get(key)) if key in before else "",
-                "after": _display(after.get(key)) if key in after else "",
-                "changed": before.get(key) != after.get(key),
-            }
-            for key in keys
-        ], True
-    return [{"field": "", "before": _display(before), "after": _display(after),
-             "changed": before != after}], False
-
-
 @login_required
-def entry_detail(request, seq: int):
+def entry_detail(request, pk: int):
     if not can_read_audit_log(request.user):
-        _refuse(request, f"无权查看审计日志第 {seq} 条", seq)
+        _refuse(request, f"无权查看审计日志编号 {pk}", pk)
         raise PermissionDenied("只有教育行政部门用户可以查看审计日志")
-    entry = entries_visible_to(request.user).filter(seq=seq).first()
+    entry = entries_visible_to(request.user).filter(pk=pk).first()
     if entry is None:
-        if AuditEntry.objects.filter(seq=seq).exists():
-            _refuse(request, f"试图查看数据范围外的审计日志第 {seq} 条", seq)
+        if AuditEntry.objects.filter(pk=pk).exists():
+            _refuse(request, f"试图查看数据范围外的审计日志编号 {pk}", pk)
         raise Http404("审计日志记录不存在或不在您的数据范围内")
     rows = [
-        ("序号", entry.seq),
-        ("时间", timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M:%S.%f")),
+        ("编号", entry.pk),
+        ("时间", display.format_time(entry.occurred_at)),
         ("操作人", entry.actor_display),
-        ("操作人角色", entry.actor_role_display),
-        ("操作人单位", entry.unit_name),
-        ("学校", entry.school if entry.school_id else ""),
-        ("范围前缀", entry.authority_prefix or "(全国)"),
-        ("IP 地址", entry.ip_address),
-        ("操作类型", f"{entry.action_display}({entry.action})"
-         if entry.action_display != entry.action else entry.action),
-        ("对象", f"{entry.object_type} {entry.object_id}".strip()),
+        ("操作人角色", entry.actor_role_display or "—"),
+        ("操作人单位", entry.unit_name or "—"),
+        ("学校", entry.school if entry.school_id else "—"),
+        ("数据范围", entry.authority_prefix or "全国(仅教育部可见)"),
+        ("IP 地址", entry.ip_address or "—"),
+        ("操作类型", entry.action_display),
+        ("对象", entry.object_display),
         ("摘要", entry.summary),
     ]
-    changes, tabular = _changes(entry.before, entry.after)
+    changes, tabular = display.changes(entry.object_type, entry.before, entry.after)
     return render(request, "audit/entry_detail.html", {
         "entry": entry,
         "rows": rows,
+        "chain_label": services.chain_label(entry.chain),
         "changes": changes if (entry.before is not None or entry.after is not None) else [],
         "tabular": tabular,
         "hash_is_valid": entry.hash_is_valid,

@@ -12,3 +12,12 @@ class OrgConfig(AppConfig):
         from .roles import Role
 
         rules.ROLE_LABELS.update(dict(Role.choices))
+        if _division_name not in rules.CHAIN_NAMERS:
+            rules.CHAIN_NAMERS.append(_division_name)
+
+
+def _division_name(chain: str) -> str | None:
+    """The name of the region an audit chain belongs to (``4401`` → 广州市)."""
+    from .models import Division
+
+    return Division.objects.filter(code=chain.ljust(12, "0")).values_list("name", flat=True).first()

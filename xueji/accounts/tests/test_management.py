@@ -146,7 +146,7 @@ class TestSecondAccountExport:
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
         body = response.content.decode("utf-8-sig")
         assert "sch_registrar" in body and "hz_registrar" not in body
-        entry = AuditEntry.objects.filter(action="export.second_account_verified").latest("seq")
+        entry = AuditEntry.objects.filter(action="export.second_account_verified").latest("id")
         assert "th_admin" in entry.summary and "th_registrar" in entry.summary
 
     @pytest.mark.parametrize("username,password,fragment", [

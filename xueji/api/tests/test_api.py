@@ -42,7 +42,7 @@ def test_school_detail_outside_scope_is_404_and_audited(world):
     client = _client(world.users.th_registrar)
     assert client.get(f"/api/v1/schools/{world.th_school.pk}/").status_code == 200
     assert client.get(f"/api/v1/schools/{world.hz_school.pk}/").status_code == 404
-    entry = AuditEntry.objects.filter(action="scope.denied").latest("seq")
+    entry = AuditEntry.objects.filter(action="scope.denied").latest("id")
     assert entry.actor_username == "th_registrar"
 
 

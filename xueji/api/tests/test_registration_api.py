@@ -147,7 +147,7 @@ def test_students_scope_masking_detail_and_sync(reg):
     detail = response.json()
     assert detail["id_number"] == row["身份证件号"]
     assert [m["name"] for m in detail["family"]] == [row["成员1姓名"]]
-    read = AuditEntry.objects.filter(action="api.student_read").latest("seq")
+    read = AuditEntry.objects.filter(action="api.student_read").latest("id")
     assert read.actor_username == "th_registrar" and student.national_number in read.summary
 
     before = _denied()

@@ -14,6 +14,7 @@ KEY = "test-audit-key"
 
 def _entry(seq, prev_hash, **overrides):
     fields = {
+        "chain": "4401",
         "seq": seq,
         "occurred_at": dt.datetime(2026, 9, 1, 8, 0, seq, tzinfo=dt.UTC),
         "actor_username": "th_admin",
@@ -41,7 +42,7 @@ def _chain(n):
         entry = _entry(seq, prev)
         entries.append(entry)
         prev = entry["entry_hash"]
-    head = rules.Head(n, prev, rules.head_mac(n, prev, KEY))
+    head = rules.Head("4401", n, prev, rules.head_mac("4401", n, prev, KEY))
     return entries, head
 
 
@@ -90,7 +91,7 @@ def test_intact_chain_verifies():
 
 def test_empty_chain_verifies():
     assert rules.verify_chain([], None, KEY).ok
-    assert rules.verify_chain([], rules.Head(0, rules.GENESIS_HASH), KEY).ok
+    assert rules.verify_chain([], rules.Head("4401", 0, rules.GENESIS_HASH), KEY).ok
 
 
 def test_edited_entry_is_reported():
@@ -111,7 +112,7 @@ def test_edited_json_is_reported():
 
 def test_wrong_key_fails():
     entries, head = _chain(2)
-    verdict = rules.verify_chain(entries, rules.Head(0, rules.GENESIS_HASH), "wrong")
+    verdict = rules.verify_chain(entries, rules.Head("4401", 0, rules.GENESIS_HASH), "wrong")
     assert not verdict.ok and verdict.broken_seq == 1
 
 
@@ -145,22 +146,152 @@ def test_removed_tail_is_reported():
 
 def test_rewound_head_without_key_is_reported():
     entries, head = _chain(5)
-    forged = rules.Head(3, entries[2]["entry_hash"], head.mac)
+    forged = rules.Head("4401", 3, entries[2]["entry_hash"], head.mac)
     verdict = rules.verify_chain(entries[:3], forged, KEY)
     assert verdict.reason == rules.Break.HEAD_TAMPERED
 
 
 def test_missing_head_is_reported():
     entries, _ = _chain(2)
-    verdict = rules.verify_chain(entries, None, KEY)
+    verdict = rules.verify_chain(entries, None, KEY, "4401")
     assert not verdict.ok and verdict.reason == rules.Break.HEAD_TAMPERED
 
 
 def test_entries_after_head_are_reported():
     entries, _ = _chain(4)
     h = entries[1]["entry_hash"]
-    verdict = rules.verify_chain(entries, rules.Head(2, h, rules.head_mac(2, h, KEY)), KEY)
+    verdict = rules.verify_chain(entries, rules.Head("4401", 2, h, rules.head_mac("4401", 2, h, KEY)), KEY)
     assert (verdict.broken_seq, verdict.reason) == (3, rules.Break.UNREGISTERED)
+
+
+def test_head_of_another_chain_is_not_authentic():
+    """A head row copied from another chain (same seq and hash) fails: the MAC covers the
+    chain."""
+    entries, head = _chain(3)
+    moved = rules.Head("4403", head.last_seq, head.last_hash, head.mac)
+    assert not moved.is_authentic(KEY)
+    assert rules.verify_chain(entries, moved, KEY).reason == rules.Break.HEAD_TAMPERED
+
+
+def test_entry_moved_to_another_chain_is_reported():
+    """The chain is hashed: relabelling an entry's chain breaks its hash."""
+    entries, head = _chain(3)
+    entries[1] = dict(entries[1], chain="4403")
+    verdict = rules.verify_chain(entries, head, KEY)
+    assert (verdict.broken_seq, verdict.reason) == (2, rules.Break.EDITED)
+    assert rules.canonical_payload(dict(entries[0], chain="4403")) != rules.canonical_payload(entries[0])
+
+
+@pytest.mark.parametrize(("prefix", "digits", "chain"), [
+    ("", 4, "00"), (None, 4, "00"), ("44", 4, "44"), ("4401", 4, "4401"), ("440106", 4, "4401"),
+    ("440106", 2, "44"), ("4401", 2, "44"), ("440106", 6, "440106"), ("4", 4, "00"),
+    ("ab12", 4, "00"),
+])
+def test_chain_of(prefix, digits, chain):
+    assert rules.chain_of(prefix, digits) == chain
+
+
+def test_chain_digits_must_be_a_level():
+    with pytest.raises(ValueError):
+        rules.chain_of("440106", 3)
+
+
+# --- anchors -------------------------------------------------------------------------------
+ANCHOR_KEY = rules.derive_anchor_key(KEY)
+
+
+def test_anchor_line_round_trip():
+    anchor = rules.Anchor("2026-09-01T08:00:00+08:00", "4401", 12, "a" * 64)
+    line = anchor.line(ANCHOR_KEY)
+    assert line.endswith("\n") and line.count("\t") == 4
+    assert rules.parse_anchor_line(line, ANCHOR_KEY) == anchor
+    assert anchor.local_time == "2026-09-01 08:00:00"
+    assert rules.parse_anchor_line("# comment\n", ANCHOR_KEY) is None
+    assert rules.parse_anchor_line("\n", ANCHOR_KEY) is None
+    assert ANCHOR_KEY != KEY.encode()
+
+
+@pytest.mark.parametrize("change", [
+    lambda t: t.replace("\t12\t", "\t13\t"),           # seq raised
+    lambda t: t.replace("\t4401\t", "\t4403\t"),       # other chain
+    lambda t: t.replace("a" * 64, "b" * 64),             # other hash
+    lambda t: t.replace("08:00:00", "09:00:00"),         # other time
+    lambda t: t.rsplit("\t", 1)[0] + "\t" + "0" * 64,    # forged signature
+    lambda t: t.replace("\t", " "),                      # not the format
+    lambda t: t.replace("\t12\t", "\tx\t"),
+])
+def test_tampered_anchor_line_is_refused(change):
+    line = rules.Anchor("2026-09-01T08:00:00+08:00", "4401", 12, "a" * 64).line(ANCHOR_KEY)
+    with pytest.raises(rules.AnchorLineError):
+        rules.parse_anchor_line(change(line), ANCHOR_KEY)
+
+
+def test_anchor_signed_with_another_key_is_refused():
+    line = rules.Anchor("2026-09-01T08:00:00+08:00", "4401", 12, "a" * 64).line(b"other")
+    with pytest.raises(rules.AnchorLineError, match="签名不符"):
+        rules.parse_anchor_line(line, ANCHOR_KEY)
+
+
+def _anchored(entries, seq):
+    return rules.Anchor("2026-09-01T08:00:00+08:00", "4401", seq, entries[seq - 1]["entry_hash"])
+
+
+def test_chain_that_reaches_its_anchor_passes():
+    entries, head = _chain(5)
+    verdict = rules.verify_chain(entries, head, KEY)
+    for seq in (1, 5):
+        checked = rules.check_against_anchor(verdict, _anchored(entries, seq), head,
+                                             entries[seq - 1]["entry_hash"])
+        assert checked.ok
+
+
+def test_rewound_head_with_valid_mac_is_caught_by_the_anchor():
+    """Entries 4-5 removed and an authentic older head (from a backup) put back: the chain
+    alone looks whole, the anchor shows it was longer."""
+    entries, _ = _chain(5)
+    h3 = entries[2]["entry_hash"]
+    old_head = rules.Head("4401", 3, h3, rules.head_mac("4401", 3, h3, KEY))
+    verdict = rules.verify_chain(entries[:3], old_head, KEY)
+    assert verdict.ok
+    checked = rules.check_against_anchor(verdict, _anchored(entries, 5), old_head, None)
+    assert not checked.ok
+    assert (checked.broken_seq, checked.reason) == (4, rules.Break.ROLLED_BACK)
+    assert "第 4-5 条末尾记录被删除" in checked.detail and "链头被回退" in checked.message
+
+
+def test_whole_chain_removed_is_caught_by_the_anchor():
+    entries, _ = _chain(2)
+    verdict = rules.verify_chain([], None, KEY, "4401")
+    checked = rules.check_against_anchor(verdict, _anchored(entries, 2), None, None)
+    assert checked.reason == rules.Break.ROLLED_BACK
+    assert "整条链(含链头)被删除" in checked.detail
+
+
+def test_chain_replaced_below_the_anchor_is_caught():
+    entries, head = _chain(3)
+    other = rules.Anchor("2026-09-01T08:00:00+08:00", "4401", 3, "c" * 64)
+    verdict = rules.verify_chain(entries, head, KEY)
+    checked = rules.check_against_anchor(verdict, other, head, entries[2]["entry_hash"])
+    assert (checked.broken_seq, checked.reason) == (3, rules.Break.ANCHOR_MISMATCH)
+
+
+def test_log_verdict_errors_and_warnings():
+    entries, head = _chain(2)
+    clean = rules.verify_chain(entries, head, KEY)
+    anchor = _anchored(entries, 2)
+    whole = rules.LogVerdict(chains=(clean,), anchors={"4401": anchor})
+    assert whole.ok and whole.count == 2 and not whole.warnings
+    assert whole.message == "审计日志完整: 1 条链,共 2 条"
+    unanchored = rules.LogVerdict(chains=(clean,), anchors={})
+    assert unanchored.ok and unanchored.warnings == ["链 4401: 尚无锚点"]
+    no_file = rules.LogVerdict(chains=(clean,), anchor_file_exists=False, anchor_path="/x")
+    assert not no_file.ok and "锚点文件 /x 不存在" in no_file.message
+    empty_no_file = rules.LogVerdict(chains=(), anchor_file_exists=False)
+    assert empty_no_file.ok
+    bad = rules.LogVerdict(chains=(clean,), anchors={"4401": anchor}, bad_anchor_lines=((3, "签名不符"),))
+    assert not bad.ok and "锚点文件被篡改: 第 3 行签名不符" in bad.message
+    broken = rules.LogVerdict(chains=(clean, clean.broken(1, rules.Break.EDITED, "x")))
+    assert not broken.ok and (broken.broken_seq, broken.reason) == (1, rules.Break.EDITED)
 
 
 def test_verify_streams():

@@ -47,13 +47,13 @@ def _list(client, user, **params):
 
 
 def _seqs(response) -> set[int]:
-    return {e.seq for e in response.context["result"].objects}
+    return {e.pk for e in response.context["result"].objects}
 
 
 def test_county_admin_sees_own_county_only(client, users, entries):
     response = _list(client, users["tianhe"])
     assert response.status_code == 200
-    assert _seqs(response) == {entries["tianhe"].seq}
+    assert _seqs(response) == {entries["tianhe"].pk}
     html = response.content.decode()
     assert "修改天河区第一小学" in html
     assert "修改白云区第一小学" not in html
@@ -61,11 +61,11 @@ def test_county_admin_sees_own_county_only(client, users, entries):
 
 def test_higher_levels_see_everything_below(client, users, entries):
     city = _seqs(_list(client, users["city"]))
-    assert city == {entries["tianhe"].seq, entries["baiyun"].seq, entries["city"].seq}
+    assert city == {entries["tianhe"].pk, entries["baiyun"].pk, entries["city"].pk}
     province = _seqs(_list(client, users["province"]))
     assert province == city
     ministry = _seqs(_list(client, users["ministry"]))
-    assert ministry == {e.seq for e in entries.values()}
+    assert ministry == {e.pk for e in entries.values()}
 
 
 @pytest.mark.parametrize("who", ["school", "parent"])
@@ -83,7 +83,7 @@ def test_anonymous_is_sent_to_login(client, entries):
 
 def test_detail_in_scope(client, users, entries):
     client.force_login(users["tianhe"])
-    response = client.get(reverse("audit:entry_detail", args=[entries["tianhe"].seq]))
+    response = client.get(reverse("audit:entry_detail", args=[entries["tianhe"].pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "旧校名" in html and "新校名" in html
@@ -93,11 +93,11 @@ def test_detail_in_scope(client, users, entries):
 
 def test_detail_out_of_scope_is_404_and_audited(client, users, entries):
     client.force_login(users["tianhe"])
-    response = client.get(reverse("audit:entry_detail", args=[entries["baiyun"].seq]))
+    response = client.get(reverse("audit:entry_detail", args=[entries["baiyun"].pk]))
     assert response.status_code == 404
     refusal = AuditEntry.objects.get(action="scope.denied")
     assert refusal.actor == users["tianhe"]
-    assert refusal.object_id == str(entries["baiyun"].seq)
+    assert refusal.object_id == str(entries["baiyun"].pk)
     assert refusal.authority_prefix == "440106"
     # a number that does not exist is a plain 404, not an audited refusal
     response = client.get(reverse("audit:entry_detail", args=[99999]))
@@ -107,7 +107,7 @@ def test_detail_out_of_scope_is_404_and_audited(client, users, entries):
 
 def test_detail_for_school_user_is_403(client, users, entries):
     client.force_login(users["school"])
-    response = client.get(reverse("audit:entry_detail", args=[entries["tianhe"].seq]))
+    response = client.get(reverse("audit:entry_detail", args=[entries["tianhe"].pk]))
     assert response.status_code == 403
 
 
@@ -116,14 +116,14 @@ def test_search_filters(client, users, org, entries):
                          actor=users["tianhe"])
     ministry = users["ministry"]
     assert _seqs(_list(client, ministry, action="auth")) == {
-        entries["city"].seq, entries["anonymous"].seq, extra.seq}
+        entries["city"].pk, entries["anonymous"].pk, extra.pk}
     assert _seqs(_list(client, ministry, action="auth.login_failed")) == {
-        entries["anonymous"].seq, extra.seq}
-    assert _seqs(_list(client, ministry, actor="by_")) == {entries["baiyun"].seq}
-    assert _seqs(_list(client, ministry, actor="白云管理")) == {entries["baiyun"].seq}
-    assert _seqs(_list(client, ministry, text="白云")) == {entries["baiyun"].seq}
+        entries["anonymous"].pk, extra.pk}
+    assert _seqs(_list(client, ministry, actor="by_")) == {entries["baiyun"].pk}
+    assert _seqs(_list(client, ministry, actor="白云管理")) == {entries["baiyun"].pk}
+    assert _seqs(_list(client, ministry, text="白云")) == {entries["baiyun"].pk}
     assert _seqs(_list(client, ministry, object_id=str(org["school"].pk))) == {
-        entries["tianhe"].seq}
+        entries["tianhe"].pk}
     # filters stay inside the scope
     assert _seqs(_list(client, users["tianhe"], text="白云")) == set()
 
@@ -136,8 +136,8 @@ def test_search_by_ip_and_dates(client, users, entries):
     request.user = users["tianhe"]
     tagged = record_event(action="auth.login", summary="带地址", request=request)
     ministry = users["ministry"]
-    assert _seqs(_list(client, ministry, ip="10.8.0.5")) == {tagged.seq}
-    assert _seqs(_list(client, ministry, ip="10.8.")) == {tagged.seq}
+    assert _seqs(_list(client, ministry, ip="10.8.0.5")) == {tagged.pk}
+    assert _seqs(_list(client, ministry, ip="10.8.")) == {tagged.pk}
     today = timezone.localdate().isoformat()
     assert len(_seqs(_list(client, ministry, date_from=today, date_to=today))) == 5
     assert _seqs(_list(client, ministry, date_to="2000-01-01")) == set()
@@ -148,15 +148,14 @@ def test_search_by_ip_and_dates(client, users, entries):
 
 
 def test_sort_and_paging(client, users, org):
-    for i in range(25):
-        record_event(action="org.school_updated", summary=f"第{i}次", actor=users["tianhe"],
-                     target=org["school"])
+    written = [record_event(action="org.school_updated", summary=f"第{i}次", actor=users["tianhe"],
+                            target=org["school"]).pk for i in range(25)]
     response = _list(client, users["tianhe"])
-    seqs = [e.seq for e in response.context["result"].objects]
-    assert seqs == list(range(25, 5, -1))  # newest first, 20 a page
-    response = _list(client, users["tianhe"], sort="seq", page=2)
-    assert [e.seq for e in response.context["result"].objects] == list(range(21, 26))
+    pks = [e.pk for e in response.context["result"].objects]
+    assert pks == written[::-1][:20]  # newest first, 20 a page
+    response = _list(client, users["tianhe"], sort="id", page=2)
+    assert [e.pk for e in response.context["result"].objects] == written[20:]
     html = response.content.decode()
     assert "共 25 条" in html
     response = _list(client, users["tianhe"], sort="summary")  # not sortable: default
-    assert response.context["result"].sort == "-seq"
+    assert response.context["result"].sort == "-id"

@@ -68,7 +68,7 @@ def test_school_registrar_edits_own_school_but_not_identity(client, world):
     school.refresh_from_db()
     assert school.name == "天河测试小学(新名)" and school.principal == "张校长"
     assert school.code == "3440106001" and school.supervisor == world.tree.tianhe  # disabled fields kept
-    entry = AuditEntry.objects.filter(action="org.school_updated").latest("seq")
+    entry = AuditEntry.objects.filter(action="org.school_updated").latest("id")
     assert entry.after["name"] == "天河测试小学(新名)" and entry.before["name"] == "天河测试小学"
 
 

@@ -57,7 +57,7 @@ def test_guessing_a_missing_id_is_audited(client, world):
     client.force_login(world.users.th_registrar)
     response = client.get(reverse("org:school_detail", args=[999999]))
     assert response.status_code == 404
-    entry = AuditEntry.objects.filter(action="scope.denied").latest("seq")
+    entry = AuditEntry.objects.filter(action="scope.denied").latest("id")
     assert entry.actor_username == "th_registrar"
     assert "999999" in entry.summary
 

@@ -25,7 +25,7 @@ def _start(world, student, kind="suspend", **extra):
 
 
 def _actions() -> list[str]:
-    return list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))
+    return list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
 
 
 # --- default configuration -------------------------------------------------------------------
@@ -355,7 +355,7 @@ def test_batch_review_of_a_selection(world, hooks):
     assert dict(result.skipped) == {held.pk: "查重认证未完成,不能审核",
                                     other_school.pk: "只有本校学籍主管领导可以审核该业务"}
     assert AuditEntry.objects.count() == before + 1
-    entry = AuditEntry.objects.latest("seq")
+    entry = AuditEntry.objects.latest("id")
     assert entry.action == "workflow.batch_decided" and sorted(entry.after["decided"]) == sorted(result.decided)
     assert Decision.objects.filter(batch=True).count() == 3
     # the caller's instances are brought up to date

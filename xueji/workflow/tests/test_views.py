@@ -103,7 +103,7 @@ def test_county_registrar_cannot_open_another_countys_business(client, world):
     assert client.get(reverse("workflow:business_detail", args=[business.pk])).status_code == 404
     assert client.post(reverse("workflow:business_decide", args=[business.pk]), {"decision": "pass"}).status_code == 404
     assert _denied() == before + 2
-    entry = AuditEntry.objects.filter(action="scope.denied").latest("seq")
+    entry = AuditEntry.objects.filter(action="scope.denied").latest("id")
     assert entry.actor_username == "th_registrar" and str(business.pk) in entry.summary
 
 
