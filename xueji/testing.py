@@ -107,6 +107,7 @@ class FailingAudit:
 
     - ``only_for(*actions)``: fail only these actions (others are written normally), for
       operations that write several entries;
+    - ``disarm()`` / ``arm()``: write normally (to set a case up) / fail every action again;
     - ``attempts``: the actions whose write was made to fail.
     """
 
@@ -115,10 +116,11 @@ class FailingAudit:
 
         self.attempts: list[str] = []
         self.only: set[str] | None = None
+        self.armed = True
         real_insert = services._insert
 
         def failing_insert(entry):
-            if self.only is None or entry.action in self.only:
+            if self.armed and (self.only is None or entry.action in self.only):
                 self.attempts.append(entry.action)
                 raise AuditWriteFailed(f"模拟审计日志写入失败: {entry.action}")
             real_insert(entry)
@@ -127,6 +129,15 @@ class FailingAudit:
 
     def only_for(self, *actions: str) -> FailingAudit:
         self.only = set(actions)
+        self.armed = True
+        return self
+
+    def disarm(self) -> FailingAudit:
+        self.armed = False
+        return self
+
+    def arm(self) -> FailingAudit:
+        self.armed = True
         return self
 
     def expect_failure(self, operation, *args, **kwargs) -> AuditWriteFailed:

@@ -19,6 +19,8 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
+from xueji.common.masking import mask_id_number, mask_national_number, mask_phone
+
 from . import rules
 
 #: List items shown before "等 N 项".
@@ -71,8 +73,9 @@ def field_label(object_type: str, key: str) -> str:
     if (object_type, key) in rules.FIELD_LABELS:
         return rules.FIELD_LABELS[(object_type, key)]
     field = _field(object_type, key)
-    if field is not None and getattr(field, "verbose_name", None) and not field.auto_created:
-        return str(field.verbose_name)
+    name = str(getattr(field, "verbose_name", "") or "")
+    if field is not None and not field.auto_created and not name.isascii():
+        return name  # (a field without verbose_name has its own name, in English)
     return rules.FIELD_LABELS.get(key, key)
 
 
@@ -94,6 +97,19 @@ def _named(names, value) -> str | None:
     return names.get(str(value))
 
 
+def _mask(key: str):
+    """Personal numbers are masked on this page as in lists: ID numbers, G 学籍号 (which
+    contain the ID number) and phone numbers, under any key at any depth."""
+    lowered = key.lower()
+    if "id_number" in lowered or key in {"身份证件号", "证件号"}:
+        return mask_id_number
+    if "national_number" in lowered or lowered == "students" or key == "学籍号":
+        return mask_national_number
+    if "phone" in lowered or "电话" in key or "手机" in key:
+        return mask_phone
+    return None
+
+
 def format_time(value: dt.datetime) -> str:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)
@@ -108,12 +124,15 @@ def value_display(object_type: str, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Mapping):
-        return ";".join(f"{field_label(object_type, k)}:{value_display(object_type, k, v)}"
+        return ";".join(f"{field_label(object_type, str(k))}:{value_display(object_type, str(k), v)}"
                         for k, v in value.items()) or "—"
     if isinstance(value, list | tuple):
         shown = [_item(object_type, key, item) for item in value[:LIST_LIMIT]]
         more = f" 等 {len(value)} 项" if len(value) > LIST_LIMIT else ""
         return ("、".join(shown) + more) if shown else "(无)"
+    mask = _mask(str(key))
+    if mask is not None and isinstance(value, str | int):
+        return mask(str(value))
     name = _named(_value_names(object_type, key), value)
     if name:
         return name

@@ -16,10 +16,9 @@ class AuditSearchForm(forms.Form):
         label="结束日期", required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
-    action = forms.CharField(
-        label="操作类型", required=False, max_length=64,
-        help_text="完整代码(如 auth.login_failed)或类别(如 auth)",
-        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "list": "audit-actions"}),
+    action = forms.ChoiceField(
+        label="操作类型", required=False, choices=(),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     actor = forms.CharField(
         label="操作人", required=False, max_length=150,
@@ -40,6 +39,10 @@ class AuditSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = self.action_choices()
+
     def clean(self):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
@@ -48,6 +51,13 @@ class AuditSearchForm(forms.Form):
         return data
 
     @staticmethod
-    def action_choices() -> list[tuple[str, str]]:
-        """Suggestions for the action field: the areas, then the known codes."""
-        return [*rules.ACTION_AREAS.items(), *rules.ACTION_LABELS.items()]
+    def action_choices() -> list:
+        """全部; each area (all its actions); then each known action under its area."""
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for code, label in rules.ACTION_LABELS.items():
+            groups.setdefault(code.split(".", 1)[0], []).append((code, label))
+        choices: list = [("", "全部")]
+        choices += [(area, f"{name}(全部)") for area, name in rules.ACTION_AREAS.items()]
+        for area, items in groups.items():
+            choices.append((rules.ACTION_AREAS.get(area, "其他"), items))
+        return choices

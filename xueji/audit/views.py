@@ -49,7 +49,6 @@ def entry_list(request):
     return render(request, "audit/entry_list.html", {
         "form": form,
         "result": result,
-        "action_choices": AuditSearchForm.action_choices(),
     })
 
 

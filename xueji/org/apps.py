@@ -12,6 +12,8 @@ class OrgConfig(AppConfig):
         from .roles import Role
 
         rules.ROLE_LABELS.update(dict(Role.choices))
+        rules.register_field_labels({"start": "开始日期", "end": "结束日期"}, object_type="org.term")
+        rules.register_field_labels({"divisions": "行政区划数量"})
         if _division_name not in rules.CHAIN_NAMERS:
             rules.CHAIN_NAMERS.append(_division_name)
 

@@ -18,6 +18,13 @@ ACTION_LABELS = {
     "api.student_read": "接口读取学生信息",
 }
 ACTION_AREAS = {"registration": "学籍注册", "problems": "问题学籍"}
+#: Chinese labels of the keys this app writes in audit entries' before/after.
+FIELD_LABELS = {
+    "requests": "调档名单", "ref": "学前学籍", "registration": "注册申请", "template": "模板",
+    "file": "文件", "failed": "未通过行数", "problem_groups": "问题学籍", "numbers": "学籍号",
+    "classes_created": "新建班级数", "G": "G 字头", "J": "J 字头", "L": "L 字头",
+    "gender": "性别", "birth_date": "出生日期", "id_type": "身份证件类型",
+}
 
 
 class RegistrationConfig(AppConfig):
@@ -37,3 +44,4 @@ class RegistrationConfig(AppConfig):
             rules.ACTION_LABELS.setdefault(code, label)
         for code, label in ACTION_AREAS.items():
             rules.ACTION_AREAS.setdefault(code, label)
+        rules.register_field_labels(FIELD_LABELS)

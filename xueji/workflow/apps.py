@@ -19,6 +19,21 @@ ACTION_LABELS = {
     "workflow.discarded": "撤回未开始的业务",
 }
 
+#: Chinese labels of the keys this app writes in audit entries' before/after (fields of
+#: the business model are labelled from the model).
+FIELD_LABELS = {
+    "decision": "审核记录", "passed": "审核通过", "opinion": "审核意见", "level": "审核环节",
+    "material": "证明材料", "size": "文件大小(字节)", "sha256": "文件摘要(SHA-256)",
+    "businesses": "业务", "discarded": "撤回的业务", "decided": "已审核的业务",
+    "skipped": "跳过的业务", "withdrawn": "撤销的业务", "kinds": "业务类型", "held": "暂停的业务",
+    "released": "解除暂停的业务", "holds": "暂停原因", "hold": "暂停原因",
+    "business_type": "业务类型", "business_types": "业务类型", "categories": "办学类型",
+    "category": "办学类型", "stages": "教育阶段", "levels": "审核环节", "updated": "修改数量",
+    "scope": "作用范围", "chain": "审核流程", "payload": "业务内容", "starts_at": "开始时间",
+    "ends_at": "结束时间", "position": "当前环节序号", "current_level": "当前审核环节",
+    "current_authority": "当前审核单位", "authority_id": "审核单位", "unit": "单位",
+}
+
 
 class WorkflowConfig(AppConfig):
     name = "xueji.workflow"
@@ -28,5 +43,18 @@ class WorkflowConfig(AppConfig):
     def ready(self) -> None:
         from xueji.audit import rules
 
+        from . import registry
+        from .models import Level
+
         for code, label in ACTION_LABELS.items():
             rules.ACTION_LABELS.setdefault(code, label)
+        rules.register_field_labels(FIELD_LABELS)
+        levels = dict(Level.choices)
+        rules.register_value_labels("kind", lambda code: registry.find(code) and registry.type_name(code))
+        rules.register_value_labels("kinds", lambda code: registry.find(code) and registry.type_name(code))
+        rules.register_value_labels("business_type", lambda code: registry.find(code) and registry.type_name(code))
+        rules.register_value_labels("business_types", lambda code: registry.find(code) and registry.type_name(code))
+        for key in ("level", "levels", "current_level"):
+            rules.register_value_labels(key, levels)
+        for key in ("hold", "holds"):
+            rules.register_value_labels(key, lambda code: (h := registry.find_hold(code)) and h.name)

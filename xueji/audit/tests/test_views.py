@@ -159,3 +159,101 @@ def test_sort_and_paging(client, users, org):
     assert "共 25 条" in html
     response = _list(client, users["tianhe"], sort="summary")  # not sortable: default
     assert response.context["result"].sort == "-id"
+
+
+# --- shown in Chinese ----------------------------------------------------------------------
+def _table(response) -> str:
+    html = response.content.decode()
+    return html[html.index('data-testid="audit-entries"'):]
+
+
+def _detail(client, user, entry) -> str:
+    client.force_login(user)
+    response = client.get(reverse("audit:entry_detail", args=[entry.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_object_types_by_chinese_name(client, users, org):
+    record_event(action="api.student_read", summary="读取", actor=users["tianhe"],
+                 target=("students.student", 524), authority_prefix="440106")
+    record_event(action="org.school_updated", summary="修改", actor=users["tianhe"],
+                 target=org["school"])
+    record_event(action="x.y", summary="未知类型", actor=users["tianhe"],
+                 target=("nowhere.thing", 7), authority_prefix="440106")
+    html = _table(_list(client, users["tianhe"]))
+    assert "学籍 524" in html
+    assert f"学校 {org['school'].pk}" in html
+    assert "students.student" not in html and "org.school" not in html
+    assert "nowhere.thing 7" in html  # an unknown type is shown as stored, not hidden
+
+
+def test_before_after_as_labelled_fields(client, users, org):
+    entry = record_event(
+        action="workflow.batch_decided", summary="全部审核", actor=users["tianhe"],
+        target=("workflow.business", None), school=org["school"],
+        after={"decided": [11, 12], "skipped": [[13, "不在您的审核范围内"]], "passed": True,
+               "opinion": "", "when": "2026-09-01T02:03:04.567890+00:00",
+               "nested": {"status": "open", "kind": "registration.primary"}},
+    )
+    html = _detail(client, users["tianhe"], entry)
+    for text in ("已审核的业务", "11、12", "跳过的业务", "13 不在您的审核范围内", "审核通过", "是",
+                 "审核意见", "2026-09-01 10:03:04"):
+        assert text in html, text
+    for raw in ("decided", "skipped", "passed", "{'", '{"', "2026-09-01T02"):
+        assert raw not in html, raw
+    assert "状态:" in html  # a nested mapping, labelled too
+
+
+def test_model_fields_labelled_and_coded_values_named(client, users, org):
+    entry = record_event(
+        action="org.school_updated", summary="修改学校", actor=users["tianhe"], target=org["school"],
+        before={"name": "旧校名", "has_primary": False, "principal_phone": "13812345678"},
+        after={"name": "新校名", "has_primary": True, "principal_phone": "13900001111"},
+    )
+    html = _detail(client, users["tianhe"], entry)
+    assert "学校名称" in html and "设小学" in html
+    assert "has_primary" not in html
+    assert "13812345678" not in html and "138****5678" in html  # phones masked as in lists
+
+
+def test_identity_numbers_masked(client, users, org):
+    entry = record_event(
+        action="registration.preschool_deleted", summary="删除", actor=users["tianhe"],
+        school=org["school"],
+        before={"requests": [{"name": "张三", "id_number": "440106201901010012"}]},
+    )
+    html = _detail(client, users["tianhe"], entry)
+    assert "440106201901010012" not in html
+    assert "4401**********0012" in html and "身份证件号" in html
+
+
+def test_role_and_times_in_chinese(client, users, entries):
+    from xueji.org.roles import Role
+
+    html = _detail(client, users["tianhe"], entries["tianhe"])
+    assert dict(Role.choices)[Role.AUTHORITY_ADMIN] in html
+    assert "authority_admin" not in html
+    import re
+
+    assert re.search(r"<td[^>]*>\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s*</td>", html)
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", html)
+    assert "链 4401" in html and "第 1 条" in html  # where it sits in the partitioned log
+    listing = _table(_list(client, users["tianhe"]))
+    assert dict(Role.choices)[Role.AUTHORITY_ADMIN] in listing
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", listing)
+
+
+def test_non_mapping_values_shown_plainly(client, users):
+    entry = record_event(action="x.y", summary="列表", actor=users["tianhe"],
+                         authority_prefix="440106", before=None, after=list(range(30)))
+    html = _detail(client, users["tianhe"], entry)
+    assert "0、1、2" in html and "等 30 项" in html
+    assert "[0, 1" not in html
+
+
+def test_unknown_action_filter_is_refused_plainly(client, users, entries):
+    response = _list(client, users["ministry"], action="no.such_action")
+    assert response.status_code == 200
+    assert _seqs(response) == set()
+    assert "操作类型" in response.content.decode()
