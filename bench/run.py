@@ -23,6 +23,8 @@ BENCHMARKS = [
      ["registration_import.py", "--rows", "10000", "--repeat", "3"]),
     ("查重 against 1,000,000 records (single lookups, 10,000-key batches)",
      ["dedup.py", "--records", "1000000"]),
+    ("audit log: record_event, two writers in one chain / two regions, verify_audit of 1,000,000 entries",
+     ["audit.py"]),
 ]
 #: Only with --full (each takes longer than the whole default set on 2 cores).
 FULL_BENCHMARKS = [
