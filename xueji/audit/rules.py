@@ -24,6 +24,7 @@ the database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -107,6 +108,7 @@ def canonical_timestamp(value: dt.datetime | str | None) -> str | None:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=4096)  # the verifier meets the same few addresses again and again
 def canonical_ip(value: str | None) -> str:
     """An IP address in its normal textual form ('' when absent or not an address).
 
