@@ -267,11 +267,11 @@ def build_world(year: int, rows: list[dict], bad: dict[int, str]) -> dict:
     from django.db import transaction
 
     from xueji.accounts.models import Role
-    from xueji.testing import make_school, make_user
     from xueji.org.models import Authority, Division, Grade, SchoolClass
     from xueji.registration.models import SimulatedResident
     from xueji.students import numbers
     from xueji.students.models import IdentityClaim, NumberKind, Student
+    from xueji.testing import make_school, make_user
     from xueji.workflow.services import load_default_configs
 
     assert not Division.objects.filter(code=UNKNOWN_DIVISION).exists()

@@ -10,10 +10,10 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from xueji.org.roles import Role
 from xueji.codes import tables as codes
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
+from xueji.org.roles import Role
 
 from . import rules, selectors, services
 from .forms import CampusForm, ClassForm, GradeForm, SchoolForm, TermForm

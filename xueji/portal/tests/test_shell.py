@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from xueji.accounts.models import Role, User
+from xueji.org.models import Grade, School, SchoolClass
 from xueji.portal.demo import DEMO_PASSWORD
 from xueji.portal.menu import menu_for
-from xueji.org.models import Grade, School, SchoolClass
 
 
 def _labels(user):

@@ -12,9 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from xueji.accounts.models import Role
-from xueji.testing import PASSWORD, make_user
 from xueji.registration.excel import DATA_SHEET
 from xueji.students.models import Student
+from xueji.testing import PASSWORD, make_user
 
 
 def _login(page, base, username):

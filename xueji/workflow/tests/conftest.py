@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from xueji.accounts.models import Role
-from xueji.testing import make_user
 from xueji.org.models import Grade, SchoolClass
 from xueji.students.models import Student
+from xueji.testing import make_user
 from xueji.workflow import registry
 
 _serial = itertools.count(1)
