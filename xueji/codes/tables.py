@@ -2,15 +2,15 @@
 
 Every table is a :class:`CodeTable` in :data:`TABLES`, keyed by a short English key
 (``"gender"``, ``"ethnicity"`` …). The values a record stores are the *codes*; every
-person-facing display shows "code + Chinese name" (``label("gender", "1") == "1 男"``).
+person-facing display shows "code + Chinese name" (``label("gender", "1") == "1-男"``).
 
 The module-level functions are pure and O(1): every lookup goes through dicts built once
 at import time, so an Excel import of 100,000 rows can call :func:`parse` per cell.
 
 - ``get(key)``              the :class:`CodeTable` (``KeyError`` for an unknown key)
 - ``name_of(key, code)``    the Chinese name of a stored code, or ``None``
-- ``label(key, code)``      ``"1 男"``; the raw value if unknown, ``""`` if empty
-- ``choices(key)``          ``[("1", "1 男"), …]`` for form fields
+- ``label(key, code)``      ``"1-男"``; the raw value if unknown, ``""`` if empty
+- ``choices(key)``          ``[("1", "1-男"), …]`` for form fields
 - ``is_valid(key, code)``   is ``code`` (a ``str``) a canonical code of the table
 - ``parse(key, value)``     user/Excel input → canonical code, or ``None``
 
@@ -186,7 +186,7 @@ _TABLE_LIST: list[CodeTable] = [
         f"导入时从 pycountry {pycountry.__version__} 的 ISO 3166-1 数据及其 zh_CN 译文加载;{_SEED_000}“用三位字母代码,如:CHN-中国,USA-美国”",
         _NATIONALITY_ITEMS,
         aliases=_NATIONALITY_ALIASES,
-        note="名称按我国国家用法覆盖:TWN 中国台湾、HKG 中国香港、MAC 中国澳门,另有若干译名按通用简称修正(见 NATIONALITY_NAME_OVERRIDES)。"
+        note="名称按我国国家用法:TWN 中国台湾、HKG 中国香港、MAC 中国澳门;若干国名用通用简称(如 KOR 韩国、PRK 朝鲜)。"
         "CHN 中国排在最前,其后为香港、澳门、台湾。导入时也接受二字母代码、英文名称和全称。",
     ),
     CodeTable(
@@ -203,7 +203,7 @@ _TABLE_LIST: list[CodeTable] = [
             ("Z", "其他"),
         ),
         aliases=(("身份证", "1"),),
-        note="Z 其他:身份证件号可不填,但需监护人居民身份证和在校就读证明(SPEC F-25)。",
+        note="Z 其他:身份证件号可不填,但须填写至少1名监护人的居民身份证,并上传《无身份证号学生在校就读证明》。",
     ),
     CodeTable(
         "hmt", "港澳台侨外",
@@ -308,7 +308,7 @@ _TABLE_LIST: list[CodeTable] = [
             ("9", "其他"),
         ),
         aliases=(("免试就近入学", "1"), ("电脑派位", "3"), ("转入", "7")),
-        note=_OWN_CODES + "。义务教育阶段一般为 1 就近入学(seed 003)。",
+        note=_OWN_CODES + "。义务教育阶段一般为 1 就近入学。",
     ),
     CodeTable(
         "blood_type", "血型",
@@ -380,7 +380,7 @@ _TABLE_LIST: list[CodeTable] = [
             ("非亲属", "9"),
         ),
         note=_OWN_CODES + "。GB/T 4761 对应:父亲 51、母亲 52、祖父母 61/62、外祖父母 63/64、兄姐 71/75、"
-        "其他亲属 97、其他 99(非亲属)。关系为 9 其他时须填写关系说明(SPEC F-22)。",
+        "其他亲属 97、其他 99(非亲属)。关系为 9 其他时须填写关系说明。",
     ),
     CodeTable(
         "disability_type", "残疾类型",
@@ -413,7 +413,7 @@ _TABLE_LIST: list[CodeTable] = [
             ("4", "普通学校特教班就读"),
         ),
         aliases=(("随班就读", "1"), ("特教班就读", "4")),
-        note="代码为本系统约定。4 普通学校特教班就读只出现在 seed 004 的截图中,列在说明文字的三项之后。",
+        note="代码为本系统约定。",
     ),
     CodeTable(
         "disability_proof", "残疾证明类型",
@@ -421,7 +421,7 @@ _TABLE_LIST: list[CodeTable] = [
         "SPEC F-72;seed 004 §11“包括:残疾证、医院残疾证明、有明显残疾症状”",
         _numbered("残疾证 医院残疾证明 有明显残疾症状"),
         aliases=(("残疾人证", "1"),),
-        note="代码为本系统约定。1、2 须填残疾程度;1 须填残疾证书号;3 须填残疾情况描述(SPEC F-72)。",
+        note="代码为本系统约定。1、2 须填残疾程度;1 须填残疾证书号;3 须填残疾情况描述。",
     ),
     CodeTable(
         "disability_grade", "残疾程度",
@@ -452,14 +452,14 @@ _TABLE_LIST: list[CodeTable] = [
         "无国家标准代码;业务流程配置使用的办学类型",
         "SPEC F-02、F-30;seed 004 §22 业务流程配置“办学类型”",
         _numbered("普通中小学 特教学校 工读学校"),
-        note="与 xueji.org.models.SchoolCategory 一致。",
+        note="学校的业务办学类型,业务流程配置按它区分。",
     ),
     CodeTable(
         "stage", "教育阶段",
         "无国家标准代码;取 7 位班号中的学段位",
         "SPEC F-04“学段编号为1-小学,2-初中,3-高中”;seed 000 班号说明",
         _numbered("小学 初中 高中"),
-        note="与 xueji.org.models.Stage 一致。",
+        note="即班号第5位的学段。",
     ),
     CodeTable(
         "school_type", "学校办学类型",
@@ -507,7 +507,7 @@ _TABLE_LIST: list[CodeTable] = [
             ("910", "中外合作办学"),
         ),
         aliases=(("乡镇教育部门", "214"),),
-        note="代码需与各地教育统计手册核对后再用于对外数据交换;名称与 seed 004 截图一致。",
+        note="代码用于对外数据交换前,须与各地教育统计手册核对。",
     ),
     CodeTable(
         "urban_rural", "城乡分类",
@@ -537,7 +537,7 @@ _TABLE_LIST: list[CodeTable] = [
         "SPEC F-02;seed 004 §20 学校基本信息“附设班类型”",
         _numbered("附设小学班 附设普通初中班 附设普通高中班 附设职业初中班 附设中职班 附设特教班"),
         aliases=(("附设特殊教育班", "6"),),
-        note="代码为本系统约定,按 seed 004 截图中的顺序编号;学校表以逗号分隔保存多个代码。",
+        note="代码为本系统约定;一所学校可有多个附设班类型。",
     ),
 ]
 
@@ -564,7 +564,7 @@ class _Index:
 
     def __init__(self, table: CodeTable) -> None:
         self.names: dict[str, str] = dict(table.items)
-        self.labels: dict[str, str] = {code: f"{code} {name}" for code, name in table.items}
+        self.labels: dict[str, str] = {code: f"{code}-{name}" for code, name in table.items}
         # code → itself, by the code's normalised spelling ("a" → "A").
         self.codes_norm: dict[str, str] = {_norm(code): code for code, _ in table.items}
         widths = {len(code) for code, _ in table.items}
@@ -645,7 +645,7 @@ def name_of(key: str, code: object) -> str | None:
 
 
 def label(key: str, code: object) -> str:
-    """What a person sees: ``"1 男"``. The raw value if it is not a code of the table
+    """What a person sees: ``"1-男"`` (the template's "代码-名称"). The raw value if it is not a code of the table
     (so bad data stays visible), ``""`` for ``None`` or ``""``."""
     index = _index(key)
     if code is None or code == "":
@@ -655,7 +655,7 @@ def label(key: str, code: object) -> str:
 
 
 def choices(key: str, only: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """``[(code, "code name"), …]`` in the table's order, for a form field. ``only``
+    """``[(code, "code-name"), …]`` in the table's order, for a form field. ``only``
     restricts it to some codes (``choices("gender", only=("1", "2"))``)."""
     _index(key)
     items = _CHOICES[key]

@@ -1,5 +1,5 @@
 """Template filters for code values: ``{% load codes %}`` then
-``{{ student.gender|code_label:"gender" }}`` → "1 男", ``{{ value|code_name:"gender" }}`` → "男"."""
+``{{ student.gender|code_label:"gender" }}`` → "1-男", ``{{ value|code_name:"gender" }}`` → "男"."""
 
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def test_nationality_from_pycountry():
     assert names["MAC"] == "中国澳门"
     assert names["USA"] == "美国"
     assert names["KOR"] == "韩国"
-    assert choices("nationality")[0] == ("CHN", "CHN 中国")
+    assert choices("nationality")[0] == ("CHN", "CHN-中国")
     assert [c for c, _ in choices("nationality")[:4]] == ["CHN", "HKG", "MAC", "TWN"]
     # Every name is Chinese (the zh_CN translation covers the list).
     assert all(re.search(r"[\u4e00-\u9fff]", name) for name in names.values())
@@ -263,11 +263,11 @@ def test_parse_rejects(key, value):
 
 # --- label, name_of, choices, is_valid -------------------------------------------------
 def test_label():
-    assert label("gender", "1") == "1 男"
-    assert label("gender", 2) == "2 女"
-    assert label("ethnicity", "01") == "01 汉族"
-    assert label("nationality", "CHN") == "CHN 中国"
-    assert label("id_type", "Z") == "Z 其他"
+    assert label("gender", "1") == "1-男"
+    assert label("gender", 2) == "2-女"
+    assert label("ethnicity", "01") == "01-汉族"
+    assert label("nationality", "CHN") == "CHN-中国"
+    assert label("id_type", "Z") == "Z-其他"
     assert label("gender", "") == ""
     assert label("gender", None) == ""
     assert label("gender", "7") == "7"  # unknown: the raw value stays visible
@@ -286,8 +286,8 @@ def test_name_of_and_is_valid():
 
 
 def test_choices():
-    assert choices("gender")[:2] == [("1", "1 男"), ("2", "2 女")]
-    assert choices("gender", only=("1", "2")) == [("1", "1 男"), ("2", "2 女")]
+    assert choices("gender")[:2] == [("1", "1-男"), ("2", "2-女")]
+    assert choices("gender", only=("1", "2")) == [("1", "1-男"), ("2", "2-女")]
     first = choices("yes_no")
     first.clear()
     assert choices("yes_no"), "callers get a copy"

@@ -68,4 +68,4 @@ def test_code_label_filter():
     template = Template('{% load codes %}{{ g|code_label:"gender" }}|{{ e|code_label:"ethnicity" }}|'
                         '{{ bad|code_label:"gender" }}|{{ none|code_label:"gender" }}|{{ g|code_name:"gender" }}')
     rendered = template.render(Context({"g": "1", "e": "01", "bad": "7", "none": None}))
-    assert rendered == "1 男|01 汉族|7||男"
+    assert rendered == "1-男|01-汉族|7||男"
