@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from . import rules
 
@@ -323,3 +324,12 @@ class SchoolClass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grade.name}{self.name}"
+
+    @property
+    def label(self) -> str:
+        """一年级1班(2026101): the year the class is in this school year, its name and 班号
+        (``rules.class_label``; select ``grade`` and ``school`` with the class in lists)."""
+        school = self.school
+        years = {"1": school.primary_years, "2": school.junior_years, "3": school.senior_years}
+        return rules.class_label(self.grade.stage, self.grade.entry_year, self.name, self.code,
+                                 rules.school_year_of(timezone.localdate()), years)

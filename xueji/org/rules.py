@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 STAGE_NAMES = {"1": "小学", "2": "初中", "3": "高中"}
 #: 学制 each stage may have (SPEC F-02: 小学 6 or 5, 初中 3 or 4, 高中 3).
@@ -56,6 +58,133 @@ def check_division_code_format(code: str, field: str = "行政区划代码") -> 
     return []
 
 
+# --------------------------------------------------------------------------------------
+# Division names: "广东省广州市天河区" → 440106000000 (籍贯, 出生地, 户口所在地).
+# --------------------------------------------------------------------------------------
+#: Names that stand for "the counties directly under" in the national list, never a place.
+PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+_PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
+_CITY_SUFFIXES = ("地区", "市", "盟")
+_COUNTY_SUFFIXES = ("区", "县", "市", "旗")
+_AUTONOMOUS = ("自治州", "自治县", "自治旗")
+
+
+def fold_place_name(text: str) -> str:
+    """A place name as the index compares it: NFKC (full-width letters and digits), no
+    whitespace or punctuation between the parts, 其它 → 其他."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text or "")
+    return "".join(c for c in folded if not c.isspace() and c not in "-—–·,,、/()()").replace("其它", "其他")
+
+
+def _ethnic_names() -> tuple[str, ...]:
+    from xueji.codes import tables as codes
+
+    names = {name for _, name in codes.get("ethnicity").items if name.endswith("族") and len(name) >= 2}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def place_name_variants(name: str, level: int) -> frozenset[str]:
+    """How people write a province, city or county: the full name, without its suffix
+    (广东省 → 广东, 广州市 → 广州, 天河区 → 天河, 广西壮族自治区 → 广西), an autonomous
+    prefecture or county by its place name (延边朝鲜族自治州 → 延边). Never shorter than
+    two characters."""
+    name = fold_place_name(name)
+    variants = {name}
+    suffixes = {1: _PROVINCE_SUFFIXES, 2: _CITY_SUFFIXES, 3: _COUNTY_SUFFIXES}[level]
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            variants.add(name[: -len(suffix)])
+            break
+    if name.endswith(_AUTONOMOUS):
+        for ethnic in _ethnic_names():
+            index = name.find(ethnic)
+            if index >= 2:
+                variants.add(name[:index])
+                break
+    return frozenset(variants)
+
+
+@dataclass(frozen=True)
+class DivisionNames:
+    """The national division list as plain data for :func:`resolve_division_name`:
+    build it once with :func:`build_division_names` and cache it while the table is
+    unchanged (it goes into the field rules' context).
+
+    - ``county_codes``: the codes that reach a county — level 3, or a city with no county
+      under it (东莞市, 中山市, 儋州市, 嘉峪关市);
+    - ``provinces``: (code, variants); ``cities``: (code, province code, variants);
+    - ``counties``: a variant of a county's name → its (code, province, city) — the city
+      is "" under a placeholder (北京市 → 市辖区 → 东城区)."""
+
+    county_codes: frozenset[str]
+    provinces: tuple[tuple[str, frozenset[str]], ...]
+    cities: tuple[tuple[str, str, frozenset[str]], ...]
+    counties: Mapping[str, tuple[tuple[str, str, str], ...]]
+
+
+def build_division_names(rows: Iterable[tuple[str, str, int, str | None]]) -> DivisionNames:
+    """``rows``: every division as (code, name, level, parent code)."""
+    rows = list(rows)
+    by_code = {code: (name, level, parent) for code, name, level, parent in rows}
+    has_children = {parent for _, _, _, parent in rows if parent}
+    provinces, cities = [], []
+    counties: dict[str, list[tuple[str, str, str]]] = {}
+    county_codes = set()
+    for code, name, level, parent in rows:
+        if level == 1:
+            provinces.append((code, place_name_variants(name, 1)))
+        elif level == 2:
+            if name not in PLACEHOLDER_NAMES:
+                cities.append((code, parent or "", place_name_variants(name, 2)))
+            if code not in has_children:
+                county_codes.add(code)
+                for variant in place_name_variants(name, 2):
+                    counties.setdefault(variant, []).append((code, parent or "", ""))
+        elif level == 3:
+            county_codes.add(code)
+            if name in PLACEHOLDER_NAMES:
+                continue
+            city = parent or ""
+            city_name = by_code.get(city, ("", 0, None))
+            province = city_name[2] or "" if city_name[1] == 2 else city
+            if city_name[0] in PLACEHOLDER_NAMES or city_name[1] != 2:
+                city = ""
+            for variant in place_name_variants(name, 3):
+                counties.setdefault(variant, []).append((code, province or "", city))
+    return DivisionNames(
+        county_codes=frozenset(county_codes), provinces=tuple(provinces), cities=tuple(cities),
+        counties={k: tuple(dict.fromkeys(v)) for k, v in counties.items()},
+    )
+
+
+def resolve_division_name(text: str, names: DivisionNames) -> tuple[str | None, str]:
+    """The county-level code a written place names: ``("440106000000", "")`` for
+    "广东省广州市天河区" (also "广东广州天河区", "广州市天河区", "天河区" when only one
+    county has that name). Otherwise ``(None, "ambiguous")`` when several counties fit,
+    ``(None, "not_county")`` when nothing at county level does (a province or city
+    alone, an unknown name)."""
+    text = fold_place_name(text)
+    if not text:
+        return None, "not_county"
+    found: set[str] = set()
+    starts = [("", text)] + [(code, text[len(v):]) for code, variants in names.provinces
+                             for v in variants if text.startswith(v)]
+    for province, rest in starts:
+        steps = [("", rest)] + [
+            (code, rest[len(v):]) for code, parent, variants in names.cities
+            if not province or parent == province for v in variants if rest.startswith(v)
+        ]
+        for city, tail in steps:
+            for code, county_province, county_city in names.counties.get(tail, ()):
+                if (not province or county_province == province) and (not city or county_city == city):
+                    found.add(code)
+    if len(found) == 1:
+        return found.pop(), ""
+    return None, ("ambiguous" if found else "not_county")
+
+
 def check_school_code(code: str) -> list[str]:
     """学校标识码: 10 digits."""
     code = (code or "").strip()
@@ -96,6 +225,16 @@ def check_school_stages(
 def grade_name(stage: str, entry_year: int) -> str:
     """年级名称, e.g. 小学2016级."""
     return f"{STAGE_NAMES[stage]}{entry_year}级"
+
+
+def class_label(stage: str, entry_year: int, class_name: str, code: str, school_year: int,
+                years: dict[str, int | None]) -> str:
+    """A class as a person names it, with its 班号 beside: 一年级1班(2026101); a class
+    not yet started or already graduated by its grade: 小学2019级1班(2019101)."""
+    current = current_year_label(stage, entry_year, school_year, years)
+    if current in ("未入学", "已毕业"):
+        current = grade_name(stage, entry_year)
+    return f"{current}{class_name}({code})"
 
 
 def school_year_of(day: dt.date) -> int:

@@ -12,12 +12,13 @@ queryset that is not scoped cannot reach a template.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from xueji.org.roles import Role
 
 from .models import Authority, Division, Grade, School, SchoolClass, Term
+from .rules import PLACEHOLDER_NAMES
 
 
 class ScopeViolation(Http404):
@@ -48,6 +49,21 @@ def divisions_for(user) -> QuerySet[Division]:
             return Division.objects.filter(pk=user.school.division_id)
         return Division.objects.none()
     return Division.objects.filter(code__startswith=prefix)
+
+
+def division_children(parent: str = "") -> list[dict]:
+    """The active divisions under ``parent`` (the provinces without one), for the division
+    picker: ``{"code", "name", "leaf"}``, leaving out the placeholder counties 市辖区;
+    ``leaf``: nothing active below (a county, or a city without counties: 东莞市)."""
+    divisions = Division.objects.filter(is_active=True)
+    divisions = divisions.filter(parent_id=parent) if parent else divisions.filter(level=1)
+    divisions = divisions.exclude(level=3, name__in=PLACEHOLDER_NAMES).annotate(
+        n_children=Count("children", filter=Q(children__is_active=True)))
+    return [
+        {"code": code, "name": name, "leaf": level == 3 or not n_children}
+        for code, name, level, n_children
+        in divisions.order_by("code").values_list("code", "name", "level", "n_children")
+    ]
 
 
 def schools_for(user) -> QuerySet[School]:

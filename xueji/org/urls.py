@@ -14,4 +14,5 @@ urlpatterns = [
     path("my-school/grades/", views.my_school_grades, name="my_school_grades"),
     path("terms/", views.term_list, name="term_list"),
     path("divisions/", views.division_list, name="division_list"),
+    path("divisions/children/", views.division_children, name="division_children"),
 ]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -247,3 +248,16 @@ def division_list(request):
     divisions = divisions.annotate(n_children=Count("children"))
     result = paginate_sorted(request, divisions, {"code": "code", "name": "name"}, "code")
     return render(request, "org/division_list.html", {"result": result, "parent": parent, "q": q})
+
+
+@login_required
+def division_children(request):
+    """The divisions under ``parent`` (the provinces without one), as JSON for the province
+    → city → county picker of the forms: ``{"items": [{"code", "name", "leaf"}]}``. Public
+    reference data (the whole national list, not the user's scope); the placeholder
+    counties 市辖区 are left out; ``leaf``: nothing below (a county, or a city without
+    counties such as 东莞市)."""
+    parent = request.GET.get("parent", "").strip()
+    if parent and not rules.division_level_of(parent):
+        return JsonResponse({"items": []})
+    return JsonResponse({"items": selectors.division_children(parent)})

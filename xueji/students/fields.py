@@ -65,7 +65,7 @@ KINDS = (
     "bool",            # 是/否
     "date",            # YYYYMMDD
     "yearmonth",       # YYYYMM
-    "division",        # 12-digit administrative division code (6 digits + 000000)
+    "division",        # a county: 12-digit division code (6 digits + 000000) or its full name
     "id_number",       # 身份证件号 (resident ID checked by GB 11643)
     "id_valid_until",  # 身份证件有效期: YYYYMMDD-YYYYMMDD or YYYYMMDD-长期
     "decimal1",        # a number with at most one decimal (上下学距离, km)
@@ -179,7 +179,7 @@ STUDENT_FIELDS: tuple[Field, ...] = (
        "8位数字YYYYMMDD,如20190101(单元格设为文本);居民身份证学生须与证件号一致",
        key=True, required="always", example="20190101"),
     _f("出生地行政区划代码", "birthplace_code", "division",
-       "户口簿出生地区县代码12位(6位区划代码后补6个0),如天河区440106000000",
+       "户口簿上的出生地,精确到区县:填写区县全称如“广东省广州市天河区”,或12位区划代码(6位区划代码后补6个0)如440106000000",
        required="by_id_type", required_id_types=_DOMESTIC, max_length=12, example="440106000000"),
     _f("民族", "ethnicity", "code", "根据户口簿选择,如:01-汉族", code_table="ethnicity",
        required="by_id_type", required_id_types=_DOMESTIC, example="01-汉族"),
@@ -202,7 +202,7 @@ STUDENT_FIELDS: tuple[Field, ...] = (
        code_table="household_type", required="by_id_type", required_id_types=_DOMESTIC,
        group="aux", example="2-非农业户口"),
     _f("户口所在地行政区划", "household_code", "division",
-       "户口所在地区县代码12位,如天河区440106000000", required="by_id_type",
+       "户口所在地,精确到区县:区县全称如“广东省广州市天河区”,或12位区划代码如440106000000", required="by_id_type",
        required_id_types=_DOMESTIC, max_length=12, group="aux", example="440106000000"),
     _f("班号", "class_code", "class",
        "4位入学年份+1位学段(1-小学,2-初中,3-高中)+2位班级编号,如2025101为小学2025年入学的一班",
@@ -267,7 +267,7 @@ STUDENT_FIELDS: tuple[Field, ...] = (
        group="extended", example="0-非随班就读"),
     _f("姓名拼音", "name_pinyin", "pinyin", "姓名全称的汉语拼音,如ZHANG XIAOMING,可不填",
        max_length=100, group="aux"),
-    _f("籍贯", "native_place_code", "division", "祖居或本人出生地的区县代码12位,如440106000000",
+    _f("籍贯", "native_place_code", "division", "祖居或本人出生地,按户口簿精确填写到区县:区县全称如“广东省广州市天河区”,或12位区划代码如440106000000",
        required="by_id_type", required_id_types=_DOMESTIC, max_length=12, example="440106000000"),
     _f("是否进城务工人员随迁子女", "migrant_worker_child",
        help="户籍在外省或本省外县的乡村、随务工父母在城镇接受义务教育:“是”或“否”",
@@ -290,7 +290,7 @@ def _member_fields(n: int) -> tuple[Field, ...]:
         _f(f"{p}现住址", "current_address", "text", "省市+区县+镇乡(街道)+村组(路街门牌号)",
            max_length=200, member=n, group="family"),
         _f(f"{p}户口所在地行政区划", "household_code", "division",
-           "户口所在地区县代码12位,如440106000000", max_length=12, member=n, group="family"),
+           "户口所在地,精确到区县:区县全称如“广东省广州市天河区”,或12位区划代码如440106000000", max_length=12, member=n, group="family"),
         _f(f"{p}联系电话", "phone", "phone", "手机11位,或带区号的固定电话", max_length=20,
            member=n, group="family", example="13800138000" if first else ""),
         _f(f"{p}是否监护人", "is_guardian", help="“是”或“否”;无身份证件的学生至少1名监护人须填居民身份证",

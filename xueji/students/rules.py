@@ -38,6 +38,7 @@ __all__ = [
     "CleanResult",
     "EntryAgeRule",
     "age_on",
+    "as_text",
     "birth_date_from_id",
     "check_birth_date",
     "check_distance",
@@ -545,6 +546,11 @@ def _as_text(value: object) -> str:
     return str(value).strip()
 
 
+#: A spreadsheet cell as the text a person typed (``20190101`` for a date cell, ``1`` for
+#: 1.0): what an import keeps of a failing row (导出未通过行).
+as_text = _as_text
+
+
 def _phone(value: object, field: str) -> tuple[str, str | None]:
     text = _as_text(value)
     if not text.isascii():
@@ -658,7 +664,7 @@ def check_identity_consistency(id_type: str | None, nationality: str | None, hmt
             )
     elif id_type in ("9", "A"):
         if hmt == "00":
-            errors.append(f"身份证件类型为“{codes.label('id_type', id_type)}”的学生港澳台侨外不能为“00 否”")
+            errors.append(f"身份证件类型为“{codes.label('id_type', id_type)}”的学生港澳台侨外不能为“00-否”")
     if nationality and hmt:
         foreign_country = nationality not in _CHINESE_NATIONALITY
         if foreign_country and hmt not in ("41", "51", "99"):
@@ -780,6 +786,9 @@ class CleanContext:
       a registration service must pass them);
     - ``known_division_prefixes``: 6-digit codes an ID number may start with (include
       revoked divisions here); None: derived from ``known_division_codes``;
+    - ``division_names``: the name index (``org.rules.build_division_names``): division
+      columns then take a county-level name ("广东省广州市天河区") as well as the code, and
+      refuse what does not reach a county; None: codes only, any known level;
     - ``classes``: the school's classes, 班号 → (stage, entry year), only those this entry
       may register to (None: format check only);
     - ``school_code``: the importing school's 学校标识码 (None: format check only);
@@ -795,6 +804,7 @@ class CleanContext:
     today: dt.date = field(default_factory=dt.date.today)
     known_division_codes: frozenset[str] | set[str] | None = None
     known_division_prefixes: frozenset[str] | set[str] | None = None
+    division_names: org_rules.DivisionNames | None = None
     classes: Mapping[str, tuple[str, int]] | None = None
     school_code: str | None = None
     entry_age: EntryAgeRule = EntryAgeRule()
@@ -885,7 +895,7 @@ def _clean_code(f: F.Field, raw: object, ctx: CleanContext) -> tuple[Any, str | 
     if code is None:
         return "", f"{f.header}“{_show(raw)}”不是有效的取值,请从下拉列表中选择"
     if f.only is not None and code not in f.only:
-        allowed = "或".join(codes.label(f.code_table, c).replace(" ", "-") for c in f.only)  # type: ignore[arg-type]
+        allowed = "或".join(codes.label(f.code_table, c) for c in f.only)  # type: ignore[arg-type]
         return "", f"{f.header}只能填写{allowed}"
     return code, None
 
@@ -941,10 +951,29 @@ def _clean_year_month(f: F.Field, raw: object, ctx: CleanContext) -> tuple[Any, 
     return (f"{ym[0]:04d}{ym[1]:02d}", None) if not errors else ("", errors[0])
 
 
+#: What a division column says of a value that does not name a county (seed 000: 籍贯
+#: "精确填写到某某省某某市某某区或县").
+NOT_COUNTY_MESSAGE = "应精确填写到区县(如“广东省广州市天河区”或12位行政区划代码)"
+
+
 def _clean_division(f: F.Field, raw: object, ctx: CleanContext) -> tuple[Any, str | None]:
+    """A 12-digit code, or — with ``ctx.division_names`` — a county-level name, to the
+    county's code."""
     text = _division_text(raw)
+    names = ctx.division_names
+    if names is not None and not text.isascii():
+        code, problem = org_rules.resolve_division_name(text, names)
+        if code is not None:
+            return code, None
+        if problem == "ambiguous":
+            return "", f"{f.header}“{_show(raw)}”对应多个区县,请写明所在省、市或填写12位行政区划代码"
+        return "", f"{f.header}{NOT_COUNTY_MESSAGE}"
     errors = check_division_code(text, ctx.known_division_codes, f.header)
-    return (text, None) if not errors else ("", errors[0])
+    if errors:
+        return "", errors[0]
+    if names is not None and text not in names.county_codes:
+        return "", f"{f.header}{NOT_COUNTY_MESSAGE}"
+    return text, None
 
 
 def _clean_id_number(f: F.Field, raw: object, ctx: CleanContext) -> tuple[Any, str | None]:
@@ -1155,7 +1184,7 @@ def clean_row(raw: Mapping[str, object], *, context: CleanContext) -> CleanResul
 
     # 身份证件类型 allowed by the entry.
     if id_type is not None and id_type not in ctx.allowed_id_types:
-        allowed = "、".join(codes.label("id_type", t).replace(" ", "-") for t in sorted(ctx.allowed_id_types))
+        allowed = "、".join(codes.label("id_type", t) for t in sorted(ctx.allowed_id_types))
         add(("身份证件类型", f"身份证件类型“{codes.label('id_type', id_type)}”不能在本入口注册(应为{allowed})"))
 
     # 身份证件号.

@@ -600,7 +600,7 @@ def test_blank_cells_are_empty():
     ({"成员1姓名": "Zhang"}, "成员1姓名格式不正确"),
     ({"成员1关系": "9-其他"}, "成员1关系为“其他”时,成员1关系说明不能为空"),
     ({"随班就读": "1-视力残疾随班就读", "残疾类型": "2-听力残疾"}, "随班就读与残疾类型不一致"),
-    ({"身份证件类型": "A-护照", "身份证件号": "E1234567"}, "身份证件类型“A 护照”不能在本入口注册"),
+    ({"身份证件类型": "A-护照", "身份证件号": "E1234567"}, "身份证件类型“A-护照”不能在本入口注册"),
     ({"国籍/地区": "USA"}, "持居民身份证的学生国籍/地区应为CHN-中国"),
     ({"特长": "长" * 101}, "特长不能超过100个字符"),
     ({"电子信箱": "abc"}, "电子信箱格式不正确"),
@@ -643,7 +643,7 @@ def test_foreign_student():
     assert result.errors == []
     assert result.values["id_number"] == "E1234567" and result.values["name"] == "John Smith"
     assert clean(foreign_row(), entry="resident").errors == [
-        "身份证件类型“A 护照”不能在本入口注册(应为1-居民身份证)"]
+        "身份证件类型“A-护照”不能在本入口注册(应为1-居民身份证)"]
     assert "身份证件号不能为空" in clean(foreign_row(身份证件号=""), entry="foreign").errors
     assert clean(foreign_row(港澳台侨外="00-否"), entry="foreign").errors
 
