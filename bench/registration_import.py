@@ -9,7 +9,8 @@ strings in a shared-string table as Excel and WPS save them (``--writer openpyxl
 appended by openpyxl in write-only mode instead, which stores strings inline). About
 50 of the 72 columns are filled (two family members). ``--bad-share`` (5 %) of the rows
 are bad, spread evenly over the ten kinds of ``BAD_KINDS``; 98 % of the good IDs are in
-the simulated population registry (the others register with 认证不通过). Then:
+the simulated population registry, the others on its not-found list (they register with
+认证不通过). Then:
 
 1. (``--naive-rows``) imports the first rows the naive way in a child process —
    openpyxl (read-only) reads every row, the same ``clean_row``, then per row one
@@ -54,8 +55,8 @@ OTHER_SCHOOL_CODE = "3440105001"
 REGISTRAR = "bench_registrar"
 DIVISION = "440106000000"
 CLASSES = 20
-#: 1 in UNVERIFIED good rows is not in the simulated population registry (认证不通过,
-#: still registered pending review, as the SPEC wants).
+#: 1 in UNVERIFIED good rows is on the simulated population registry's not-found list
+#: (认证不通过, still registered pending review, as the SPEC wants).
 UNVERIFIED = 50
 BAD_KINDS = (
     "wrong_check_digit",      # last character of the ID changed
@@ -298,12 +299,15 @@ def build_world(year: int, rows: list[dict], bad: dict[int, str]) -> dict:
         IdentityClaim.objects.bulk_create([
             IdentityClaim(key=numbers.identity_key("1", s.id_number), school=other, student=s) for s in students
         ], batch_size=1000)
-        residents = {}
+        residents, not_found = {}, []
         for i, row in enumerate(rows):
             if i not in bad and i % UNVERIFIED != 1:
                 residents[row["身份证件号"]] = row["姓名"]
+            elif i not in bad:
+                not_found.append(row["身份证件号"])
         SimulatedResident.objects.bulk_create(
-            [SimulatedResident(id_number=k, name=v) for k, v in residents.items()], batch_size=5000)
+            [SimulatedResident(id_number=k, name=v) for k, v in residents.items()]
+            + [SimulatedResident(id_number=k, not_found=True) for k in not_found], batch_size=5000)
     return {"school": school.pk, "already_registered": len(students), "registry_seeded": len(residents)}
 
 

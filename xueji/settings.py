@@ -256,6 +256,13 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere (YYYY-MM-DD, YYYY-MM-DD HH:MM): xueji/formats/zh_Hans/formats.py
+# overrides the zh-Hans locale's "2026年9月1日"; these apply where no locale is active.
+FORMAT_MODULE_PATH = ["xueji.formats"]
+DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
+SHORT_DATE_FORMAT = "Y-m-d"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
 
 # --- static files: from packages only, never a CDN -----------------------------------
 STATIC_URL = "static/"
@@ -300,6 +307,15 @@ XUEJI_PRESCHOOL_REGISTRY = os.environ.get(
 XUEJI_POPULATION_REGISTRY_URL = os.environ.get("XUEJI_POPULATION_REGISTRY_URL", "")
 XUEJI_PRESCHOOL_REGISTRY_URL = os.environ.get("XUEJI_PRESCHOOL_REGISTRY_URL", "")
 XUEJI_REGISTRY_TIMEOUT = _env_int("XUEJI_REGISTRY_TIMEOUT", 30)
+#: The simulated 人口信息库 verifies every well-formed resident ID number except these
+#: (answered 人口信息库中无此身份证件号; docs/REGISTRATION.md). Comma-separated in the
+#: environment; rows of SimulatedResident marked not_found count too.
+XUEJI_SIMULATED_NOT_FOUND_IDS = tuple(
+    n.strip() for n in os.environ.get(
+        "XUEJI_SIMULATED_NOT_FOUND_IDS",
+        "440106202001019995,440106202001019987,440106202002029976,440106201803039969,440105202004049958",
+    ).split(",") if n.strip()
+)
 #: First-grade entry age (F-25): full years old by the cut-off day of the entry year.
 XUEJI_ENTRY_MIN_AGE = _env_int("XUEJI_ENTRY_MIN_AGE", 6)
 XUEJI_ENTRY_AGE_CUTOFF = os.environ.get("XUEJI_ENTRY_AGE_CUTOFF", "08-31")

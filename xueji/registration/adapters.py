@@ -10,7 +10,8 @@ Settings choose the implementation (dotted path):
     XUEJI_PRESCHOOL_REGISTRY = "xueji.registration.adapters.SimulatedPreschoolRegistry"
 
 The simulated ones answer from local tables that the demo command seeds consistently with
-the demo data. ``HttpPopulationRegistry`` / ``HttpPreschoolRegistry`` speak the JSON
+the demo data; the simulated population registry accepts every well-formed number except
+a documented not-found list (``XUEJI_SIMULATED_NOT_FOUND_IDS``, docs/REGISTRATION.md). ``HttpPopulationRegistry`` / ``HttpPreschoolRegistry`` speak the JSON
 protocol documented in docs/REGISTRATION.md to a real service. Both calls are batched:
 one request (or one query) per batch of people, never one per row.
 """
@@ -81,27 +82,45 @@ class PreschoolRegistry:
 
 
 class SimulatedPopulationRegistry(PopulationRegistry):
-    """The local stand-in: an ID number verifies when the table of simulated residents
-    holds it with the same name. Numbers it does not hold fail (认证不通过)."""
+    """The local stand-in (模拟人口信息库), for demonstrations and tests: a well-formed
+    resident ID number (GB 11643 check digit) verifies, except
+
+    - a number on the not-found list — the documented ``XUEJI_SIMULATED_NOT_FOUND_IDS``
+      setting, or a row of :class:`~xueji.registration.models.SimulatedResident` marked
+      ``not_found`` (what the demo and tests use) — answers 人口信息库中无此身份证件号;
+    - a number the local table holds under another name answers 姓名与人口信息库不一致.
+
+    docs/REGISTRATION.md lists the not-found numbers."""
+
+    simulated = True
 
     def verify(self, people: list[Person]) -> dict[str, Verdict]:
         from .models import SimulatedResident
 
-        known = dict(
-            SimulatedResident.objects.filter(id_number__in=[p.id_number for p in people]).values_list(
-                "id_number", "name"
-            )
-        )
+        listed = {n.strip().upper() for n in settings.XUEJI_SIMULATED_NOT_FOUND_IDS if n.strip()}
+        known = {
+            number: (name, not_found)
+            for number, name, not_found in SimulatedResident.objects.filter(
+                id_number__in=[p.id_number for p in people]).values_list("id_number", "name", "not_found")
+        }
         result = {}
         for person in people:
-            name = known.get(person.id_number)
-            if name is None:
+            name, not_found = known.get(person.id_number, (None, False))
+            if not_found or person.id_number in listed or not _well_formed(person.id_number):
                 result[person.id_number] = Verdict(False, "人口信息库中无此身份证件号")
-            elif name != person.name:
+            elif name is not None and name != person.name:
                 result[person.id_number] = Verdict(False, "姓名与人口信息库不一致")
             else:
                 result[person.id_number] = Verdict(True)
         return result
+
+
+def _well_formed(number: str) -> bool:
+    """18 characters whose last is the GB 11643 check digit of the first 17."""
+    from xueji.students.rules import id_check_digit
+
+    return (len(number) == 18 and number[:17].isdigit() and number[:17].isascii()
+            and id_check_digit(number[:17]) == number[17])
 
 
 class SimulatedPreschoolRegistry(PreschoolRegistry):
@@ -175,6 +194,12 @@ def _instance(path: str):
 
 def population_registry() -> PopulationRegistry:
     return _instance(settings.XUEJI_POPULATION_REGISTRY)
+
+
+def population_registry_is_simulated() -> bool:
+    """Is the configured 人口信息库 the local simulation? (The registration pages then say
+    so: 人口信息库为模拟环境.)"""
+    return bool(getattr(population_registry(), "simulated", False))
 
 
 def preschool_registry() -> PreschoolRegistry:

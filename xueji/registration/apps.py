@@ -4,6 +4,7 @@ ACTION_LABELS = {
     "registration.upload": "上传注册Excel",
     "registration.upload_processed": "注册Excel导入完成",
     "registration.reported": "注册上报",
+    "registration.failed_rows_exported": "导出注册未通过行",
     "registration.completed": "学籍注册完成",
     "registration.preschool_added": "学前调档名单新增",
     "registration.preschool_updated": "学前调档名单修改",

@@ -2,7 +2,8 @@
 pipeline (rows → 查重认证 → school audit → 上报 → the configured authorities), plus
 registrations left waiting at each level, temporary numbers with problem records, a
 no-ID pupil waiting at the province, and kindergarten records for 学前调档. Generated
-identities with valid check digits; the simulated population registry knows them.
+identities with valid check digits; the simulated population registry knows them (two are
+on its not-found list).
 Idempotent: a school that already has pupils is left alone."""
 
 from __future__ import annotations
@@ -84,11 +85,11 @@ def seed_pupils(school: School, registrar: User, leader: User, per_class: int, t
             row = student_row(school.code, klass.code, n, birth=_birth(klass, school, n), division=division)
             by_entry[entry].append(row)
     if showcase:
-        # Two pupils the population registry does not know: temporary numbers and problems.
+        # Two pupils on the simulated registry's not-found list: temporary numbers and problems.
         unknown = {by_entry["other-resident"][0]["身份证件号"], by_entry["other-resident"][1]["身份证件号"]}
     SimulatedResident.objects.bulk_create(
-        [SimulatedResident(id_number=r["身份证件号"], name=r["姓名"])
-         for rows in by_entry.values() for r in rows if r["身份证件号"] not in unknown],
+        [SimulatedResident(id_number=r["身份证件号"], name=r["姓名"], not_found=r["身份证件号"] in unknown)
+         for rows in by_entry.values() for r in rows],
         ignore_conflicts=True,
     )
     created = 0

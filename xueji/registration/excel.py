@@ -38,6 +38,8 @@ __all__ = [
     "TEMPLATE_ROWS",
     "ExcelFormatError",
     "build_template",
+    "cells_from_values",
+    "failed_rows_filename",
     "read_rows",
     "template_filename",
 ]
@@ -104,10 +106,53 @@ def _requirement(f: F.Field) -> str:
     return "选填"
 
 
-def build_template(entry: str) -> bytes:
+def failed_rows_filename(entry: str) -> str:
+    """``居民身份证小学新生注册未通过行.xlsx`` …"""
+    return f"{F.entry(entry).label}未通过行.xlsx"
+
+
+REASON_HEADER = "错误原因"
+
+
+def _cell_of(f: F.Field, value: Any) -> str:
+    """A cleaned value (as the business payload keeps it: codes, ISO dates, booleans) as
+    the template's cell text: codes as the drop-down's "代码-名称", dates YYYYMMDD."""
+    if value is None or value == "":
+        return ""
+    if f.kind == "bool":
+        return "是" if value else "否"
+    if f.kind == "date":
+        return str(value).replace("-", "")[:8]
+    if f.kind == "code" and f.code_table:
+        name = codes.name_of(f.code_table, str(value))
+        return f"{value}-{name}" if name else str(value)
+    if f.kind == "choice":
+        name = dict(f.options or ()).get(str(value))
+        return f"{value}-{name}" if name else str(value)
+    return str(value)
+
+
+def cells_from_values(values: dict[str, Any], family: list[dict[str, Any]]) -> dict[str, str]:
+    """A row of the template ({header: text}) from cleaned student values and family
+    members (the business payload): what 导出未通过行 writes for a row that passed the
+    field rules and was turned away afterwards (查重)."""
+    cells = {f.header: _cell_of(f, values.get(f.attr)) for f in F.STUDENT_FIELDS}
+    for member in family:
+        seq = member.get("seq")
+        for f in F.MEMBER_FIELDS.get(seq, ()):
+            cells[f.header] = _cell_of(f, member.get(f.attr))
+    return {header: text for header, text in cells.items() if text}
+
+
+def build_template(entry: str, rows: Iterable[tuple[dict[str, str], str]] | None = None) -> bytes:
     """The .xlsx template of a registration entry (``primary-resident``,
     ``primary-foreign``, ``other-resident``, ``other-foreign``). The columns are the same
-    for every entry; the 身份证件类型 list offers only the types the entry accepts."""
+    for every entry; the 身份证件类型 list offers only the types the entry accepts.
+
+    With ``rows`` (``({header: text}, reasons)`` pairs) it is 导出未通过行: the rows are
+    filled in under the header, with a last column 错误原因, ready to be corrected and
+    imported again (the importer ignores the extra column). Every cell goes through
+    :func:`xueji.common.spreadsheets.safe_cell`."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -176,6 +221,8 @@ def build_template(entry: str) -> bytes:
     ws.freeze_panes = "A2"
     ws.row_dimensions[1].height = 32
     code_ws.sheet_state = "hidden"
+    if rows is not None:
+        _write_failed_rows(ws, rows, required_font, center)
 
     help_ws.append(["序号", "列名", "必填", "关键数据", "代码表", "说明", "示例"])
     for c in help_ws[1]:
@@ -194,6 +241,23 @@ def build_template(entry: str) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _write_failed_rows(ws, rows: Iterable[tuple[dict[str, str], str]], font, alignment) -> None:
+    from openpyxl.utils import get_column_letter
+
+    from xueji.common.spreadsheets import safe_cell
+
+    reason_column = len(F.FIELDS) + 1
+    cell = ws.cell(row=1, column=reason_column, value=REASON_HEADER)
+    cell.font, cell.alignment = font, alignment
+    ws.column_dimensions[get_column_letter(reason_column)].width = 60
+    for number, (cells, reasons) in enumerate(rows, start=2):
+        for index, f in enumerate(F.FIELDS, start=1):
+            text = cells.get(f.header)
+            if text:
+                ws.cell(row=number, column=index, value=safe_cell(str(text)))
+        ws.cell(row=number, column=reason_column, value=safe_cell(reasons))
 
 
 # --------------------------------------------------------------------------------------

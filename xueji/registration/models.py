@@ -57,6 +57,8 @@ class RowError(models.Model):
     name = models.CharField("姓名", max_length=50, blank=True)
     id_number = models.CharField("身份证件号", max_length=30, blank=True)
     messages = models.JSONField("错误原因", default=list)
+    #: The row as it was read ({header: cell text}), for 导出未通过行.
+    raw = models.JSONField("原始数据", default=dict, blank=True)
 
     class Meta:
         verbose_name = "导入错误行"
@@ -64,7 +66,7 @@ class RowError(models.Model):
         ordering = ["upload", "row"]
 
     def __str__(self) -> str:
-        return f"{self.row}: {','.join(self.messages)}"
+        return f"{self.row}: {';'.join(self.messages)}"
 
 
 class DedupStatus(models.TextChoices):
@@ -176,10 +178,14 @@ class PreschoolRequest(models.Model):
 
 
 class SimulatedResident(models.Model):
-    """The local simulated population registry (模拟人口信息库)."""
+    """The local simulated population registry (模拟人口信息库): people it knows by name
+    (another name is 姓名与人口信息库不一致) and, marked ``not_found``, numbers it answers
+    as unknown. Numbers it does not hold verify when well-formed (adapters)."""
 
     id_number = models.CharField("身份证件号", max_length=18, primary_key=True)
-    name = models.CharField("姓名", max_length=50)
+    name = models.CharField("姓名", max_length=50, blank=True)
+    not_found = models.BooleanField("模拟查无此人", default=False,
+                                    help_text="认证时答复“人口信息库中无此身份证件号”")
 
     class Meta:
         verbose_name = "模拟人口信息"

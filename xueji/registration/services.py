@@ -10,6 +10,7 @@ transaction per batch, and the population registry is asked once per batch.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -25,18 +26,25 @@ from xueji.common import bulk, parallel
 from xueji.common.batching import batches
 from xueji.common.masking import mask_id_number
 from xueji.org.models import Authority, Division, School, SchoolClass
-from xueji.org.rules import school_year_of
+from xueji.org.rules import DivisionNames, build_division_names, school_year_of
 from xueji.problems.models import ProblemKind
 from xueji.problems.services import open_group
 from xueji.students import fields, numbers
 from xueji.students import rules as field_rules
 from xueji.students import services as student_services
 from xueji.students.models import FamilyMember, NumberKind, Student
+from xueji.students.rules import as_text
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business
 
 from . import adapters
-from .excel import ExcelFormatError, read_rows
+from .excel import (
+    ExcelFormatError,
+    build_template,
+    cells_from_values,
+    failed_rows_filename,
+    read_rows,
+)
 from .models import (
     DedupStatus,
     Entry,
@@ -70,10 +78,14 @@ SINGLE_ENTRIES = {key for key, spec in fields.ENTRIES.items() if spec.single}
 
 @dataclass
 class RowOutcome:
+    """A failing row: its number, every reason, and (for 导出未通过行) the row's cells as
+    text ``{header: text}``."""
+
     row: int
     messages: list[str]
     name: str = ""
     id_number: str = ""
+    raw: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -89,17 +101,19 @@ class BatchResult:
 
 # --- the rules' context ---------------------------------------------------------------
 
-_DIVISIONS: tuple[int, frozenset, frozenset] | None = None
+_DIVISIONS: tuple[int, frozenset, frozenset, DivisionNames] | None = None
 
 
-def _division_sets() -> tuple[frozenset, frozenset]:
-    """Known 12-digit codes and 6-digit prefixes, cached while the table is unchanged."""
+def _division_sets() -> tuple[frozenset, frozenset, DivisionNames]:
+    """Known 12-digit codes, 6-digit prefixes and the name index (籍贯 may be written
+    "广东省广州市天河区"), cached while the table is unchanged."""
     global _DIVISIONS
     count = Division.objects.count()
     if _DIVISIONS is None or _DIVISIONS[0] != count:
-        codes = frozenset(Division.objects.values_list("code", flat=True))
-        _DIVISIONS = (count, codes, frozenset(c[:6] for c in codes))
-    return _DIVISIONS[1], _DIVISIONS[2]
+        rows = list(Division.objects.values_list("code", "name", "level", "parent_id"))
+        codes = frozenset(code for code, *_ in rows)
+        _DIVISIONS = (count, codes, frozenset(c[:6] for c in codes), build_division_names(rows))
+    return _DIVISIONS[1], _DIVISIONS[2], _DIVISIONS[3]
 
 
 def entry_age_rule(school: School) -> tuple[int, int | None, tuple[int, int]]:
@@ -115,7 +129,7 @@ def entry_age_rule(school: School) -> tuple[int, int | None, tuple[int, int]]:
 def rules_context(school: School, entry: str, today: dt.date | None = None) -> field_rules.CleanContext:
     """What the field rules need to know about this school and entry, as plain data."""
     today = today or timezone.localdate()
-    codes, prefixes = _division_sets()
+    codes, prefixes, names = _division_sets()
     spec = fields.entry(entry)
     kind, first_grade = spec.kind, spec.first_grade
     classes = {
@@ -132,7 +146,7 @@ def rules_context(school: School, entry: str, today: dt.date | None = None) -> f
     min_age, max_age, cutoff = entry_age_rule(school)
     return field_rules.CleanContext(
         entry=kind, first_grade=first_grade, today=today, known_division_codes=codes,
-        known_division_prefixes=prefixes, classes=classes, school_code=school.code,
+        known_division_prefixes=prefixes, division_names=names, classes=classes, school_code=school.code,
         entry_age=field_rules.EntryAgeRule(min_age=min_age, cutoff=cutoff, max_age=max_age),
     )
 
@@ -158,7 +172,7 @@ class Prepared(NamedTuple):
     birth_date: str = ""  # ISO
     class_code: str = ""
     klass_id: int = 0
-    payload: str = ""  # JSON of {"values", "family", "klass_id"}
+    payload: str = ""  # JSON of {"values", "family", "klass_id"}; of the row's cells when it failed
 
 
 def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanContext,
@@ -172,8 +186,10 @@ def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanCon
         for row, raw in batch:
             cleaned = field_rules.clean_row(raw, context=context)
             if cleaned.errors:
+                cells = {header: as_text(value) for header, value in raw.items() if value is not None}
                 out.append(Prepared(row, list(cleaned.errors), str(raw.get("姓名") or "")[:50],
-                                    str(raw.get("身份证件号") or "")[:30]))
+                                    str(raw.get("身份证件号") or "")[:30],
+                                    payload=bulk.dumps({h: t for h, t in cells.items() if t})))
                 continue
             values = cleaned.values
             code = values["class_code"]
@@ -242,7 +258,16 @@ _REGISTRATION_COLUMNS = (
 
 
 def _failed(p: Prepared, messages: list[str]) -> RowOutcome:
-    return RowOutcome(p.row, messages, p.name, p.id_number)
+    """A failing row with its cells: as read when the field rules refused it, else rebuilt
+    from its cleaned values (turned away by 查重)."""
+    if not p.payload:
+        cells = {}
+    elif p.messages:
+        cells = json.loads(p.payload)
+    else:
+        data = json.loads(p.payload)
+        cells = cells_from_values(data["values"], data["family"])
+    return RowOutcome(p.row, messages, p.name, p.id_number, cells)
 
 
 def _register_batch(school, entry, user, batch: list[Prepared], stage_of: dict[str, str], upload, request,
@@ -406,6 +431,21 @@ def start_upload(school: School, entry: str, user, uploaded_file, request=None) 
     return upload
 
 
+def failed_rows_workbook(upload: Upload, user, request=None) -> tuple[bytes, str]:
+    """导出未通过行: the failing rows of an upload in the template's columns with a last
+    column 错误原因, ready to be corrected and imported again; for the school's registrar.
+    Returns the .xlsx bytes and its file name."""
+    _check_actor(user, upload.school)
+    errors = list(upload.row_errors.order_by("row"))
+    content = build_template(upload.entry, rows=[
+        (e.raw or {"姓名": e.name, "身份证件号": e.id_number}, ";".join(e.messages)) for e in errors
+    ])
+    record_event(action="registration.failed_rows_exported",
+                 summary=f"导出未通过行:{upload.filename}({len(errors)}行)",
+                 actor=user, request=request, target=upload, school=upload.school)
+    return content, failed_rows_filename(upload.entry)
+
+
 def _undo_upload(upload: Upload, request=None) -> int:
     """Withdraw the registrations an upload created (not yet reviewed): their businesses,
     registrations and identity claims. Returns how many."""
@@ -441,7 +481,7 @@ def process_upload(upload: Upload, request=None, today: dt.date | None = None) -
         upload.save(update_fields=["status", "message", "finished_at"])
         return upload
     RowError.objects.bulk_create(
-        [RowError(upload=upload, row=f.row, name=f.name, id_number=f.id_number, messages=f.messages)
+        [RowError(upload=upload, row=f.row, name=f.name, id_number=f.id_number, messages=f.messages, raw=f.raw)
          for f in outcome.failed],
         batch_size=1000,
     )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("template/<str:entry>/", views.template_download, name="template"),
     path("upload/<str:entry>/", views.upload, name="upload"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),
+    path("uploads/<int:pk>/failed-rows.xlsx", views.upload_failed_rows, name="upload_failed_rows"),
     path("single/<str:entry>/", views.single_entry, name="single_entry"),
     path("pending/", views.pending, name="pending"),
     path("review/", views.authority_review, name="authority_review"),

@@ -6,16 +6,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
+from xueji.common.spreadsheets import xlsx_response
 from xueji.org.selectors import get_in_scope
 
 from . import selectors, services
-from .excel import build_template
+from .excel import build_template, template_filename
 from .forms import SingleEntryForm, UploadForm
 from .models import Entry, VerifyStatus
 
@@ -25,6 +26,20 @@ def _entry(value: str) -> Entry:
         return Entry(value)
     except ValueError as error:
         raise PermissionDenied("未知的注册类型") from error
+
+
+#: 小学新生注册 / 非小学新生注册: the menu's two halves of the six entries.
+ENTRY_GROUPS = {"primary": "小学新生注册", "other": "非小学新生注册"}
+
+
+def _entry_group(request) -> str:
+    """The ``group`` query parameter (primary / other), "" for every entry."""
+    group = request.GET.get("group", "")
+    return group if group in ENTRY_GROUPS else ""
+
+
+def _in_group(regs, group: str):
+    return regs.filter(entry__startswith=f"{group}-") if group else regs
 
 
 def _school_user(user, *roles):
@@ -40,11 +55,13 @@ def index(request):
     if user.is_authority_user:
         return redirect("registration:authority_review")
     school = _school_user(user, Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
+    group = _entry_group(request)
     return render(request, "registration/index.html", {
         "entries": [
             {"entry": e, "excel": e in services.EXCEL_ENTRIES, "single": e in services.SINGLE_ENTRIES}
-            for e in Entry
+            for e in Entry if not group or e.value.startswith(f"{group}-")
         ],
+        "group": group, "group_label": ENTRY_GROUPS.get(group, "学籍注册"),
         "uploads": selectors.uploads_for(user)[:10],
         "counts": selectors.school_counts(school),
     })
@@ -52,15 +69,11 @@ def index(request):
 
 @login_required
 def template_download(request, entry: str):
+    """The entry's template, named as it is titled: 居民身份证小学新生注册导入模板.xlsx."""
     entry = _entry(entry)
     if entry not in services.EXCEL_ENTRIES:
         raise PermissionDenied("无身份证件学生只能单个录入")
-    response = HttpResponse(
-        build_template(entry.value),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f"attachment; filename=\"{entry.value}.xlsx\""
-    return response
+    return xlsx_response(build_template(entry.value), template_filename(entry.value), f"{entry.value}.xlsx")
 
 
 @login_required
@@ -84,7 +97,18 @@ def upload_detail(request, pk: int):
     """导入结果: totals and every failing row with all its reasons."""
     record = get_in_scope(request, selectors.uploads_for(request.user), "导入记录", pk=pk)
     result = paginate_sorted(request, record.row_errors.all(), {"row": "row"}, "row")
-    return render(request, "registration/upload_detail.html", {"upload": record, "result": result})
+    can_export = request.user.role == Role.SCHOOL_REGISTRAR and request.user.school_id == record.school_id
+    return render(request, "registration/upload_detail.html", {
+        "upload": record, "result": result, "can_export": can_export,
+    })
+
+
+@login_required
+def upload_failed_rows(request, pk: int):
+    """导出未通过行: the failing rows with a 错误原因 column, to correct and import again."""
+    record = get_in_scope(request, selectors.uploads_for(request.user), "导入记录", pk=pk)
+    content, filename = services.failed_rows_workbook(record, request.user, request)
+    return xlsx_response(content, filename, f"upload-{record.pk}-failed-rows.xlsx")
 
 
 @login_required
@@ -101,8 +125,7 @@ def single_entry(request, entry: str):
         if outcome.passed:
             messages.success(request, f"已提交{outcome.passed[0].name}的注册申请,等待学校审核")
             return redirect("registration:pending")
-        for message in outcome.failed[0].messages:
-            form.add_error(None, message)
+        form.add_rule_errors(outcome.failed[0].messages)
     return render(request, "registration/single_entry.html", {"form": form, "entry": entry})
 
 
@@ -112,7 +135,8 @@ def pending(request):
     user = request.user
     school = _school_user(user, Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
     stage = request.GET.get("state", "audit" if user.role == Role.SCHOOL_LEADER else "report")
-    regs = selectors.pending_for_school(school, stage)
+    group = _entry_group(request)
+    regs = _in_group(selectors.pending_for_school(school, stage), group)
     entry = request.GET.get("entry", "")
     if entry:
         regs = regs.filter(entry=entry)
@@ -135,12 +159,14 @@ def pending(request):
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
-        return redirect(reverse("registration:pending") + f"?state={stage}")
-    result = paginate_sorted(request, regs.select_related("klass", "business"), {
+        return redirect(reverse("registration:pending") + "?" + urlencode(
+            {"state": stage, **({"group": group} if group else {})}))
+    result = paginate_sorted(request, regs.select_related("klass__grade", "klass__school", "business"), {
         "name": "name", "created": "created_at", "row": "row",
     }, "-created")
     return render(request, "registration/pending.html", {
         "result": result, "state": stage, "entries": Entry.choices, "entry": entry,
+        "group": group, "group_label": ENTRY_GROUPS.get(group, ""),
         "verify_failed": VerifyStatus.FAILED,
     })
 
@@ -151,7 +177,8 @@ def authority_review(request):
     user = request.user
     if user.role != Role.AUTHORITY_REGISTRAR:
         raise PermissionDenied("只有教育部门学籍管理员可以审核注册申请")
-    regs = selectors.waiting_for_authority(user)
+    group = _entry_group(request)
+    regs = _in_group(selectors.waiting_for_authority(user), group)
     school_code = request.GET.get("school", "").strip()
     if school_code:
         regs = regs.filter(school__code=school_code)
@@ -166,14 +193,21 @@ def authority_review(request):
                 messages.error(request, message)
         else:
             messages.success(request, f"已审核{count}条注册申请")
-        return redirect("registration:authority_review")
+        return redirect(reverse("registration:authority_review") + (f"?group={group}" if group else ""))
     result = paginate_sorted(request, regs.select_related("school", "klass", "business"), {
         "name": "name", "school": "school__code", "created": "created_at",
     }, "school")
-    return render(request, "registration/authority_review.html", {"result": result, "school": school_code})
+    return render(request, "registration/authority_review.html", {
+        "result": result, "school": school_code, "group": group, "group_label": ENTRY_GROUPS.get(group, ""),
+    })
 
 
 @login_required
 def registration_detail(request, pk: int):
-    reg = get_in_scope(request, selectors.registrations_for(request.user), "注册申请", pk=pk)
-    return render(request, "registration/detail.html", {"reg": reg, "business": reg.business})
+    reg = get_in_scope(request, selectors.registrations_for(request.user).select_related(
+        "klass__grade", "klass__school", "student"), "注册申请", pk=pk)
+    back = "registration:authority_review" if request.user.role == Role.AUTHORITY_REGISTRAR else "registration:pending"
+    return render(request, "registration/detail.html", {
+        "reg": reg, "business": reg.business, "back_url": reverse(back) if request.user.is_school_user
+        or request.user.role == Role.AUTHORITY_REGISTRAR else "",
+    })

@@ -6,18 +6,16 @@ another school is a 404 with an audit entry (``get_in_scope``)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
+from xueji.common.spreadsheets import xlsx_response
 from xueji.org.selectors import get_in_scope, record_scope_violation, schools_for
 
 from . import collection, preschool
@@ -25,7 +23,6 @@ from .forms import UploadForm
 from .forms_preschool import ChildForm, ChildQueryForm, CollectionForm, SupplementForm
 from .models import Entry, PreschoolStatus
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SORTABLE = {"name": "name", "created": "created_at", "birth": "birth_date", "status": "status"}
 #: Failed rows shown on a result page (all of them are in the command's JSON).
 SHOWN_FAILURES = 500
@@ -43,10 +40,7 @@ def _own(request, pk: int):
     return get_in_scope(request, preschool.children_for(school), "学前调档学生", pk=pk)
 
 
-def _xlsx(content: bytes, filename: str, fallback: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return response
+_xlsx = xlsx_response
 
 
 def _labelled(result):

@@ -27,10 +27,13 @@ def reg(world):
     hz_class = SchoolClass.objects.create(grade=hz_grade, school=world.hz_school, code=f"{year}101", name="1班")
 
     def row(i: int, klass=class1, known: bool = True, **overrides) -> dict:
+        """A valid row; ``known=False`` puts its ID number on the simulated registry's
+        not-found list (认证不通过)."""
         data = student_row(klass.school.code, klass.code, i, birth=first_grade_birth(klass.grade.entry_year, i),
                            division="440106000000", **overrides)
-        if known and data.get("身份证件号"):
-            SimulatedResident.objects.get_or_create(id_number=data["身份证件号"], defaults={"name": data["姓名"]})
+        if data.get("身份证件号"):
+            SimulatedResident.objects.get_or_create(
+                id_number=data["身份证件号"], defaults={"name": data["姓名"] if known else "", "not_found": not known})
         return data
 
     return SimpleNamespace(world=world, year=year, class1=class1, class3=class3, hz_class=hz_class, row=row,

@@ -296,11 +296,11 @@ def _menu_labels(user) -> set[str]:
 
 def test_menu_entries_by_role(world):
     u = world.users
-    assert {"待审核业务", "在办业务查询"} <= _menu_labels(u.school_leader)
-    assert "待审核业务" not in _menu_labels(u.school_registrar) and "在办业务查询" in _menu_labels(u.school_registrar)
-    assert {"待审核业务", "在办业务查询", "业务流程配置", "业务时间控制"} <= _menu_labels(u.gd_registrar)
+    assert {"待审核业务", "异动在办业务查询"} <= _menu_labels(u.school_leader)
+    assert "待审核业务" not in _menu_labels(u.school_registrar) and "异动在办业务查询" in _menu_labels(u.school_registrar)
+    assert {"待审核业务", "异动在办业务查询", "业务流程配置", "业务时间控制"} <= _menu_labels(u.gd_registrar)
     assert "业务时间控制" not in _menu_labels(u.th_registrar) and "业务流程配置" in _menu_labels(u.th_registrar)
-    assert not {"待审核业务", "在办业务查询", "业务流程配置"} & _menu_labels(u.parent)
+    assert not {"待审核业务", "异动在办业务查询", "业务流程配置"} & _menu_labels(u.parent)
 
 
 def test_todo_counts_reviews_waiting(world):

@@ -1,0 +1,38 @@
+"""Cells of exported spreadsheets.
+
+Text that a spreadsheet program would run as a formula (``=``, ``+``, ``-``, ``@``, or a
+tab or carriage return before one) is prefixed with an apostrophe, so an exported cell
+shows what was typed and never computes (CSV/formula injection, OWASP). Every export
+writes its cells through :func:`safe_cell`."""
+
+from __future__ import annotations
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """``value`` for a spreadsheet cell: text that would start a formula is prefixed with
+    ``'``; numbers, dates, booleans and None pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment_header(filename: str, fallback: str) -> str:
+    """Content-Disposition of a download with a Chinese name (RFC 6266/5987):
+    ``filename*=UTF-8''…`` for browsers, the ASCII ``fallback`` for older clients."""
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def xlsx_response(content: bytes, filename: str, fallback: str):
+    """An .xlsx download named ``filename`` (ASCII ``fallback`` for older clients)."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = attachment_header(filename, fallback)
+    return response
