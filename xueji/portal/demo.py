@@ -132,13 +132,21 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
 
 
 def _account(username: str, role: str, title: str, *, authority=None, school=None) -> DemoAccount:
+    """A demo account with a generated person's name (the unit is shown beside it, so the
+    name does not repeat it). Accounts of older demo databases, named "<unit><title>",
+    get a person's name too."""
     unit = authority.name if authority else school.name
-    if not User.objects.filter(username=username).exists():
+    seed = zlib.crc32(username.encode())
+    real_name = _person_name(seed % 9973)
+    user = User.objects.filter(username=username).first()
+    if user is None:
         account_services.create_user(
             None, None, username=username, password=DEMO_PASSWORD,
-            real_name=f"{unit}{title}"[-50:], role=role, authority=authority, school=school,
-            phone=_phone(zlib.crc32(username.encode()) % 10**8), must_change=False,
+            real_name=real_name, role=role, authority=authority, school=school,
+            phone=_phone(seed % 10**8), must_change=False,
         )
+    elif user.real_name == f"{unit}{title}"[-50:]:
+        User.objects.filter(pk=user.pk).update(real_name=real_name)
     return DemoAccount(username, str(Role(role).label), unit)
 
 

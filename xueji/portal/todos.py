@@ -1,14 +1,25 @@
-"""The home page's to-do counts (待办事项) and unit overview.
+"""The home page's to-do list (待办事项) and unit overview.
 
-Each provider returns items for a user; later features (reviews waiting at the user's
-level, problem records, …) add a provider here.
+The to-do list counts every step that waits for this user, each item linking to the page
+where it is done: the school registrar's 上报 and what waits in 查重认证, reviews waiting at
+a leader's or an authority's step (``xueji.workflow.selectors.pending_review_count``),
+uploads whose rows did not all pass, 学前调档 matches to confirm and files to complete,
+accounts to unlock, the password about to expire. A provider returns its items; the list
+shows those with something waiting. Later features add a provider here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from xueji.accounts.models import Role
+
+#: How far back an upload with failing rows stays on the list.
+RECENT_UPLOAD_DAYS = 7
 
 
 @dataclass
@@ -18,15 +29,15 @@ class Todo:
     url: str = ""
 
 
-def _url(name: str, query: str = "") -> str:
+def _url(name: str, query: str = "", *args) -> str:
     try:
-        return reverse(name) + query
+        return reverse(name, args=args) + query
     except NoReverseMatch:
         return ""
 
 
 def locked_accounts(user) -> list[Todo]:
-    if user.role != "authority_admin":
+    if user.role != Role.AUTHORITY_ADMIN:
         return []
     from xueji.accounts.selectors import users_for
 
@@ -41,7 +52,8 @@ def password_expiry(user) -> list[Todo]:
 
     days = password_days_left(user.password_changed_at, settings.XUEJI_PASSWORD_MAX_AGE_DAYS)
     if days is not None and days <= 7:
-        return [Todo("天后密码过期,请及时修改", days, _url("accounts:password_change"))]
+        # Shown even at 0 days: the count is the days left, not a number of items.
+        return [Todo("天后密码过期,请及时修改", max(days, 0), _url("accounts:password_change"))]
     return []
 
 
@@ -49,18 +61,84 @@ def pending_reviews(user) -> list[Todo]:
     """待审核业务: businesses waiting at the user's review step (xueji.workflow)."""
     from xueji.workflow.selectors import pending_review_count
 
-    if user.role not in {"school_leader", "authority_registrar"}:
+    if user.role not in {Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR}:
         return []
     return [Todo("待审核业务", pending_review_count(user), _url("workflow:queue"))]
 
 
-PROVIDERS = [locked_accounts, password_expiry, pending_reviews]
+def registrations_waiting(user) -> list[Todo]:
+    """The school's registrations waiting for its registrar: 上报 of what the leader
+    passed, and those still in 查重认证 (the registry could not be reached)."""
+    if user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
+        return []
+    from xueji.registration.selectors import pending_for_school
+
+    return [
+        Todo("待上报的注册申请", pending_for_school(user.school, "report").count(),
+             _url("registration:pending", "?state=report")),
+        Todo("查重认证中的注册申请", pending_for_school(user.school, "dedup").count(),
+             _url("registration:pending", "?state=dedup")),
+    ]
+
+
+def uploads_with_failures(user, now: dt.datetime | None = None) -> list[Todo]:
+    """The registrar's recent imports that failed or left rows to correct (导出未通过行,
+    correct, import again): the one upload's result page, or the list when several."""
+    if user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
+        return []
+    from django.db.models import Q
+
+    from xueji.registration.models import Upload, UploadStatus
+
+    since = (now or timezone.now()) - dt.timedelta(days=RECENT_UPLOAD_DAYS)
+    uploads = Upload.objects.filter(school_id=user.school_id, uploaded_at__gte=since).filter(
+        Q(status=UploadStatus.FAILED) | Q(failed_rows__gt=0))
+    count = uploads.count()
+    if not count:
+        return []
+    url = (_url("registration:upload_detail", "", uploads.values_list("pk", flat=True).first()) if count == 1
+           else _url("registration:index"))
+    return [Todo(f"近{RECENT_UPLOAD_DAYS}日有未通过行的导入", count, url)]
+
+
+def preschool_waiting(user) -> list[Todo]:
+    """学前调档: matches to confirm, matched files to complete (学前档案信息补录)."""
+    if user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
+        return []
+    from xueji.registration.models import PreschoolRequest, PreschoolStatus
+
+    mine = PreschoolRequest.objects.filter(school_id=user.school_id)
+    return [
+        Todo("待确认的学前学籍", mine.filter(status=PreschoolStatus.TO_CONFIRM).count(),
+             _url("registration:preschool_list", f"?status={PreschoolStatus.TO_CONFIRM}")),
+        Todo("待补录的学前档案", mine.filter(status=PreschoolStatus.MATCHED, supplement_done=False).count(),
+             _url("registration:preschool_supplement_list")),
+    ]
+
+
+def problems_to_handle(user) -> list[Todo]:
+    """问题学籍 of the school still open — listed once the page to handle them exists."""
+    url = _url("problems:handle_list")
+    if not url or user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
+        return []
+    from xueji.problems.models import ProblemGroup
+
+    count = ProblemGroup.objects.filter(resolved=False, members__student__school_id=user.school_id).distinct().count()
+    return [Todo("待处理的问题学籍", count, url)]
+
+
+PROVIDERS = [
+    pending_reviews, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
+    locked_accounts, password_expiry,
+]
 
 
 def todos_for(user) -> list[Todo]:
+    """What waits for ``user``: every provider's items with something waiting (the
+    password notice always)."""
     items: list[Todo] = []
     for provider in PROVIDERS:
-        items.extend(provider(user))
+        items.extend(t for t in provider(user) if t.count > 0 or provider is password_expiry)
     return items
 
 

@@ -6,4 +6,5 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("my-classes/", views.my_classes, name="my_classes"),
 ]

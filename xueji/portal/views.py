@@ -1,7 +1,12 @@
 """The shell: home page and error pages."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+
+from xueji.accounts.models import Role
+from xueji.org.selectors import classes_for
+from xueji.students.selectors import students_for
 
 from .todos import overview_for, todos_for
 
@@ -11,6 +16,20 @@ def home(request):
     """首页: the user's unit, their to-do counts and an overview of their scope."""
     return render(request, "portal/home.html", {
         "todos": todos_for(request.user), "overview": overview_for(request.user),
+    })
+
+
+@login_required
+def my_classes(request):
+    """我的班级: a class teacher's classes and their pupils (masked ID numbers)."""
+    if request.user.role != Role.CLASS_TEACHER:
+        raise PermissionDenied("只有班主任可以查看本人所带班级")
+    classes = list(classes_for(request.user).select_related("grade", "school").order_by("code"))
+    pupils: dict[int, list] = {k.pk: [] for k in classes}
+    for student in students_for(request.user).order_by("klass_id", "name"):
+        pupils.setdefault(student.klass_id, []).append(student)
+    return render(request, "portal/my_classes.html", {
+        "classes": [{"klass": k, "students": pupils.get(k.pk, [])} for k in classes],
     })
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 from django.utils.http import urlencode
 
@@ -26,6 +28,18 @@ def mask_number(value: str | None) -> str:
 def mask_phone(value: str | None) -> str:
     """``{{ user.phone|mask_phone }}`` → 138****5678."""
     return masking.mask_phone(value)
+
+
+@register.filter
+def day(value) -> str:
+    """A date in the one display format, also from the stored ``YYYYMMDD`` text of JSON
+    data: ``{{ match.birth_date|day }}`` → 2019-01-01. Other text is shown as it is."""
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    text = "" if value is None else str(value)
+    if len(text) == 8 and text.isdigit():
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text
 
 
 @register.simple_tag(takes_context=True)
