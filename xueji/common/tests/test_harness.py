@@ -106,3 +106,38 @@ def test_live_server_sees_committed_data(live_server, page, probe_urls):
     data = page.evaluate("() => JSON.parse(document.body.innerText)")
     assert data["probe_rows"] == 1
     assert data["vendor"] in {"sqlite", "postgresql"}
+
+
+# --- Chinese fonts: screenshots and rendered text must not be tofu ------------------------------
+def _fc_list_chinese() -> str:
+    import shutil
+    import subprocess
+
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        pytest.fail("fc-list (fontconfig) is missing: chromium needs it; run scripts/ensure-chromium")
+    return subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+
+
+def test_a_chinese_font_is_installed():
+    """scripts/ensure-chromium installs fonts-wqy-zenhei next to chromium."""
+    assert _fc_list_chinese().strip(), "no font covers Chinese (fc-list :lang=zh): run scripts/ensure-chromium"
+
+
+def test_browser_draws_chinese_glyphs(page):
+    """Two different characters drawn on a canvas give different pixels only when a font
+    has their glyphs: without one, both are the same empty box (tofu)."""
+    page.set_content("<canvas id=c width=200 height=60></canvas>")
+    different = page.evaluate("""() => {
+        const ctx = document.getElementById("c").getContext("2d");
+        const draw = (text) => {
+            ctx.clearRect(0, 0, 200, 60);
+            ctx.font = "40px sans-serif";
+            ctx.fillText(text, 5, 45);
+            return Array.from(ctx.getImageData(0, 0, 200, 60).data).join(",");
+        };
+        const first = draw("学"), second = draw("籍");
+        return {differ: first !== second, inked: first.split(",").some((v) => v !== "0")};
+    }""")
+    assert different["inked"], "nothing was drawn"
+    assert different["differ"], "学 and 籍 render the same glyph: no Chinese font (tofu), run scripts/ensure-chromium"
