@@ -66,6 +66,13 @@ def division_children(parent: str = "") -> list[dict]:
     ]
 
 
+def division_label(code: str) -> str:
+    """A division code with its full name ("440106000000 广东省广州市天河区"); the code alone
+    when the national list does not have it."""
+    division = Division.objects.select_related("parent__parent").filter(code=code).first() if code else None
+    return f"{code} {division.full_name}" if division else (code or "")
+
+
 def schools_for(user) -> QuerySet[School]:
     """The schools a user may see."""
     prefix = authority_prefix(user)

@@ -84,7 +84,7 @@ def _school_context(request, school: School) -> dict:
             f"{rules.STAGE_NAMES[s]}{school.years_of(s)}年" for s in school.stages)),
         ("属地行政区划", f"{school.division.code} {school.division.full_name}"),
         ("主管教育行政部门", school.supervisor.name),
-        ("学校地址代码", school.address_code), ("学校地址", school.address),
+        ("学校地址代码", selectors.division_label(school.address_code)), ("学校地址", school.address),
         ("学校驻地城乡类型", codes.label("urban_rural", school.urban_rural_type)),
         ("校长姓名", school.principal), ("校长手机号码", school.principal_phone),
         ("办公电话", school.office_phone), ("传真电话", school.fax), ("邮政编码", school.postcode),

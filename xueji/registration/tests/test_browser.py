@@ -141,7 +141,11 @@ def test_no_id_single_entry_climbs_to_the_province(live_server, page, reg, tmp_p
 
 
 def _select_by_text(select, value: str) -> None:
-    """Pick the option labelled "code name" whose code or name is ``value``."""
+    """Pick the option whose code (value) is ``value``, or labelled "code-name" with that name."""
+    codes = [o.get_attribute("value") for o in select.locator("option").all()]
+    if value in codes:
+        select.select_option(value=value)
+        return
     options = select.locator("option").all_inner_texts()
-    match = next(o for o in options if o.split(" ", 1)[-1] == value or o.split(" ", 1)[0] == value)
+    match = next(o for o in options if value in (o, *o.split("-", 1)))
     select.select_option(label=match)

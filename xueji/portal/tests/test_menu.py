@@ -1,0 +1,142 @@
+"""The menu of the seeds (issue 7 §8): three levels, each entry shown once its page exists,
+for each role; every entry a user sees opens for that user."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from xueji.accounts.models import Role
+from xueji.portal import menu as M
+from xueji.testing import make_user
+
+LAYOUT = Path(__file__).resolve().parents[3] / "docs" / "LAYOUT.md"
+
+
+def _labels(user) -> set[str]:
+    return {e["label"] for e in M.menu_entries(user)}
+
+
+EXPECTED = {
+    "school_registrar": {
+        "学前调档名单管理", "学前档案信息补录", "小学新生注册", "小学新生注册上报", "非小学新生注册", "非小学新生注册上报",
+        "本校注册申请", "在办业务清理", "异动在办业务查询", "学校基本信息管理", "年级班级管理", "代码表", "API 令牌",
+    },
+    "school_leader": {
+        "待审核业务", "小学新生注册审核", "非小学新生注册审核", "本校注册申请", "异动在办业务查询", "学校基本信息管理",
+        "年级班级管理", "代码表",
+    },
+    "class_teacher": {"我的班级", "代码表"},
+    "data_checker": {"代码表"},
+    "th_registrar": {
+        "待审核业务", "小学新生注册审核", "非小学新生注册审核", "首次数据采集", "在办业务清理", "异动在办业务查询",
+        "学校列表", "学年学期设置", "行政区划", "代码表", "API 令牌", "业务流程配置", "审计日志",
+    },
+    "th_admin": {"异动在办业务查询", "学校列表", "用户管理", "在线用户", "学年学期设置", "行政区划", "代码表", "审计日志"},
+    "parent": set(),
+}
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+def test_the_entries_each_role_sees(world, who):
+    assert _labels(getattr(world.users, who)) == EXPECTED[who]
+
+
+def test_authority_levels(world):
+    u = world.users
+    county, city, province, ministry = (_labels(x) for x in (u.th_registrar, u.gz_registrar, u.gd_registrar,
+                                                             u.moe_registrar))
+    assert "业务时间控制" not in county | city and "业务时间控制" in province & ministry
+    assert county == city
+    assert province - county == {"业务时间控制"}
+
+
+def test_three_levels(world):
+    groups = M.menu_for(world.users.school_registrar)
+    assert [g["label"] for g in groups] == ["学籍管理", "学校管理", "系统管理"]
+    management = groups[0]
+    sub = {c["label"]: [e["label"] for e in c["entries"]] for c in management["children"] if "entries" in c}
+    assert sub["学籍注册"][:3] == ["学前调档名单管理", "学前档案信息补录", "小学新生注册"]
+    assert sub["综合查询"] == ["异动在办业务查询"]
+    system = groups[2]["children"]
+    assert [c["label"] for c in system] == ["系统设置"]  # 业务配置, 安全审计: nothing for a school registrar
+    # a group's "entries" is the flat list of everything under it
+    assert [e["label"] for e in management["entries"]][:2] == ["学前调档名单管理", "学前档案信息补录"]
+
+
+def test_entries_of_features_not_built_stay_hidden(world):
+    names = {e.url_name for e in _walk(M.MENU)}
+    assert {"changes:key_change_list", "admission:graduation", "reports:students", "problems:handle_list"} <= names
+    shown = {e["url"] for e in M.menu_entries(world.users.th_registrar)}
+    assert not any(url.startswith(("/changes/", "/admission/", "/reports/", "/problems/")) for url in shown)
+
+
+def _walk(items):
+    for item in items:
+        if isinstance(item, M.Group):
+            yield from _walk(item.entries)
+        else:
+            yield item
+
+
+def test_every_url_name_of_the_menu_is_documented():
+    """docs/LAYOUT.md lists the URL names later features are to use."""
+    text = LAYOUT.read_text(encoding="utf-8")
+    missing = sorted({e.url_name for e in _walk(M.MENU)} - set(re.findall(r"`([a-z_]+:[a-z_]+)`", text)))
+    assert missing == []
+
+
+def test_every_entry_a_user_sees_opens_for_that_user(client, world):
+    users = [u for u in vars(world.users).values()]
+    users += [make_user("xn_registrar", Role.AUTHORITY_REGISTRAR, authority=world.tree.xingning),
+              make_user("gx_registrar", Role.AUTHORITY_REGISTRAR, authority=world.tree.gx)]
+    opened = 0
+    for user in users:
+        client.force_login(user)
+        for entry in M.menu_entries(user):
+            response = client.get(entry["url"], follow=True)
+            assert response.status_code == 200, (user.username, entry)
+            opened += 1
+    assert opened > 60
+
+
+def test_the_side_menu_renders_three_levels_without_script(client, world):
+    client.force_login(world.users.school_registrar)
+    url = reverse("registration:pending") + "?state=report&group=primary"
+    page = client.get(url).content.decode()
+    nav = page.split('data-testid="menu"')[1].split("</nav>")[0]
+    assert nav.count("<details") >= 4 and "<summary" in nav
+    assert "<script" not in nav and "onclick" not in nav
+    current = re.findall(r'<a class="nav-link[^"]*"[^>]*aria-current="page">([^<]+)</a>', nav)
+    assert current == ["小学新生注册上报"]
+
+
+def test_the_current_entry_opens_its_group(world, rf):
+    user = make_user("busy_registrar", Role.AUTHORITY_REGISTRAR, authority=world.tree.tianhe)
+    groups = M.menu_for(user)
+    M.mark_current(groups, reverse("registration:authority_review"), {"group": ["other"]})
+    management = groups[0]
+    register = next(c for c in management["children"] if c["label"] == "学籍注册")
+    query = next(c for c in management["children"] if c["label"] == "综合查询")
+    assert register["open"] and not query["open"]
+    current = [e["label"] for e in register["entries"] if e.get("current")]
+    assert current == ["非小学新生注册审核"]
+
+
+def test_bare_path_matches_the_entry_without_parameters(world):
+    groups = M.menu_for(world.users.school_registrar)
+    M.mark_current(groups, reverse("workflow:open_businesses"), {})
+    current = [e["label"] for g in groups for e in g["entries"] if e.get("current")]
+    assert current == ["异动在办业务查询"]
+    M.mark_current(groups, reverse("workflow:open_businesses"), {"clear": ["1"]})
+    current = [e["label"] for g in groups for e in g["entries"] if e.get("current")]
+    assert current == ["在办业务清理"]
+
+
+def test_no_menu_for_anonymous_and_parents(client, world):
+    assert "data-testid=\"menu\"" not in client.get(reverse("accounts:login")).content.decode()
+    client.force_login(world.users.parent)
+    assert M.menu_for(world.users.parent) == []
