@@ -171,7 +171,7 @@ MENU: list[Group] = [
             Entry("学年学期设置", "org:term_list", _authority),
             Entry("行政区划", "org:division_list", _authority),
             Entry("代码表", "codes:table_list"),
-            Entry("API 令牌", "accounts:api_token", _registrars),
+            Entry("接口令牌", "accounts:api_token", _registrars),
         ]),
         Group("业务配置", [
             Entry("业务流程配置", "workflow:config_list", _authority_registrar),

@@ -232,8 +232,7 @@ def preschool_supplement(request, pk: int):
             messages.success(request, f"已补录{child.name}的学籍信息并提交注册申请,等待学校审核")
             return redirect("registration:preschool_supplement_list")
         if outcome is not None:
-            for message in outcome.failed[0].messages:
-                form.add_error(None, message)
+            form.add_rule_errors(outcome.failed[0].messages)
     return render(request, "registration/preschool/supplement.html", {"form": form, "child": child, "entry": entry})
 
 
