@@ -10,6 +10,9 @@ these helpers instead of ``bulk_create``:
   identity claim naming its business) can be written first or together;
 - :func:`insert_rows` inserts plain tuples with ``executemany``; columns the caller does
   not give get the model's default (``auto_now``/``auto_now_add`` columns get now);
+- :func:`update_rows` sets columns of many rows, each to its own values, with one
+  ``UPDATE … WHERE key = %s`` run by ``executemany`` (a ``bulk_update`` builds one
+  ``CASE WHEN`` per row and column instead);
 - :func:`dumps` is the JSON encoding of JSON fields written this way (dates as ISO
   text, decimals as text — what ``DjangoJSONEncoder`` gives, and readable by JSONField).
 
@@ -31,7 +34,7 @@ import orjson
 from django.db import connections, models
 from django.utils import timezone
 
-__all__ = ["allocate_ids", "date_text", "dumps", "insert_rows"]
+__all__ = ["allocate_ids", "date_text", "dumps", "insert_rows", "update_rows"]
 
 
 def _default(value):
@@ -99,7 +102,7 @@ def _column_defaults(model: type[models.Model], given: Sequence[str], now, conn)
             value = f.get_default()
         elif f.null:
             value = None
-        elif f.blank and isinstance(f, (models.CharField, models.TextField)):
+        elif f.blank and isinstance(f, (models.CharField, models.TextField, models.FileField)):
             value = ""
         else:
             raise ValueError(f"{model.__name__}.{f.name}: no value and no default")
@@ -133,3 +136,28 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     with conn.cursor() as cursor:
         cursor.executemany(sql, [row + tail for row in rows] if tail else rows)
     return len(rows)
+
+
+def update_rows(model: type[models.Model], key: str, columns: Sequence[str], rows: Sequence[tuple], *,
+                where: str = "", using: str = "default") -> int:
+    """UPDATE ``columns`` (field names or attnames) of the rows whose ``key`` column has
+    the given value: ``rows`` are tuples ``(*values of columns, key value)``, values
+    ready for the database as for :func:`insert_rows`. ``where`` adds a condition in SQL
+    on the model's table (e.g. ``"student_id IS NULL"``). Returns how many rows
+    changed, as the database counts them."""
+    if not rows:
+        return 0
+    conn = _connection_in_transaction(using)
+    meta = model._meta
+    quote = conn.ops.quote_name
+    sets = []
+    for name in columns:
+        f = meta.get_field(name)
+        cast = conn.vendor == "postgresql" and isinstance(f, (models.DateField, models.JSONField))
+        sets.append(f"{quote(f.column)} = %s" + (f"::{f.db_type(conn)}" if cast else ""))
+    key_field = meta.pk if key in ("id", "pk") else meta.get_field(key)
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(key_field.column)} = %s"
+           + (f" AND ({where})" if where else ""))
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        return cursor.rowcount

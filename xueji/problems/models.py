@@ -18,6 +18,8 @@ class ProblemGroup(models.Model):
     kind = models.CharField("问题类型", max_length=20, choices=ProblemKind.choices)
     historical = models.BooleanField("历史问题学籍", default=False, help_text="首次数据采集时产生")
     resolved = models.BooleanField("已处理完毕", default=False)
+    resolved_at = models.DateTimeField("处理完毕时间", null=True, blank=True)
+    resolution = models.CharField("处理结果", max_length=200, blank=True)
     note = models.CharField("说明", max_length=200, blank=True)
     created_at = models.DateTimeField("产生时间", auto_now_add=True)
     students = models.ManyToManyField("students.Student", through="ProblemMember", related_name="problem_groups")

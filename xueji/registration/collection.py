@@ -39,7 +39,7 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,19 +53,18 @@ from xueji.common.batching import batches
 from xueji.org import rules as org_rules
 from xueji.org.models import Grade, School, SchoolClass
 from xueji.org.selectors import schools_for
-from xueji.problems.models import ProblemGroup, ProblemKind, ProblemMember
+from xueji.problems.models import ProblemGroup, ProblemKind
+from xueji.problems.services import (
+    NewGroup,
+    group_duplicate_identities,
+    group_same_people,
+    open_groups,
+)
 from xueji.students import fields as F
 from xueji.students import numbers
 from xueji.students import rules as field_rules
 from xueji.students import services as student_services
-from xueji.students.models import (
-    FamilyMember,
-    IdentityClaim,
-    NumberKind,
-    Status,
-    Student,
-    StudentNumber,
-)
+from xueji.students.models import NumberKind, Status, Student, StudentNumber
 
 from . import adapters, services
 from .excel import ExcelFormatError, read_rows
@@ -84,7 +83,6 @@ EXTRA_HEADERS = ("全国学籍号", "学籍状态")
 HEADERS = F.headers() + EXTRA_HEADERS
 BATCH_SIZE = 2000
 _NUMBER_SHAPE = re.compile(r"^[GJL][0-9A-Z]{18}$")
-_MODEL_FIELDS = frozenset(f.name for f in Student._meta.concrete_fields)
 _REFUSED_STATUSES = {Status.DELETED: "已删除的学籍不能采集", Status.TRANSFERRING_OUT: "转出中的学籍不能采集"}
 
 
@@ -175,7 +173,7 @@ class _Item:
     number: str = ""
     kind: str = ""
     history: str = ""  # a given L replaced by the G
-    student: Student | None = None
+    student_id: int | None = None
 
 
 @dataclass
@@ -188,7 +186,6 @@ class _Run:
     request: Any
     report: CollectionReport
     first_row_of_key: dict[str, int] = field(default_factory=dict)
-    numbers_used: set[str] = field(default_factory=set)
 
 
 def collect(
@@ -295,18 +292,16 @@ def _same_pupils(run: _Run, items: list[_Item]) -> set[int]:
 
 
 def _decide_numbers(run: _Run, items: list[_Item]) -> None:
-    """Each item's number and kind (see the module docstring); new J/L numbers are
-    allocated set-based, skipping numbers kept from the file."""
+    """Each item's number and kind (see the module docstring): a G, a given J/L kept, or
+    "" for a new J/L that :func:`xueji.students.services.create_records` allocates."""
     candidates = {i.given for i in items if i.given}
     candidates |= {numbers.official_number(i.values["id_number"]) for i in items
                    if i.values["id_type"] == numbers.RESIDENT_ID_TYPE}
     taken = set(StudentNumber.objects.filter(number__in=list(candidates)).values_list("number", flat=True))
-    taken |= run.numbers_used
 
     def usable(number: str) -> bool:
         return number not in taken
 
-    need: dict[str, list[_Item]] = {"J": [], "L": []}
     for item in items:
         v = item.values
         birth = v["birth_date"].strftime("%Y%m%d")
@@ -326,30 +321,15 @@ def _decide_numbers(run: _Run, items: list[_Item]) -> None:
             wanted = "L"
         else:
             wanted = "J"
+        item.kind = NumberKind.TEMPORARY if wanted == "L" else NumberKind.OFFICIAL_OTHER
         if shaped and given[0] == wanted and given[7:15] == birth and usable(given):
             item.number = given
-            item.kind = NumberKind.TEMPORARY if wanted == "L" else NumberKind.OFFICIAL_OTHER
             taken.add(given)
             continue
         if given:
             reason = "已被使用" if shaped and not usable(given) else "与本行身份证件类型或出生日期不符"
             run.report.warnings.append((item.row, f"全国学籍号“{given}”{reason},已重新分配"))
-        need[wanted].append(item)
-    division = run.school.division_id
-    for letter, waiting in need.items():
-        while waiting:
-            allocated = student_services.allocate_sequenced_numbers(
-                letter, [(division, i.values["birth_date"]) for i in waiting])
-            again = []
-            for item, number in zip(waiting, allocated, strict=True):
-                if number in taken:  # a number kept from the file in this run
-                    again.append(item)
-                    continue
-                item.number = number
-                item.kind = NumberKind.TEMPORARY if letter == "L" else NumberKind.OFFICIAL_OTHER
-                taken.add(number)
-            waiting = again
-    run.numbers_used |= {i.number for i in items} | {i.history for i in items if i.history}
+        item.number = ""  # a new one, allocated with the records
 
 
 def _verify(items: list[_Item]) -> None:
@@ -410,30 +390,15 @@ def _load_batch(run: _Run, batch: list, today: dt.date) -> None:
                 item.holds_claim = True
         _decide_numbers(run, items)
 
-        students = []
-        for item in items:
-            attrs = {k: v for k, v in item.values.items() if k in _MODEL_FIELDS}
-            klass_pk, grade_pk = run.classes[item.values["class_code"]]
-            item.student = Student(**attrs, national_number=item.number, number_kind=item.kind, status=item.status,
-                                   school=run.school, grade_id=grade_pk, klass_id=klass_pk)
-            students.append(item.student)
-        Student.objects.bulk_create(students, batch_size=500)
-        FamilyMember.objects.bulk_create([
-            FamilyMember(student=i.student, seq=n, **{k: v for k, v in m.items() if k != "seq"})
-            for i in items for n, m in enumerate(i.family, start=1)
-        ], batch_size=1000)
-        now = timezone.now()
-        StudentNumber.objects.bulk_create(
-            [StudentNumber(number=i.number, student=i.student, kind=i.kind) for i in items]
-            + [StudentNumber(number=i.history, student=i.student, kind=NumberKind.TEMPORARY, replaced_at=now)
-               for i in items if i.history],
-            batch_size=1000,
-        )
-        holders = {i.key: i.student.pk for i in items if i.holds_claim}
-        claims = list(IdentityClaim.objects.filter(key__in=list(holders), student__isnull=True))
-        for claim in claims:
-            claim.student_id = holders[claim.key]
-        IdentityClaim.objects.bulk_update(claims, ["student"], batch_size=1000)
+        created = student_services.create_records([
+            student_services.NewRecord(
+                values=i.values, family=i.family, school_id=run.school.pk, klass_id=run.classes[i.values["class_code"]][0],
+                grade_id=run.classes[i.values["class_code"]][1], number_kind=i.kind, number=i.number, status=i.status,
+                identity_key=i.key if i.holds_claim else None, earlier_numbers=(i.history,) if i.history else ())
+            for i in items
+        ])
+        for item, record in zip(items, created, strict=True):
+            item.student_id, item.number = record.pk, record.national_number
 
         opened = _open_problem_groups(run, items, conflicts)
         for item in items:
@@ -452,72 +417,23 @@ def _load_batch(run: _Run, batch: list, today: dt.date) -> None:
 # --- historical problem groups -------------------------------------------------------------------
 
 def _open_problem_groups(run: _Run, items: list[_Item], conflicts: dict) -> list[ProblemGroup]:
-    """The batch's historical groups, set-based. Records already in an unresolved group of
-    the same kind with the same key join that group instead of starting another."""
-    opened: list[ProblemGroup] = []
+    """The batch's historical groups, set-based (:mod:`xueji.problems.services`). Records
+    already in an unresolved group of the same kind with the same key join that group
+    instead of starting another."""
     # 身份证件号错误: one group per record.
-    failing = [i for i in items if i.verified is False]
-    if failing:
-        groups = ProblemGroup.objects.bulk_create([
-            ProblemGroup(kind=ProblemKind.ID_ERROR, historical=True, note=i.verify_note[:200]) for i in failing])
-        ProblemMember.objects.bulk_create(
-            [ProblemMember(group=g, student=i.student) for g, i in zip(groups, failing, strict=True)],
-            batch_size=1000)
-        opened += groups
-        run.report.groups[ProblemKind.ID_ERROR] += len(groups)
-
+    opened = open_groups([NewGroup(ProblemKind.ID_ERROR, (i.student_id,), i.verify_note, historical=True)
+                          for i in items if i.verified is False])
     # 身份证件号重复: every record holding the key (holders, earlier rows, this batch).
     dup_keys = {i.key for i in items if i.duplicate}
-    if dup_keys:
-        by_key: dict[str, list[Student]] = defaultdict(list)
-        for s in Student.objects.filter(id_number__in=[k.split(":", 1)[1] for k in dup_keys]).exclude(
-                status=Status.DELETED).select_related("school"):
-            key = numbers.identity_key(s.id_type, s.id_number)
-            if key in dup_keys:
-                by_key[key].append(s)
-        notes = {}
-        for key in dup_keys:
-            conflict = conflicts.get(key)
-            if conflict is not None and not conflict.national_number:
-                notes[key] = f"与{conflict.school_name}({conflict.school_code})待审核的注册申请身份证件号重复"
-        opened += _join_or_open(run, ProblemKind.ID_DUPLICATE, by_key, notes)
-
+    notes = {}
+    for key in dup_keys:
+        conflict = conflicts.get(key)
+        if conflict is not None and not conflict.national_number:
+            notes[key] = f"与{conflict.school_name}({conflict.school_code})待审核的注册申请身份证件号重复"
+    opened += group_duplicate_identities(dup_keys, notes=notes, historical=True)
     # 无身份证件号姓名性别出生日期重复: a Z record and any other record with the same person.
-    no_id = [i for i in items if i.values["id_type"] == numbers.NO_DOCUMENT_TYPE]
-    if no_id:
-        wanted = {(i.values["name"], i.values["gender"], i.values["birth_date"]) for i in no_id}
-        by_person: dict[tuple, list[Student]] = defaultdict(list)
-        for s in Student.objects.filter(name__in={p[0] for p in wanted}).exclude(
-                status=Status.DELETED).select_related("school"):
-            person = (s.name, s.gender, s.birth_date)
-            if person in wanted:
-                by_person[person].append(s)
-        opened += _join_or_open(run, ProblemKind.NO_ID_DUPLICATE,
-                                {p: ss for p, ss in by_person.items() if len(ss) > 1}, {})
+    opened += group_same_people([i.student_id for i in items if i.values["id_type"] == numbers.NO_DOCUMENT_TYPE],
+                                historical=True)
+    for group in opened:
+        run.report.groups[group.kind] += 1
     return opened
-
-
-def _join_or_open(run: _Run, kind: str, members_by_key: dict, notes: dict) -> list[ProblemGroup]:
-    """For each key: add the records to an unresolved group of ``kind`` that already holds
-    one of them, or open a historical group with all of them. Returns the groups opened."""
-    if not members_by_key:
-        return []
-    all_ids = {s.pk for ss in members_by_key.values() for s in ss}
-    existing: dict[int, int] = {}  # student → unresolved group of this kind
-    for student_id, group_id in ProblemMember.objects.filter(
-            student_id__in=all_ids, group__kind=kind, group__resolved=False).values_list("student_id", "group_id"):
-        existing.setdefault(student_id, group_id)
-    new_groups: list[tuple[ProblemGroup, list[Student]]] = []
-    joins: list[ProblemMember] = []
-    for key, students in members_by_key.items():
-        group_id = next((existing[s.pk] for s in students if s.pk in existing), None)
-        if group_id is None:
-            new_groups.append((ProblemGroup(kind=kind, historical=True, note=notes.get(key, "")[:200]), students))
-        else:
-            joins += [ProblemMember(group_id=group_id, student=s) for s in students if s.pk not in existing]
-    if new_groups:
-        ProblemGroup.objects.bulk_create([g for g, _ in new_groups])
-        joins += [ProblemMember(group=g, student=s) for g, ss in new_groups for s in ss]
-    ProblemMember.objects.bulk_create(joins, batch_size=1000, ignore_conflicts=True)
-    run.report.groups[kind] += len(new_groups)
-    return [g for g, _ in new_groups]

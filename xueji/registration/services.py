@@ -28,11 +28,11 @@ from xueji.common.masking import mask_id_number
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import DivisionNames, build_division_names, school_year_of
 from xueji.problems.models import ProblemKind
-from xueji.problems.services import open_group
+from xueji.problems.services import NewGroup, group_same_people, open_groups
 from xueji.students import fields, numbers
 from xueji.students import rules as field_rules
 from xueji.students import services as student_services
-from xueji.students.models import FamilyMember, NumberKind, Student
+from xueji.students.models import NumberKind, Student
 from xueji.students.rules import as_text
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business
@@ -532,48 +532,73 @@ def report(registrations: list[Registration], registrar, request=None) -> int:
 # --- completion: the record comes into being -----------------------------------------------
 
 def complete_registration(business) -> Student:
-    """on_complete of every registration type: create the record in its class with its
-    number; a failed ID verification gives a temporary number and a problem group."""
-    reg = Registration.objects.select_related("school", "klass__grade").get(business=business)
-    data = business.payload
-    values = dict(data["values"])
-    klass = reg.klass
-    if reg.id_type == numbers.RESIDENT_ID_TYPE and reg.verify_status == VerifyStatus.PASSED:
-        kind, number = NumberKind.OFFICIAL_ID, numbers.official_number(reg.id_number)
-    elif reg.id_type == numbers.RESIDENT_ID_TYPE:
-        kind = NumberKind.TEMPORARY
-        number = student_services.next_sequenced_number("L", reg.school.division_id, reg.birth_date)
-    else:
-        kind = NumberKind.OFFICIAL_OTHER
-        number = student_services.next_sequenced_number("J", reg.school.division_id, reg.birth_date)
-    model_fields = {f.name for f in Student._meta.concrete_fields}
-    attrs = {k: v for k, v in values.items() if k in model_fields}
-    attrs["birth_date"] = reg.birth_date
-    student = Student.objects.create(
-        **attrs, national_number=number, number_kind=kind, school=reg.school, grade=klass.grade, klass=klass,
-    )
-    FamilyMember.objects.bulk_create([
-        FamilyMember(student=student, seq=i + 1, **{k: v for k, v in m.items() if k != "seq"})
-        for i, m in enumerate(data.get("family", []))
-    ])
-    student_services.record_number(student)
-    key = numbers.identity_key(reg.id_type, reg.id_number)
-    if key:
-        from xueji.students.models import IdentityClaim
+    """on_complete of every registration type: the record of one registration (see
+    :func:`complete_registrations`)."""
+    (student_id,) = complete_registrations([business])
+    return Student.objects.get(pk=student_id)
 
-        IdentityClaim.objects.filter(key=key).update(student=student)
-    reg.student = student
-    reg.save(update_fields=["student"])
-    if kind == NumberKind.TEMPORARY:
-        open_group(ProblemKind.ID_ERROR, [student], note=reg.verify_note)
-    elif reg.id_type == numbers.NO_DOCUMENT_TYPE:
-        twins = list(Student.objects.filter(name=student.name, gender=student.gender, birth_date=student.birth_date)
-                     .exclude(pk=student.pk).exclude(status="99"))
-        if twins:
-            open_group(ProblemKind.NO_ID_DUPLICATE, [*twins, student])
-    record_event(action="registration.completed", summary=f"学籍注册完成:{student.name} {student.national_number}",
-                 target=student, school=reg.school, after={"national_number": number, "class": klass.code})
-    return student
+
+def _number_of(reg: Registration) -> tuple[str, str]:
+    """(kind, number) of the record a registration creates; "" = a new sequenced number:
+    a verified resident ID → G + the ID; an unverified one → a temporary L; no resident
+    ID → an official J (F-26)."""
+    if reg.id_type == numbers.RESIDENT_ID_TYPE and reg.verify_status == VerifyStatus.PASSED:
+        return NumberKind.OFFICIAL_ID, numbers.official_number(reg.id_number)
+    if reg.id_type == numbers.RESIDENT_ID_TYPE:
+        return NumberKind.TEMPORARY, ""
+    return NumberKind.OFFICIAL_OTHER, ""
+
+
+def complete_registrations(businesses, *, actor=None, request=None) -> list[int]:
+    """学籍注册完成: the records of registrations whose business passed its last level,
+    each in its class with its number (:func:`xueji.students.services.create_records`,
+    set-based: one step for a single registration or for 5,000 of a 全部审核). A failed
+    verification gives a temporary number and a 身份证件号错误 problem group; a pupil
+    without an ID document who shares 姓名+性别+出生日期 with another record joins (or
+    opens) a 无身份证件号姓名性别出生日期重复 group. One audit entry per school.
+    Returns the new records' ids in the order of ``businesses``."""
+    businesses = list(businesses)
+    if not businesses:
+        return []
+    regs = {r.business_id: r for r in Registration.objects.filter(
+        business_id__in=[b.pk for b in businesses]).select_related("school")}
+    specs = []
+    for business in businesses:
+        reg = regs[business.pk]
+        data = business.payload
+        kind, number = _number_of(reg)
+        specs.append(student_services.NewRecord(
+            values={**data["values"], "birth_date": reg.birth_date}, family=data.get("family", []),
+            school_id=reg.school_id, klass_id=reg.klass_id, number_kind=kind, number=number,
+            identity_key=numbers.identity_key(reg.id_type, reg.id_number)))
+    with transaction.atomic():
+        created = student_services.create_records(specs)
+        bulk.update_rows(Registration, "business_id", ["student_id"],
+                         [(c.pk, b.pk) for c, b in zip(created, businesses, strict=True)])
+        groups = open_groups([
+            NewGroup(ProblemKind.ID_ERROR, (c.pk,), regs[b.pk].verify_note)
+            for c, b in zip(created, businesses, strict=True) if c.number_kind == NumberKind.TEMPORARY
+        ])
+        groups += group_same_people([c.pk for c, b in zip(created, businesses, strict=True)
+                                     if regs[b.pk].id_type == numbers.NO_DOCUMENT_TYPE])
+        by_school: dict[int, list[tuple[student_services.CreatedRecord, Registration]]] = {}
+        for c, b in zip(created, businesses, strict=True):
+            by_school.setdefault(c.school_id, []).append((c, regs[b.pk]))
+        for pairs in by_school.values():
+            school = pairs[0][1].school
+            if len(pairs) == 1:
+                c, reg = pairs[0]
+                record_event(action="registration.completed", summary=f"学籍注册完成:{c.name} {c.national_number}",
+                             actor=actor, request=request, target=("students.student", c.pk), school=school,
+                             after={"national_number": c.national_number, "class": reg.klass_id,
+                                    "problem_groups": [g.pk for g in groups]})
+            else:
+                record_event(action="registration.completed",
+                             summary=f"学籍注册完成:{school.name}{len(pairs)}人",
+                             actor=actor, request=request, target=("students.student", None), school=school,
+                             after={"students": [[c.pk, c.national_number] for c, _ in pairs][:5000],
+                                    "problem_groups": [g.pk for g in groups][:1000]})
+    return [c.pk for c in created]
 
 
 def end_registration(business) -> None:

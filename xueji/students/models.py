@@ -215,3 +215,27 @@ class IdentityClaim(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class StatusChange(models.Model):
+    """学籍状态变动: every change of a record's 学籍状态, with its date and reason — the
+    status history the record card shows (F-49). Written by ``students.services``
+    only (:func:`~xueji.students.services.change_status`)."""
+
+    student = models.ForeignKey(Student, verbose_name="学籍", on_delete=models.CASCADE, related_name="status_changes")
+    old_status = models.CharField("原学籍状态", max_length=2, choices=Status.choices)
+    new_status = models.CharField("新学籍状态", max_length=2, choices=Status.choices)
+    date = models.DateField("变动日期")
+    reason = models.CharField("变动原因", max_length=200, blank=True)
+    school = models.ForeignKey("org.School", verbose_name="变动时所在学校", on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField("经办人", max_length=50, blank=True)
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "学籍状态变动"
+        verbose_name_plural = "学籍状态变动"
+        ordering = ["student", "date", "pk"]
+        indexes = [models.Index(fields=["student", "date"], name="status_change_student_date")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}:{self.old_status}→{self.new_status}"

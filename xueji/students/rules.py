@@ -37,8 +37,11 @@ __all__ = [
     "CleanContext",
     "CleanResult",
     "EntryAgeRule",
+    "ALLOWED_BUSINESS",
+    "STATUS_NAMES",
     "age_on",
     "as_text",
+    "business_allowed",
     "birth_date_from_id",
     "check_birth_date",
     "check_distance",
@@ -50,6 +53,7 @@ __all__ = [
     "check_id_agrees",
     "check_id_valid_until",
     "check_identity_consistency",
+    "check_key_data",
     "check_name",
     "check_phone",
     "check_postcode",
@@ -61,6 +65,7 @@ __all__ = [
     "is_foreign_name_allowed",
     "normalize_id_number",
     "normalize_name",
+    "number_after_key_change",
     "parse_date",
     "parse_year_month",
     "required_fields",
@@ -1313,3 +1318,158 @@ def clean_row(raw: Mapping[str, object], *, context: CleanContext) -> CleanResul
     if problems:
         problems.sort(key=lambda p: _POSITION[p[0]])
     return CleanResult(values=values, family=family, errors=[m for _, m in problems], problems=problems)
+
+
+# --------------------------------------------------------------------------------------
+# 学籍状态 and the businesses each allows (SPEC F-27) — the one table.
+# --------------------------------------------------------------------------------------
+#: 学籍状态 code → name. ``models.Status`` holds the same codes (a test keeps the two
+#: equal); this plain table is what the pure rules below speak.
+STATUS_NAMES: dict[str, str] = {
+    "10": "在校", "11": "休学", "12": "转出", "20": "毕业", "21": "结业", "22": "肄业",
+    "30": "辍学", "31": "死亡", "32": "失踪", "33": "开除", "34": "退学", "35": "出境",
+    "36": "去中职就读", "39": "其他离校", "99": "已删除",
+}
+DELETED_STATUS = "99"
+
+# Business type codes (xueji.workflow.registry) grouped as the menus of seed 004 group
+# them. Plain strings: students sits below workflow and the codes are stable ASCII.
+_KEY_MAINTENANCE = frozenset({"key_change", "key_change_no_id", "key_change_name_id", "record_change"})
+_PROBLEMS = frozenset({
+    "problem_change", "problem_change_no_id", "problem_proof", "problem_delete",
+    "xp_problem_change", "xp_problem_proof", "xp_problem_delete",
+})
+_GRADUATION = frozenset({"graduate_primary", "graduate_junior", "graduate_senior"})
+_COMPLETION = frozenset({"complete_primary", "complete_junior", "complete_senior"})
+_TRANSFER = frozenset({"transfer_in_province", "transfer_in_province_out"})
+_LEFT = frozenset({"appeal"}) | _PROBLEMS  # what every record that has left school may still do
+
+#: 学籍状态 → the business types (workflow codes) a student in it may start (F-27).
+#: docs/RECORD.md shows it as a table; docs/DECISIONS.md says where seed 004 is silent.
+ALLOWED_BUSINESS: dict[str, frozenset[str]] = {
+    "10": _KEY_MAINTENANCE | _PROBLEMS | _TRANSFER | _GRADUATION | _COMPLETION | frozenset({
+        "appeal", "suspend", "repeat_grade", "skip_grade", "expel", "quit_school", "death", "missing",
+        "go_abroad", "to_special_school", "dropout", "incomplete", "to_vocational",
+        "transfer_on_promotion", "transfer_cross_province", "mistaken_delete",
+    }),
+    "11": _KEY_MAINTENANCE | _PROBLEMS | frozenset({
+        "appeal", "resume", "expel", "quit_school", "death", "missing", "mistaken_delete",
+    }),
+    "12": frozenset(),  # 转出: the transfer in progress is the only business
+    "20": _LEFT | frozenset({
+        "graduate_return", "transfer_on_promotion", "transfer_cross_province", "cross_province_after_graduation",
+        "admit_junior", "admit_senior",
+    }),
+    "21": _LEFT | _GRADUATION | frozenset({
+        "graduate_return", "cross_province_after_graduation", "admit_junior", "admit_senior",
+    }),
+    "22": _LEFT | _GRADUATION | _COMPLETION | frozenset({"graduate_return"}),
+    "30": _LEFT | _GRADUATION | _COMPLETION | frozenset({"restore_admission", "death", "missing"}),
+    "31": _LEFT,
+    "32": _LEFT | frozenset({"restore_admission", "death"}),
+    "33": _LEFT | frozenset({"restore_admission", "transfer_cross_province"}),
+    "34": _LEFT | frozenset({"restore_admission", "transfer_cross_province"}),
+    "35": _LEFT | frozenset({"return_from_abroad", "transfer_cross_province", "death"}),
+    "36": _LEFT | frozenset({"restore_admission"}),
+    "39": _LEFT | _GRADUATION | _COMPLETION | frozenset({"restore_admission", "transfer_cross_province"}),
+    "99": frozenset(),
+}
+
+#: (status, business type) → the 学段 the student must be in: 跨省转学 of a graduate is
+#: for a 小学毕业 pupil only (seed 004 §18).
+STAGE_LIMITS: dict[tuple[str, str], tuple[str, ...]] = {("20", "transfer_cross_province"): ("1",)}
+
+
+def business_allowed(status: str, kind: str, *, kind_name: str = "", stage: str | None = None) -> str | None:
+    """May a student with 学籍状态 ``status`` (in 学段 ``stage``) start a business of
+    type ``kind``? None when yes, else the Chinese refusal ("学籍状态为休学的学生不能办理
+    省内转学"). ``kind_name`` is the type's Chinese name (the workflow registry's)."""
+    what = kind_name or "该业务"
+    if status not in STATUS_NAMES:
+        return f"学籍状态“{status}”不是有效的学籍状态,不能办理{what}"
+    if kind not in ALLOWED_BUSINESS[status]:
+        return f"学籍状态为{STATUS_NAMES[status]}的学生不能办理{what}"
+    stages = STAGE_LIMITS.get((status, kind))
+    if stages is not None and stage not in stages:
+        if stage in org_rules.STAGE_NAMES:
+            return f"学籍状态为{STATUS_NAMES[status]}的{org_rules.STAGE_NAMES[stage]}学生不能办理{what}"
+        allowed = "、".join(org_rules.STAGE_NAMES[s] for s in stages)
+        return f"学籍状态为{STATUS_NAMES[status]}的学生只有{allowed}学生可以办理{what}"
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Key data changes (关键数据, F-20/F-43): what the record may become, and its number.
+# --------------------------------------------------------------------------------------
+#: The key data a key change may set on the record itself (班号 is a placement: a move).
+KEY_CHANGE_ATTRS = frozenset(F.KEY_ATTRS - {"class_code"})
+_GENDERS = frozenset(("1", "2"))
+
+
+def check_key_data(values: Mapping[str, Any], *, today: dt.date,
+                   known_divisions: Iterable[str] | None = None) -> list[str]:
+    """The key data of a record after a change (``values``: the KEY_CHANGE_ATTRS, cleaned
+    Python values) must hold together: a name, 性别 1/2, a real birth date not after
+    ``today``, known codes, a document number fitting its type (a resident ID checked
+    like at registration, agreeing with 出生日期 and 性别; type Z without a number), and
+    身份证件类型, 国籍/地区 and 港澳台侨外 consistent."""
+    errors: list[str] = []
+    id_type = values.get("id_type") or ""
+    hmt = values.get("hmt") or ""
+    nationality = values.get("nationality") or ""
+    errors += check_name(values.get("name"), foreign=is_foreign_name_allowed(id_type, hmt))
+    if values.get("gender") not in _GENDERS:
+        errors.append("性别应为1-男或2-女")
+    birth = values.get("birth_date")
+    if not isinstance(birth, dt.date) or isinstance(birth, dt.datetime):
+        errors.append("出生日期不是有效日期")
+        birth = None
+    elif birth > today:
+        errors.append("出生日期不能晚于当前日期")
+    for attr, table, header in (("id_type", "id_type", "身份证件类型"), ("nationality", "nationality", "国籍/地区"),
+                                ("hmt", "hmt", "港澳台侨外")):
+        if not codes.is_valid(table, values.get(attr)):
+            errors.append(f"{header}“{values.get(attr) or ''}”不是有效的代码")
+    number = normalize_id_number(values.get("id_number"))
+    if id_type == "1":
+        id_errors = check_resident_id(number, known_divisions=known_divisions, today=today)
+        errors += id_errors
+        if not id_errors:
+            errors += check_id_agrees(number, birth, values.get("gender"))
+    elif id_type == "Z":
+        if number:
+            errors.append("身份证件类型为Z-其他时不填身份证件号")
+    elif id_type:
+        if not number:
+            errors.append("身份证件号不能为空")
+        elif not _OTHER_DOCUMENT.match(number):
+            errors.append("身份证件号格式不正确(只能含字母、数字、括号和“-”)")
+    errors += check_identity_consistency(id_type or None, nationality or None, hmt or None)
+    return errors
+
+
+def number_after_key_change(number_kind: str, old_identity: tuple[str, str], new_identity: tuple[str, str],
+                            verified: bool | None) -> tuple[str, str | None]:
+    """What becomes of the 全国学籍号 when the identity (身份证件类型, 身份证件号)
+    changes (SPEC F-26, F-43). Returns ``(action, refusal)``; ``action`` is "keep", "G"
+    (G + the new resident ID), "L" or "J" (a new sequenced number); ``refusal`` a
+    Chinese message when the change is not possible.
+
+    - a verified resident ID (认证通过) → G (the old number stays findable);
+    - an unverified resident ID → L, unless the number already is an L;
+    - a 港澳台/foreign document → J, unless the number already is a J;
+    - type Z: an official number (G/J) can't become 无身份证件 (F-43); an L becomes J;
+    - the identity unchanged: the number is kept."""
+    old_type, old_number = old_identity
+    new_type, new_number = new_identity
+    if (old_type, normalize_id_number(old_number)) == (new_type, normalize_id_number(new_number)):
+        return "keep", None
+    if new_type == "1":
+        if verified:
+            return "G", None
+        return ("keep" if number_kind == "L" else "L"), None
+    if new_type == "Z":
+        if number_kind in ("G", "J"):
+            return "keep", "正式学籍号学生不能将身份证件类型变更为无身份证件"
+        return "J", None
+    return ("keep" if number_kind == "J" else "J"), None

@@ -3,12 +3,15 @@ schools in scope, a school user their school's, a class teacher their classes'."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from xueji.org.roles import Role
 from xueji.org.selectors import schools_for
 
-from .models import Student
+from . import numbers, rules
+from .models import NumberKind, Status, Student
 
 
 def students_for(user) -> QuerySet[Student]:
@@ -19,3 +22,32 @@ def students_for(user) -> QuerySet[Student]:
     if user.role == Role.PARENT:
         return Student.objects.none()
     return Student.objects.filter(school__in=schools_for(user))
+
+
+def temporary_number_students(students: QuerySet[Student]) -> QuerySet[Student]:
+    """Of ``students`` (already scoped), those holding a temporary L number with a
+    resident ID: the ones 重新认证 may give an official G number (F-26)."""
+    return (students.filter(number_kind=NumberKind.TEMPORARY, id_type=numbers.RESIDENT_ID_TYPE)
+            .exclude(id_number="").exclude(status=Status.DELETED))
+
+
+def business_refusals(kind: str, kind_name: str, students: Iterable) -> list[str]:
+    """F-27: why the 学籍状态 of ``students`` (records or ids) does not allow a business
+    of type ``kind`` (its Chinese name ``kind_name``) — one message per student refused,
+    naming them; empty when all may. One query. Called by the workflow engine whenever a
+    business for existing students starts."""
+    ids = [s.pk if isinstance(s, Student) else s for s in students]
+    if not ids:
+        return []
+    rows = {pk: (name, status, stage) for pk, name, status, stage in Student.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "status", "grade__stage")}
+    refusals = []
+    for pk in ids:
+        if pk not in rows:
+            refusals.append("学籍不存在")
+            continue
+        name, status, stage = rows[pk]
+        refusal = rules.business_allowed(status, kind, kind_name=kind_name, stage=stage)
+        if refusal:
+            refusals.append(f"{name}:{refusal}" if len(ids) > 1 else refusal)
+    return refusals

@@ -1,22 +1,71 @@
-"""Writes on the record's identity: national numbers and identity claims (查重占用).
+"""The one writer of the record (学籍记录的唯一写入者): students, family members, national
+numbers, identity claims (查重占用) and the status history. Nothing outside this module
+writes those tables (``tests/test_one_writer.py`` reads the code to hold it so).
 
-Both are guaranteed by the database, not by a check-then-insert: a number sequence is
-advanced under a row lock, and an identity claim is a unique key that two racing
-registrations cannot both insert.
+The writers, each named by what it does in the domain:
+
+- :func:`create_records` 建立学籍 — many new records at once (registration, initial
+  data collection, later admission), set-based;
+- :func:`change_status` 学籍状态变动 — 休学, 复学, 毕业, 删除 … with date and reason;
+- :func:`apply_key_change` 关键数据变更 — name, gender, birth date, identity, placement;
+  the identity claim moves, the number follows the identity;
+- :func:`move_students` 调整学校、年级、班级 — placement of many records;
+- :func:`replace_numbers` / :func:`upgrade_temporary_numbers` 临时学籍号转正式学籍号;
+- the identity's own writes: :func:`claim_identities`, :func:`release_claims` and the
+  number sequences (:func:`allocate_sequenced_numbers`).
+
+The convention, for every function here:
+
+- **It is one step of a business, not a business.** It joins the caller's transaction
+  (wrapping its own writes in a savepoint, so a refusal leaves nothing half-done) and
+  writes **no audit entry**: the calling business service (registration, collection,
+  学籍异动 …) writes the one entry of its business, in the same transaction, after the
+  effect. Each writer returns what that entry and the caller need (ids, numbers, the
+  values before and after). The status history (:class:`StatusChange`) is data of the
+  record, not an audit entry, and is written here.
+- **Bad input is refused with a Chinese** ``ValidationError`` (an unknown status, a class
+  of another school, a deleted record, a number already used …), never a 500.
+- **Set-based where it takes many**: one query per table and step, rows written as
+  tuples (:mod:`xueji.common.bulk`), never one query per record.
+- Uniqueness (numbers, identities) is held by the database under races: a number
+  sequence is advanced under a row lock; an identity claim is a unique key that two
+  racing writers cannot both insert.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import decimal
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from xueji.common import bulk
+from xueji.common.batching import batches
+from xueji.org.models import Division, Grade, School, SchoolClass
 
-from . import numbers
-from .models import IdentityClaim, NumberSequence, Student, StudentNumber
+from . import fields as F
+from . import numbers, rules
+from .models import (
+    FamilyMember,
+    IdentityClaim,
+    NumberKind,
+    NumberSequence,
+    Status,
+    StatusChange,
+    Student,
+    StudentNumber,
+)
+
+#: Records per statement when a writer updates many by id.
+_CHUNK = 5000
+_NUMBER_SHAPE = re.compile(r"^[GJL][0-9A-Z]{18}$")
 
 
 @dataclass
@@ -32,19 +81,11 @@ class ClaimConflict:
         return f"身份证件号已在{self.school_name}({self.school_code})存在学籍({held}),不能重复注册"
 
 
+# --- numbers ------------------------------------------------------------------------------------
+
 def next_sequenced_number(kind: str, division_code: str, birth_date: dt.date) -> str:
     """A J or L number, never handed out before. Must run inside a transaction."""
-    prefix = numbers.sequence_prefix(kind, division_code, birth_date)
-    NumberSequence.objects.get_or_create(prefix=prefix)
-    sequence = NumberSequence.objects.select_for_update().get(prefix=prefix)
-    # Skip any number a record already has (e.g. loaded by initial data collection).
-    while True:
-        sequence.last += 1
-        candidate = numbers.sequenced_number(prefix, sequence.last)
-        if not StudentNumber.objects.filter(number=candidate).exists():
-            break
-    sequence.save(update_fields=["last"])
-    return candidate
+    return allocate_sequenced_numbers(kind, [(division_code, birth_date)])[0]
 
 
 def allocate_sequenced_numbers(kind: str, requests: list[tuple[str, dt.date]]) -> list[str]:
@@ -74,6 +115,8 @@ def allocate_sequenced_numbers(kind: str, requests: list[tuple[str, dt.date]]) -
     NumberSequence.objects.bulk_update(list(locked.values()), ["last"])
     return result
 
+
+# --- identity claims (查重占用) ----------------------------------------------------------------
 
 def find_conflicts(keys: list[str]) -> dict[str, ClaimConflict]:
     """Which of ``keys`` are already claimed, and by which school (one query)."""
@@ -130,15 +173,600 @@ def release_claims(registration_ids: list[int]) -> int:
     return deleted
 
 
+def _attach_claims(holders: list[tuple[int, str, int]]) -> None:
+    """The claims of ``(student id, key, school id)`` belong to the new records from now
+    on: one UPDATE for those claimed before (by a registration, or by the caller just
+    now); a key nobody claimed is claimed here. A key another record holds refuses."""
+    if not holders:
+        return
+    rows = [(pk, key) for pk, key, _ in holders]
+    if bulk.update_rows(IdentityClaim, "key", ["student_id"], rows, where="student_id IS NULL") == len(rows):
+        return
+    held = dict(IdentityClaim.objects.filter(key__in=[k for _, k, _ in holders]).values_list("key", "student_id"))
+    missing = [(key, school_id, None) for pk, key, school_id in holders if key not in held]
+    wrong = [key for pk, key, _ in holders if key in held and held[key] != pk]
+    if missing:
+        lost = claim_identities(missing)
+        wrong += list(lost)
+        claimed = [(pk, key) for pk, key, _ in holders if key not in held and key not in lost]
+        bulk.update_rows(IdentityClaim, "key", ["student_id"], claimed, where="student_id IS NULL")
+    if wrong:
+        conflicts = find_conflicts(wrong)
+        raise ValidationError([conflicts[k].message if k in conflicts else f"身份证件{k}已被占用" for k in wrong])
+
+
+# --- creating records (建立学籍) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewRecord:
+    """One record to create, as plain data.
+
+    - ``values``: the student's attrs as :func:`xueji.students.rules.clean_row` gives them
+      (or the same read back from a registration's JSON payload: dates as ISO text,
+      decimals as text); keys that are not record fields (班号, 学校标识码) are ignored;
+    - ``family``: the family members (attrs of :class:`FamilyMember`; numbered 1, 2 … in
+      this order);
+    - ``school_id``, ``klass_id`` (the grade is the class's; ``grade_id`` given is checked);
+    - ``number_kind`` G/J/L and ``number``: the number, or "" for a new sequenced J or L
+      number (division of the school, the birth date); a G number must be G + the ID;
+    - ``identity_key``: the identity this record holds (its claim, made by a pending
+      registration or by the caller, is attached to the record; an unclaimed key is
+      claimed). None: the record claims nothing (ID type Z, or a duplicate loaded by
+      initial collection into a problem group);
+    - ``earlier_numbers``: numbers this pupil had before (a provincial L replaced by the
+      G), kept findable as replaced.
+    """
+
+    values: Mapping[str, Any]
+    school_id: int
+    klass_id: int
+    family: Sequence[Mapping[str, Any]] = ()
+    grade_id: int | None = None
+    number_kind: str = ""
+    number: str = ""
+    status: str = Status.IN_SCHOOL.value
+    identity_key: str | None = None
+    earlier_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreatedRecord:
+    """What the caller gets back for each :class:`NewRecord`, in the same order."""
+
+    pk: int
+    national_number: str
+    number_kind: str
+    name: str
+    school_id: int
+
+
+def _text_value(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _bool_value(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool) else bool(value)
+
+
+def _decimal_value(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        return decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise ValidationError(f"上下学距离“{value}”不是有效的数字") from None
+
+
+def _date_value(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValidationError(f"出生日期“{value}”不是有效日期") from None
+
+
+def _converter(model_field) -> Any:
+    from django.db import models
+
+    if isinstance(model_field, models.DateField):
+        return _date_value
+    if isinstance(model_field, models.DecimalField):
+        return _decimal_value
+    if isinstance(model_field, models.BooleanField):
+        return _bool_value
+    return _text_value
+
+
+_STUDENT_FIELDS = {f.name: f for f in Student._meta.concrete_fields}
+#: The record's own values (the 72-item template's student columns that are fields).
+_VALUE_ATTRS = tuple(f.attr for f in F.STUDENT_FIELDS if f.attr in _STUDENT_FIELDS)
+_VALUE_CONVERT = tuple(_converter(_STUDENT_FIELDS[a]) for a in _VALUE_ATTRS)
+_VALUE_BLANK = tuple(None if _STUDENT_FIELDS[a].null else ("" if a != "birth_date" else None) for a in _VALUE_ATTRS)
+_STUDENT_COLUMNS = ("id", "national_number", "number_kind", "status", "school_id", "grade_id", "klass_id",
+                    *_VALUE_ATTRS)
+_MEMBER_FIELDS = {f.name: f for f in FamilyMember._meta.concrete_fields if f.name not in {"id", "student", "seq"}}
+_MEMBER_ATTRS = tuple(_MEMBER_FIELDS)
+_MEMBER_CONVERT = tuple(_converter(f) for f in _MEMBER_FIELDS.values())
+_MEMBER_COLUMNS = ("student_id", "seq", *_MEMBER_ATTRS)
+
+
+def _check_spec(spec: NewRecord) -> list[str]:
+    """What is wrong with one spec, before anything is read or written."""
+    v = spec.values
+    errors = []
+    if not str(v.get("name") or "").strip():
+        errors.append("姓名不能为空")
+    if v.get("gender") not in ("1", "2"):
+        errors.append("性别应为1-男或2-女")
+    if not v.get("id_type"):
+        errors.append("身份证件类型不能为空")
+    try:
+        _date_value(v.get("birth_date"))
+    except ValidationError:
+        errors.append("出生日期不是有效日期")
+    if spec.status not in rules.STATUS_NAMES or spec.status == rules.DELETED_STATUS:
+        errors.append(f"学籍状态“{spec.status}”不是可以建立学籍的状态")
+    kind = spec.number_kind
+    if kind not in NumberKind.values:
+        errors.append(f"学籍号类型“{kind}”不是G、J或L")
+    elif spec.number:
+        if not _NUMBER_SHAPE.match(spec.number) or spec.number[0] != kind:
+            errors.append(f"全国学籍号“{spec.number}”格式不正确(应为{kind}加18位)")
+        elif kind == NumberKind.OFFICIAL_ID and spec.number != numbers.official_number(str(v.get("id_number") or "")):
+            errors.append("G字头学籍号应为G加本人居民身份证件号")
+    elif kind == NumberKind.OFFICIAL_ID:
+        errors.append("G字头学籍号须给出(G加居民身份证件号)")
+    for number in spec.earlier_numbers:
+        if not _NUMBER_SHAPE.match(number):
+            errors.append(f"全国学籍号“{number}”格式不正确")
+    return errors
+
+
+def create_records(specs: Sequence[NewRecord]) -> list[CreatedRecord]:
+    """建立学籍: new records with their family members, numbers and identities, in the
+    caller's transaction. Returns one :class:`CreatedRecord` per spec, in order.
+
+    Set-based: one read of the classes (and of the schools' divisions when numbers are
+    allocated), one read of the numbers given, numbers allocated with
+    :func:`allocate_sequenced_numbers` (one locked counter per prefix), then one insert
+    each of records, family members and numbers and one update of the identity claims —
+    plain tuples (:mod:`xueji.common.bulk`), no model instances. All or nothing: any bad
+    spec refuses the whole call with a ``ValidationError`` naming the record."""
+    specs = list(specs)
+    if not specs:
+        return []
+    errors = []
+    for spec in specs:
+        errors += [f"{spec.values.get('name') or '(无姓名)'}:{m}" for m in _check_spec(spec)]
+    if errors:
+        raise ValidationError(errors)
+    classes = {pk: (school_id, grade_id) for pk, school_id, grade_id in SchoolClass.objects.filter(
+        pk__in={s.klass_id for s in specs}).values_list("pk", "school_id", "grade_id")}
+    for spec in specs:
+        placement = classes.get(spec.klass_id)
+        name = spec.values.get("name")
+        if placement is None:
+            errors.append(f"{name}:班级不存在")
+        elif placement[0] != spec.school_id:
+            errors.append(f"{name}:班级不属于该学校")
+        elif spec.grade_id is not None and placement[1] != spec.grade_id:
+            errors.append(f"{name}:班级不属于该年级")
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        numbers_ = _numbers_for(specs)
+        ids = bulk.allocate_ids(Student, len(specs))
+        student_rows = []
+        member_rows = []
+        number_rows = []
+        now = StudentNumber._meta.get_field("replaced_at").get_db_prep_save(timezone.now(), connection)
+        for pk, spec, (number, kind) in zip(ids, specs, numbers_, strict=True):
+            v = spec.values
+            row = [pk, number, kind, spec.status, spec.school_id, classes[spec.klass_id][1], spec.klass_id]
+            for attr, convert, blank in zip(_VALUE_ATTRS, _VALUE_CONVERT, _VALUE_BLANK, strict=True):
+                value = v.get(attr, blank)
+                row.append(blank if value is None else convert(value))
+            student_rows.append(tuple(row))
+            for seq, member in enumerate(spec.family, start=1):
+                member_rows.append((pk, seq, *(
+                    convert(member.get(attr)) for attr, convert in zip(_MEMBER_ATTRS, _MEMBER_CONVERT, strict=True))))
+            number_rows.append((number, pk, kind, None))
+            number_rows += [(earlier, pk, earlier[0], now) for earlier in spec.earlier_numbers]
+        try:
+            with transaction.atomic():
+                bulk.insert_rows(Student, _STUDENT_COLUMNS, student_rows)
+                bulk.insert_rows(FamilyMember, _MEMBER_COLUMNS, member_rows)
+                bulk.insert_rows(StudentNumber, ("number", "student_id", "kind", "replaced_at"), number_rows)
+        except IntegrityError as error:  # a number taken by a concurrent writer since it was read
+            raise ValidationError("建立学籍失败:全国学籍号已被使用,请重试") from error
+        _attach_claims([(pk, spec.identity_key, spec.school_id)
+                        for pk, spec in zip(ids, specs, strict=True) if spec.identity_key])
+    return [CreatedRecord(pk, number, kind, str(spec.values.get("name") or ""), spec.school_id)
+            for pk, spec, (number, kind) in zip(ids, specs, numbers_, strict=True)]
+
+
+def _numbers_for(specs: list[NewRecord]) -> list[tuple[str, str]]:
+    """(number, kind) of each spec: the one given (refused when already used, or given
+    twice), else a new J or L number that no record has and no spec of the batch gives."""
+    given = [s.number for s in specs if s.number] + [n for s in specs for n in s.earlier_numbers]
+    if len(set(given)) != len(given):
+        twice = sorted({n for n in given if given.count(n) > 1})
+        raise ValidationError([f"全国学籍号{n}重复" for n in twice])
+    used = set(StudentNumber.objects.filter(number__in=given).values_list("number", flat=True)) if given else set()
+    if used:
+        raise ValidationError([f"全国学籍号{n}已被使用" for n in sorted(used)])
+    result = [(s.number, s.number_kind) for s in specs]
+    waiting = [i for i, s in enumerate(specs) if not s.number]
+    if not waiting:
+        return result
+    divisions = dict(School.objects.filter(pk__in={specs[i].school_id for i in waiting})
+                     .values_list("pk", "division_id"))
+    taken = set(given)
+    for letter in (NumberKind.OFFICIAL_OTHER, NumberKind.TEMPORARY):
+        pending = [i for i in waiting if specs[i].number_kind == letter]
+        while pending:
+            allocated = allocate_sequenced_numbers(letter, [
+                (divisions[specs[i].school_id], dt.date.fromisoformat(_date_value(specs[i].values.get("birth_date"))))
+                for i in pending])
+            again = []
+            for i, number in zip(pending, allocated, strict=True):
+                if number in taken:  # a number another spec of the batch gives: draw again
+                    again.append(i)
+                    continue
+                taken.add(number)
+                result[i] = (number, letter)
+            pending = again
+    return result
+
+
+# --- numbers replaced (临时学籍号转正式学籍号, F-26) ------------------------------------------
+
+def replace_numbers(changes: Sequence[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """Give records ``(student id, new number, kind)`` a new 全国学籍号; the old numbers
+    stay findable (their :class:`StudentNumber` rows are marked replaced). Set-based.
+    Returns ``(student id, old number, new number)``."""
+    changes = list(changes)
+    if not changes:
+        return []
+    errors = []
+    for _, number, kind in changes:
+        if kind not in NumberKind.values or not _NUMBER_SHAPE.match(number or "") or number[0] != kind:
+            errors.append(f"全国学籍号“{number}”格式不正确")
+    new_numbers = [n for _, n, _ in changes]
+    if len(set(new_numbers)) != len(new_numbers) or len({pk for pk, _, _ in changes}) != len(changes):
+        errors.append("同一学籍号或同一学生出现了两次")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = dict(Student.objects.select_for_update().filter(pk__in=[pk for pk, _, _ in changes])
+                       .values_list("pk", "national_number"))
+        missing = [pk for pk, _, _ in changes if pk not in current]
+        if missing:
+            raise ValidationError(f"学籍不存在:{missing[:10]}")
+        used = set(StudentNumber.objects.filter(number__in=new_numbers).values_list("number", flat=True))
+        if used:
+            raise ValidationError([f"全国学籍号{n}已被使用" for n in sorted(used)])
+        now = timezone.now()
+        stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
+        StudentNumber.objects.filter(number__in=list(current.values())).update(replaced_at=now)
+        try:
+            with transaction.atomic():
+                bulk.update_rows(Student, "id", ["national_number", "number_kind", "updated_at"],
+                                 [(number, kind, stamp, pk) for pk, number, kind in changes])
+                bulk.insert_rows(StudentNumber, ("number", "student_id", "kind"),
+                                 [(number, pk, kind) for pk, number, kind in changes])
+        except IntegrityError as error:
+            raise ValidationError("全国学籍号已被使用,请重试") from error
+    return [(pk, current[pk], number) for pk, number, _ in changes]
+
+
 def record_number(student: Student) -> None:
     """Remember the student's current number forever."""
-    StudentNumber.objects.create(number=student.national_number, student=student, kind=student.number_kind)
+    with transaction.atomic():
+        bulk.insert_rows(StudentNumber, ("number", "student_id", "kind"),
+                         [(student.national_number, student.pk, student.number_kind)])
 
 
 def replace_number(student: Student, new_number: str, kind: str) -> None:
-    """Replace a temporary number by an official one; the old one keeps resolving."""
-    StudentNumber.objects.filter(number=student.national_number).update(replaced_at=timezone.now())
+    """Replace one record's number (see :func:`replace_numbers`); ``student`` follows."""
+    replace_numbers([(student.pk, new_number, kind)])
     student.national_number = new_number
     student.number_kind = kind
-    student.save(update_fields=["national_number", "number_kind", "updated_at"])
-    record_number(student)
+
+
+@dataclass
+class Upgrade:
+    """The outcome of :func:`upgrade_temporary_numbers`."""
+
+    upgraded: list[tuple[int, str, str]] = field(default_factory=list)  # (student, old L, new G)
+    skipped: dict[int, str] = field(default_factory=dict)  # student → why not
+
+
+def upgrade_temporary_numbers(student_ids: Iterable[int]) -> Upgrade:
+    """临时学籍号转正式学籍号: records whose resident ID the population registry has
+    just verified (the caller asked it) get G + the ID in place of their L number; the L
+    keeps resolving to them (F-26). A record is left as it is — with the reason — when
+    it no longer holds an L number with a resident ID, is deleted, does not hold its
+    identity (a duplicate in a problem group), or its G number is taken."""
+    ids = list(dict.fromkeys(student_ids))
+    result = Upgrade()
+    if not ids:
+        return result
+    with transaction.atomic():
+        rows = list(Student.objects.select_for_update().filter(pk__in=ids).values_list(
+            "pk", "number_kind", "id_type", "id_number", "status"))
+        holders = set(IdentityClaim.objects.filter(student_id__in=ids).values_list("student_id", flat=True))
+        found = {r[0] for r in rows}
+        for pk in ids:
+            if pk not in found:
+                result.skipped[pk] = "学籍不存在"
+        wanted = []
+        for pk, kind, id_type, id_number, status in rows:
+            if status == rules.DELETED_STATUS:
+                result.skipped[pk] = "学籍已删除"
+            elif kind != NumberKind.TEMPORARY or id_type != numbers.RESIDENT_ID_TYPE or not id_number:
+                result.skipped[pk] = "不是持居民身份证的临时学籍号学生"
+            elif pk not in holders:
+                result.skipped[pk] = "身份证件号与其他学籍重复,须先处理问题学籍"
+            else:
+                wanted.append((pk, numbers.official_number(id_number)))
+        taken = set(StudentNumber.objects.filter(number__in=[n for _, n in wanted]).values_list("number", flat=True))
+        changes = []
+        for pk, number in wanted:
+            if number in taken:
+                result.skipped[pk] = f"全国学籍号{number}已被使用"
+            else:
+                changes.append((pk, number, NumberKind.OFFICIAL_ID.value))
+        result.upgraded = replace_numbers(changes)
+    return result
+
+
+# --- status (学籍状态, F-27) ------------------------------------------------------------------
+
+def _ids_of(students) -> list[int]:
+    if isinstance(students, QuerySet):
+        return list(students.values_list("pk", flat=True))
+    if isinstance(students, Student | int):
+        students = [students]
+    ids = []
+    for s in students:
+        if isinstance(s, Student):
+            ids.append(s.pk)
+        elif isinstance(s, int) and not isinstance(s, bool):
+            ids.append(s)
+        else:
+            raise ValidationError(f"“{s}”不是学籍")
+    return list(dict.fromkeys(ids))
+
+
+def _locked(ids: list[int], *columns: str) -> list[tuple]:
+    """The rows of ``ids`` (``pk``, *columns), locked to the end of the transaction; a
+    missing id refuses."""
+    rows = []
+    for chunk in batches(ids, _CHUNK):
+        rows += Student.objects.select_for_update().filter(pk__in=chunk).values_list("pk", *columns)
+    if len(rows) != len(ids):
+        found = {r[0] for r in rows}
+        raise ValidationError(f"学籍不存在:{[pk for pk in ids if pk not in found][:10]}")
+    return rows
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return ""
+    return (getattr(actor, "real_name", "") or actor.get_username())[:50]
+
+
+def change_status(students, new_status: str, *, reason: str = "", date: dt.date, actor=None) -> list[tuple[int, str]]:
+    """学籍状态变动: set the 学籍状态 of ``students`` (records, ids or a queryset) to
+    ``new_status`` as of ``date`` (not after today) for ``reason``, and add the change to
+    each record's status history. 已删除 (99) also frees the records' identities (a
+    deleted record no longer counts in 查重, F-41). Refused: an unknown status, a
+    deleted record, a record already in that status. Set-based. Returns ``(student id,
+    old status)`` for the caller's audit entry."""
+    if new_status not in rules.STATUS_NAMES:
+        raise ValidationError(f"“{new_status}”不是有效的学籍状态")
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise ValidationError("变动日期不是有效日期")
+    if date > timezone.localdate():
+        raise ValidationError("变动日期不能晚于今天")
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        raise ValidationError("变动原因不能超过200个字")
+    ids = _ids_of(students)
+    if not ids:
+        return []
+    with transaction.atomic():
+        rows = _locked(ids, "status", "school_id", "name")
+        errors = []
+        for _, status, _, name in rows:
+            if status == rules.DELETED_STATUS:
+                errors.append(f"{name}:已删除的学籍不能变更学籍状态")
+            elif status == new_status:
+                errors.append(f"{name}:学籍状态已是{rules.STATUS_NAMES[new_status]}")
+        if errors:
+            raise ValidationError(errors)
+        now = timezone.now()
+        for chunk in batches(ids, _CHUNK):
+            Student.objects.filter(pk__in=chunk).update(status=new_status, updated_at=now)
+            if new_status == rules.DELETED_STATUS:
+                IdentityClaim.objects.filter(student_id__in=chunk).delete()
+        name = _actor_name(actor)
+        bulk.insert_rows(StatusChange, ("student_id", "old_status", "new_status", "date", "reason", "school_id",
+                                        "actor_name"),
+                         [(pk, status, new_status, date.isoformat(), reason, school_id, name)
+                          for pk, status, school_id, _ in rows])
+    return [(pk, status) for pk, status, _, _ in rows]
+
+
+# --- placement (学校、年级、班级) ---------------------------------------------------------------
+
+def _pk(value, model, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, model):
+        return value.pk
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValidationError(f"“{value}”不是有效的{what}")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a record was before a move: for the caller's audit entry."""
+
+    student_id: int
+    school_id: int
+    grade_id: int
+    klass_id: int
+
+
+def move_students(students, *, school=None, grade=None, klass=None) -> list[Placement]:
+    """调整学校、年级、班级: place ``students`` in ``klass`` (its grade and school; a
+    ``school`` or ``grade`` given must be the class's). The identity claims follow the
+    school. Records already in the class are left alone; a deleted record refuses. The
+    primitive of 留级/跳级, 转学, 分班 and 毕业升级. Returns where the moved records were."""
+    klass_id = _pk(klass, SchoolClass, "班级")
+    school_id = _pk(school, School, "学校")
+    grade_id = _pk(grade, Grade, "年级")
+    if klass_id is None:
+        raise ValidationError("请选择要调入的班级")
+    target = SchoolClass.objects.filter(pk=klass_id).values_list("school_id", "grade_id").first()
+    if target is None:
+        raise ValidationError("班级不存在")
+    if school_id is not None and target[0] != school_id:
+        raise ValidationError("班级不属于所选学校")
+    if grade_id is not None and target[1] != grade_id:
+        raise ValidationError("班级不属于所选年级")
+    ids = _ids_of(students)
+    if not ids:
+        return []
+    with transaction.atomic():
+        rows = _locked(ids, "school_id", "grade_id", "klass_id", "status", "name")
+        deleted = [name for _, _, _, _, status, name in rows if status == rules.DELETED_STATUS]
+        if deleted:
+            raise ValidationError([f"{name}:已删除的学籍不能调整班级" for name in deleted])
+        moved = [Placement(pk, s, g, k) for pk, s, g, k, _, _ in rows if k != klass_id]
+        moved_ids = [p.student_id for p in moved]
+        now = timezone.now()
+        for chunk in batches(moved_ids, _CHUNK):
+            Student.objects.filter(pk__in=chunk).update(school_id=target[0], grade_id=target[1], klass_id=klass_id,
+                                                        updated_at=now)
+        other_school = [p.student_id for p in moved if p.school_id != target[0]]
+        for chunk in batches(other_school, _CHUNK):
+            IdentityClaim.objects.filter(student_id__in=chunk).update(school_id=target[0])
+    return moved
+
+
+# --- key data (关键数据变更, F-43) --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyChange:
+    """What :func:`apply_key_change` changed: the key data before and after (only the
+    attrs that changed), and the number before and after (equal when kept)."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+    old_number: str
+    new_number: str
+    placement: Placement | None = None
+
+
+def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | None = None,
+                     reserved_by: int | None = None, today: dt.date | None = None) -> KeyChange:
+    """关键数据变更: set key data (``changes``: attr → value, attrs of
+    ``rules.KEY_CHANGE_ATTRS``, and ``klass`` for a placement in the record's school).
+
+    The changed key data must hold together (:func:`rules.check_key_data`). When the
+    identity changes, the record's identity claim moves to the new one — race-safe: the
+    unique key lets one writer through; a claim the business made beforehand
+    (``reserved_by``: its id) is taken over — and the number follows the identity
+    (:func:`rules.number_after_key_change`): a new resident ID that the population
+    registry verified (``verified``, asked by the caller) → G + the new ID, the old
+    number staying findable. Refused with a ``ValidationError``: a field that is not key
+    data, no change, a deleted record, an identity another record holds, a number
+    taken."""
+    unknown = [attr for attr in changes if attr not in rules.KEY_CHANGE_ATTRS and attr != "klass"]
+    if unknown:
+        raise ValidationError([f"{F.BY_ATTR[a].header if a in F.BY_ATTR else a}不是可变更的关键数据" for a in unknown])
+    student_id = _pk(student, Student, "学籍")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        record = Student.objects.select_for_update().filter(pk=student_id).first()
+        if record is None:
+            raise ValidationError("学籍不存在")
+        if record.status == rules.DELETED_STATUS:
+            raise ValidationError("已删除的学籍不能变更关键数据")
+        current = {attr: getattr(record, attr) for attr in rules.KEY_CHANGE_ATTRS}
+        new = dict(current)
+        for attr, value in changes.items():
+            if attr == "klass":
+                continue
+            if attr == "id_number":
+                value = rules.normalize_id_number(value)
+            elif attr == "name":
+                value = rules.normalize_name(value, foreign=rules.is_foreign_name_allowed(
+                    changes.get("id_type", record.id_type), changes.get("hmt", record.hmt)))
+            elif attr == "birth_date" and isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    raise ValidationError(f"出生日期“{value}”不是有效日期") from None
+            new[attr] = value
+        changed = {attr: value for attr, value in new.items() if value != current[attr]}
+        klass_id = _pk(changes.get("klass"), SchoolClass, "班级")
+        if not changed and (klass_id is None or klass_id == record.klass_id):
+            raise ValidationError("没有需要变更的关键数据")
+        known = None
+        if new["id_type"] == numbers.RESIDENT_ID_TYPE and len(new["id_number"]) == 18:
+            prefix = new["id_number"][:6]
+            known = {prefix} if Division.objects.filter(code__startswith=prefix).exists() else set()
+        errors = rules.check_key_data(new, today=today, known_divisions=known)
+        action, refusal = rules.number_after_key_change(
+            record.number_kind, (record.id_type, record.id_number), (new["id_type"], new["id_number"]), verified)
+        if refusal:
+            errors.append(refusal)
+        if errors:
+            raise ValidationError(errors)
+        placement = None
+        if klass_id is not None and klass_id != record.klass_id:
+            if not SchoolClass.objects.filter(pk=klass_id, school_id=record.school_id).exists():
+                raise ValidationError("关键数据变更只能调整到本校的班级")
+            (placement,) = move_students([record.pk], klass=klass_id)
+        _move_claim(record, numbers.identity_key(record.id_type, record.id_number),
+                    numbers.identity_key(new["id_type"], new["id_number"]), reserved_by)
+        if changed:
+            Student.objects.filter(pk=record.pk).update(**changed, updated_at=timezone.now())
+        old_number = record.national_number
+        new_number = old_number
+        if action != "keep":
+            if action == NumberKind.OFFICIAL_ID:
+                new_number = numbers.official_number(new["id_number"])
+            else:
+                new_number = allocate_sequenced_numbers(action, [(record.school.division_id, new["birth_date"])])[0]
+            replace_numbers([(record.pk, new_number, action)])
+    return KeyChange(before={a: current[a] for a in changed}, after=changed, old_number=old_number,
+                     new_number=new_number, placement=placement)
+
+
+def _move_claim(record: Student, old_key: str | None, new_key: str | None, reserved_by: int | None) -> None:
+    """The record gives up ``old_key`` and holds ``new_key`` (race-safe: the insert of a
+    key another writer holds fails, and the whole change with it)."""
+    if old_key == new_key:
+        return
+    IdentityClaim.objects.filter(student=record).delete()
+    if new_key is None:
+        return
+    if reserved_by is not None and IdentityClaim.objects.filter(
+            key=new_key, student__isnull=True, registration_id=reserved_by).update(student=record, school_id=record.school_id):
+        return
+    try:
+        with transaction.atomic():
+            bulk.insert_rows(IdentityClaim, ("key", "school_id", "student_id"), [(new_key, record.school_id, record.pk)])
+    except IntegrityError:
+        conflict = find_conflicts([new_key]).get(new_key)
+        raise ValidationError(conflict.message if conflict else "身份证件号已被占用") from None

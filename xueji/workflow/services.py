@@ -27,6 +27,7 @@ from django.utils import timezone
 from xueji.audit.services import record_event
 from xueji.common import bulk
 from xueji.org.models import Authority, School, SchoolCategory, Stage
+from xueji.students.selectors import business_refusals
 
 from . import registry, rules, selectors
 from .models import Business, BusinessStatus, BusinessWindow, Decision, Material, ProcessConfig
@@ -330,6 +331,14 @@ def _start(kind: str, school: School, applicant, hold: str, now) -> registry.Bus
     return btype
 
 
+def _check_status_allows(btype, students) -> None:
+    """F-27: the students' 学籍状态 must allow a business of this type (the one table,
+    ``students.rules.ALLOWED_BUSINESS``)."""
+    refusals = business_refusals(btype.code, btype.name, students)
+    if refusals:
+        raise ValidationError(refusals)
+
+
 def _first_chain(btype, school: School, stage: str, chains: dict) -> list[dict]:
     """The chain in force for a new business of ``btype`` at ``stage`` (``chains``
     caches it per stage for a batch); refuses a stage the type does not apply to and an
@@ -382,6 +391,8 @@ def initiate(
     Joins the caller's transaction, so a feature can create its own rows with it."""
     now = timezone.now()
     btype = _start(kind, school, applicant, hold, now)
+    if student is not None:
+        _check_status_allows(btype, [student])
     business = _new_business(btype, school, applicant, stage=stage, summary=summary, payload=payload,
                              student=student, hold=hold, hold_note=hold_note, chains={})
     with transaction.atomic():
@@ -448,6 +459,7 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
                     .values_list("student__name", flat=True)[:10])
         if busy:
             raise ValidationError("以下学生已有在办业务:" + "、".join(busy))
+        _check_status_allows(btype, student_ids)
     with transaction.atomic():
         if ids is None:
             ids = bulk.allocate_ids(Business, len(rows))

@@ -55,7 +55,7 @@ def test_two_initiations_for_one_student_race(world):
         return lambda: services.initiate(kind=kind, school=world.th_school, applicant=applicant,
                                          student=student, stage="1", summary=kind)
 
-    outcomes = _race(start("suspend"), start("quit_school"), start("resume"))
+    outcomes = _race(start("suspend"), start("quit_school"), start("repeat_grade"))
     started = [o for o in outcomes if isinstance(o, Business)]
     refused = [o for o in outcomes if isinstance(o, ValidationError)]
     assert len(started) == 1 and len(refused) == 2, outcomes
@@ -68,8 +68,8 @@ def test_two_reviewers_pass_one_step_once(world):
     if _in_memory_sqlite():
         pytest.skip("in-memory SQLite shares one cache between threads and can't queue writers")
     colleague = make_user("th_registrar2", Role.AUTHORITY_REGISTRAR, authority=world.tree.tianhe)
-    business = services.initiate(kind="resume", school=world.th_school, applicant=world.users.school_registrar,
-                                 student=make_student(world.th_school), stage="1", summary="复学")
+    business = services.initiate(kind="repeat_grade", school=world.th_school, applicant=world.users.school_registrar,
+                                 student=make_student(world.th_school), stage="1", summary="留级")
     services.decide(business, world.users.school_leader, True)
     outcomes = _race(lambda: services.decide(business.pk, world.users.th_registrar, True),
                      lambda: services.decide(business.pk, colleague, True))

@@ -265,10 +265,10 @@ def test_clear_open_businesses(world, hooks):
 def test_second_business_for_a_student_is_refused(world, student):
     first = _start(world, student)
     with pytest.raises(ValidationError, match="该学生已有在办业务"):
-        _start(world, student, kind="resume")
+        _start(world, student, kind="repeat_grade")
     assert Business.objects.count() == 1
     services.decide(first, world.users.school_leader, False, "不同意")
-    _start(world, student, kind="resume")
+    _start(world, student, kind="repeat_grade")
 
 
 # --- business windows ------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_window_blocks_initiation_inside_not_outside_nor_earlier_businesses(worl
                                     note="毕业升级期间")
     with pytest.raises(ValidationError, match="该业务在.*期间暂停办理"):
         _start(world, student)
-    _start(world, student, kind="resume")  # another type goes on
+    _start(world, student, kind="repeat_grade")  # another type goes on
     services.decide(earlier, u.school_leader, True)  # started before: goes on
     services.decide(earlier, u.th_registrar, True)
     # another province is not affected
@@ -343,11 +343,11 @@ def test_materials_checked_by_content(world, student, png, jpeg):
 def test_batch_review_of_a_selection(world, hooks):
     u = world.users
     students = [make_student(world.th_school) for _ in range(4)]
-    plain = [services.initiate(kind="resume", school=world.th_school, applicant=u.school_registrar,
+    plain = [services.initiate(kind="repeat_grade", school=world.th_school, applicant=u.school_registrar,
                                student=s, stage="1", summary=s.name) for s in students[:2]]
     held = _start(world, students[2], hold=registry.DEDUP_PENDING)
     hooked = _start(world, students[3])
-    other_school = services.initiate(kind="resume", school=world.hz_school, applicant=u.hz_school_registrar,
+    other_school = services.initiate(kind="repeat_grade", school=world.hz_school, applicant=u.hz_school_registrar,
                                      student=make_student(world.hz_school), stage="1", summary="海珠")
     before = AuditEntry.objects.count()
     result = services.decide_many([*plain, held, hooked, other_school], u.school_leader, True, "同意")
@@ -382,9 +382,9 @@ def test_batch_fail_needs_opinion_and_ends_all(world, hooks):
 def test_batch_of_everything_pending_in_a_school(world):
     u = world.users
     for _ in range(5):
-        services.initiate(kind="resume", school=world.th_school, applicant=u.school_registrar,
-                          student=make_student(world.th_school), stage="1", summary="复学")
-    services.initiate(kind="resume", school=world.th_middle, applicant=u.school_registrar.__class__.objects.create(
+        services.initiate(kind="repeat_grade", school=world.th_school, applicant=u.school_registrar,
+                          student=make_student(world.th_school), stage="1", summary="留级")
+    services.initiate(kind="repeat_grade", school=world.th_middle, applicant=u.school_registrar.__class__.objects.create(
         username="mid_reg", real_name="中学管理员", role="school_registrar", school=world.th_middle),
         student=make_student(world.th_middle, stage="2"), stage="2", summary="中学")
     for business in Business.objects.filter(school=world.th_school):
@@ -450,10 +450,10 @@ def test_initiate_many_and_discard_unstarted(world, registration_like):
     student = make_student(world.th_school)
     _start(world, student)
     with pytest.raises(ValidationError, match="已有在办业务"):
-        services.initiate_many(kind="resume", school=world.th_school, applicant=u.school_registrar,
+        services.initiate_many(kind="repeat_grade", school=world.th_school, applicant=u.school_registrar,
                                items=[{"stage": "1", "summary": "x", "student": student.pk}])
     with pytest.raises(ValidationError, match="同一学生"):
-        services.initiate_many(kind="resume", school=world.th_school, applicant=u.school_registrar,
+        services.initiate_many(kind="repeat_grade", school=world.th_school, applicant=u.school_registrar,
                                items=[{"stage": "1", "summary": "x", "student": 1}, {"stage": "1", "summary": "y", "student": 1}])
     with pytest.raises(ValidationError, match="摘要"):
         services.initiate_many(kind=registration_like, school=world.th_school, applicant=u.school_registrar,
