@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "registration.preschool_exported": "调档学生导出",
     "registration.initial_collection": "首次数据采集",
     "registration.initial_collection_batch": "首次数据采集(批)",
+    "registration.numbers_upgraded": "临时学籍号转正式学籍号",
     "problems.group_opened": "产生问题学籍",
     "api.student_read": "接口读取学生信息",
 }

@@ -28,12 +28,13 @@ from xueji.common.masking import mask_id_number
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import DivisionNames, build_division_names, school_year_of
 from xueji.problems.models import ProblemKind
-from xueji.problems.services import NewGroup, group_same_people, open_groups
+from xueji.problems.services import NewGroup, group_same_people, open_groups, resolve_groups
 from xueji.students import fields, numbers
 from xueji.students import rules as field_rules
 from xueji.students import services as student_services
 from xueji.students.models import NumberKind, Student
 from xueji.students.rules import as_text
+from xueji.students.selectors import temporary_number_students
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business
 
@@ -367,21 +368,115 @@ def _apply_verdict(reg: Registration, verdicts: dict | None) -> None:
     reg.dedup_status, reg.verify_status, reg.verify_note = _verdict(reg.id_type, reg.id_number, verdicts)
 
 
-def retry_verification(limit: int = 10000) -> int:
-    """认证 of registrations that waited because the population registry was unreachable;
-    releases their 查重认证 hold. Returns how many were settled."""
+@dataclass
+class RetryResult:
+    """What :func:`retry_verification` settled: registrations released from their hold,
+    and records upgraded from a temporary L to an official G number."""
+
+    registrations: int = 0
+    upgraded: int = 0
+    unreachable: bool = False
+
+
+def retry_verification(limit: int = 10000) -> RetryResult:
+    """认证 of registrations that waited because the population registry was unreachable
+    (their 查重认证 hold is released), then 重新认证 of records holding a temporary L
+    number (:func:`reverify_temporary_numbers`, at most ``limit`` of each). For the
+    management command and cron."""
+    result = RetryResult()
     waiting = list(Registration.objects.filter(
         verify_status=VerifyStatus.PENDING, business__status="open", business__hold=HOLD_DEDUP,
     )[:limit])
-    verdicts = _verify([{"id_number": r.id_number, "name": r.name, "id_type": r.id_type} for r in waiting])
-    if verdicts is None or not waiting:
-        return 0
-    with transaction.atomic():
-        for reg in waiting:
-            _apply_verdict(reg, verdicts)
-        Registration.objects.bulk_update(waiting, ["dedup_status", "verify_status", "verify_note"], batch_size=1000)
-        workflow.release_hold_many([r.business_id for r in waiting], HOLD_DEDUP)
-    return len(waiting)
+    if waiting:
+        verdicts = _verify([{"id_number": r.id_number, "name": r.name, "id_type": r.id_type} for r in waiting])
+        if verdicts is None:
+            result.unreachable = True
+            return result
+        with transaction.atomic():
+            for reg in waiting:
+                _apply_verdict(reg, verdicts)
+            Registration.objects.bulk_update(waiting, ["dedup_status", "verify_status", "verify_note"],
+                                             batch_size=1000)
+            workflow.release_hold_many([r.business_id for r in waiting], HOLD_DEDUP)
+        result.registrations = len(waiting)
+    reverified = reverify_temporary_numbers(Student.objects.all(), limit=limit)
+    result.upgraded = len(reverified.upgraded)
+    result.unreachable = reverified.unreachable
+    return result
+
+
+@dataclass
+class Reverification:
+    """The outcome of :func:`reverify_temporary_numbers`: ``upgraded`` (student id, old L,
+    new G), ``failed`` (student id → the registry's reason), ``skipped`` (student id →
+    why the number can't change), ``unreachable`` (the registry did not answer: nothing
+    changed)."""
+
+    upgraded: list[tuple[int, str, str]] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    skipped: dict[int, str] = field(default_factory=dict)
+    unreachable: bool = False
+
+    @property
+    def messages(self) -> list[str]:
+        """What the registrar is told, in Chinese."""
+        if self.unreachable:
+            return ["人口信息库暂时无法访问,请稍后重试;学籍未作改动"]
+        parts = [f"{len(self.upgraded)}人认证通过,已转为正式学籍号"]
+        if self.failed:
+            reasons = "、".join(sorted(set(self.failed.values())))
+            parts.append(f"{len(self.failed)}人仍未通过认证({reasons})")
+        if self.skipped:
+            reasons = "、".join(sorted(set(self.skipped.values())))
+            parts.append(f"{len(self.skipped)}人未能转换({reasons})")
+        return ["重新认证完成:" + ";".join(parts)]
+
+
+def reverify_temporary_numbers(students, *, actor=None, request=None, limit: int | None = None) -> Reverification:
+    """重新认证 (F-26): the records of ``students`` (a scoped queryset) that hold a
+    temporary L number with a resident ID are verified again against the population
+    registry, in batches of :data:`BATCH_SIZE` (one registry call each); a verified one
+    gets the official G number (:func:`xueji.students.services.upgrade_temporary_numbers`
+    — the L keeps resolving) and its 身份证件号错误 problem group is resolved. One
+    transaction and one audit entry per batch and school. If the registry can't be
+    reached, nothing changes (``unreachable``). ``limit``: at most this many records."""
+    result = Reverification()
+    candidates = temporary_number_students(students).order_by("pk").values_list("pk", "id_number", "name", "school_id")
+    candidates = list(candidates[:limit] if limit is not None else candidates)
+    for batch in batches(candidates, BATCH_SIZE):
+        verdicts = _verify([{"id_type": numbers.RESIDENT_ID_TYPE, "id_number": n, "name": name}
+                            for _, n, name, _ in batch])
+        if verdicts is None:
+            result.unreachable = True
+            return result
+        verified = []
+        for pk, id_number, _, _ in batch:
+            verdict = verdicts.get(id_number)
+            if verdict is not None and verdict.verified:
+                verified.append(pk)
+            else:
+                result.failed[pk] = verdict.reason if verdict and verdict.reason else "人口信息库未答复"
+        with transaction.atomic():
+            upgrade = student_services.upgrade_temporary_numbers(verified)
+            upgraded = [pk for pk, _, _ in upgrade.upgraded]
+            resolved = resolve_groups(ProblemKind.ID_ERROR, upgraded, resolution="重新认证通过,已转为正式学籍号")
+            school_of = {pk: school_id for pk, _, _, school_id in batch}
+            by_school: dict[int, list[tuple[int, str, str]]] = {}
+            for change in upgrade.upgraded:
+                by_school.setdefault(school_of[change[0]], []).append(change)
+            schools = School.objects.in_bulk(list(by_school))
+            for school_id, changes in by_school.items():
+                record_event(
+                    action="registration.numbers_upgraded",
+                    summary=f"重新认证:{schools[school_id].name}{len(changes)}人由临时学籍号转为正式学籍号",
+                    actor=actor, request=request, school=schools[school_id],
+                    target=("students.student", changes[0][0] if len(changes) == 1 else None),
+                    after={"students": [{"id": pk, "old": old, "new": new} for pk, old, new in changes][:2000],
+                           "problem_groups_resolved": resolved[:2000]},
+                )
+        result.upgraded += upgrade.upgraded
+        result.skipped.update(upgrade.skipped)
+    return result
 
 
 def _similar_people(rows: list[dict]) -> dict[int, list[dict]]:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("pending/", views.pending, name="pending"),
     path("review/", views.authority_review, name="authority_review"),
     path("<int:pk>/", views.registration_detail, name="detail"),
+    path("reverify/", views.reverify, name="reverify"),
 ]
 
 # 学前调档 (F-45) and 首次数据采集 (F-46), appended to the end of the list.

@@ -6,14 +6,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
 from xueji.org.selectors import get_in_scope
+from xueji.students.selectors import students_for, temporary_number_students
 
 from . import selectors, services
 from .excel import build_template, template_filename
@@ -64,7 +67,37 @@ def index(request):
         "group": group, "group_label": ENTRY_GROUPS.get(group, "学籍注册"),
         "uploads": selectors.uploads_for(user)[:10],
         "counts": selectors.school_counts(school),
+        "temporary": _temporary_students(user, school).select_related("klass")[:50] if user.role == Role.SCHOOL_REGISTRAR else [],
     })
+
+
+def _temporary_students(user, school):
+    """The school's students holding a temporary L number with a resident ID."""
+    return temporary_number_students(students_for(user).filter(school=school)).order_by("klass__code", "name")
+
+
+@login_required
+@require_POST
+def reverify(request):
+    """重新认证 (F-26): one temporary-number student of the school (``student``) or all of
+    them (``all=1``) verified again; a verified one gets the official G number."""
+    user = request.user
+    school = _school_user(user, Role.SCHOOL_REGISTRAR)
+    if request.POST.get("all") == "1":
+        students = _temporary_students(user, school)
+    else:
+        pk = request.POST.get("student", "")
+        if not pk.isdigit():
+            raise Http404("学籍不存在")
+        student = get_in_scope(request, students_for(user), "学籍", pk=int(pk))
+        students = _temporary_students(user, school).filter(pk=student.pk)
+        if not students.exists():
+            messages.info(request, f"{student.name}不是持居民身份证的临时学籍号学生,无需重新认证")
+            return redirect("registration:index")
+    result = services.reverify_temporary_numbers(students, actor=user, request=request)
+    for message in result.messages:
+        (messages.error if result.unreachable else messages.success)(request, message)
+    return redirect("registration:index")
 
 
 @login_required

@@ -442,7 +442,7 @@ def replace_numbers(changes: Sequence[tuple[int, str, str]]) -> list[tuple[int, 
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        current = dict(Student.objects.select_for_update().filter(pk__in=[pk for pk, _, _ in changes])
+        current = dict(Student.objects.select_for_update().filter(pk__in=[pk for pk, _, _ in changes]).order_by("pk")
                        .values_list("pk", "national_number"))
         missing = [pk for pk, _, _ in changes if pk not in current]
         if missing:
@@ -497,7 +497,7 @@ def upgrade_temporary_numbers(student_ids: Iterable[int]) -> Upgrade:
     if not ids:
         return result
     with transaction.atomic():
-        rows = list(Student.objects.select_for_update().filter(pk__in=ids).values_list(
+        rows = list(Student.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list(
             "pk", "number_kind", "id_type", "id_number", "status"))
         holders = set(IdentityClaim.objects.filter(student_id__in=ids).values_list("student_id", flat=True))
         found = {r[0] for r in rows}
@@ -544,15 +544,15 @@ def _ids_of(students) -> list[int]:
 
 
 def _locked(ids: list[int], *columns: str) -> list[tuple]:
-    """The rows of ``ids`` (``pk``, *columns), locked to the end of the transaction; a
-    missing id refuses."""
-    rows = []
+    """The rows of ``ids`` (``pk``, *columns) in the order of ``ids``, locked to the end
+    of the transaction; a missing id refuses."""
+    found = {}
     for chunk in batches(ids, _CHUNK):
-        rows += Student.objects.select_for_update().filter(pk__in=chunk).values_list("pk", *columns)
-    if len(rows) != len(ids):
-        found = {r[0] for r in rows}
+        found.update((row[0], row) for row in
+                     Student.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", *columns))
+    if len(found) != len(ids):
         raise ValidationError(f"学籍不存在:{[pk for pk in ids if pk not in found][:10]}")
-    return rows
+    return [found[pk] for pk in ids]
 
 
 def _actor_name(actor) -> str:
@@ -696,7 +696,7 @@ def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | No
     student_id = _pk(student, Student, "学籍")
     today = today or timezone.localdate()
     with transaction.atomic():
-        record = Student.objects.select_for_update().filter(pk=student_id).first()
+        record = Student.objects.select_for_update().filter(pk=student_id).order_by("pk").first()
         if record is None:
             raise ValidationError("学籍不存在")
         if record.status == rules.DELETED_STATUS:

@@ -191,7 +191,8 @@ def test_unreachable_registry_holds_then_retry(reg, monkeypatch):
     assert pending.verify_status == VerifyStatus.PENDING and pending.business.hold == services.HOLD_DEDUP
     with pytest.raises(ValidationError):
         services.school_review([pending], reg.users.school_leader, True, "")
-    assert services.retry_verification() == 0  # still down
+    still_down = services.retry_verification()
+    assert still_down.registrations == 0 and still_down.unreachable  # still down
     monkeypatch.undo()
     from django.core.management import call_command
 
