@@ -66,6 +66,7 @@ from .models import (
 #: Records per statement when a writer updates many by id.
 _CHUNK = 5000
 _NUMBER_SHAPE = re.compile(r"^[GJL][0-9A-Z]{18}$")
+_NUMBER_KINDS = frozenset(NumberKind.values)
 
 
 @dataclass
@@ -310,7 +311,7 @@ def _check_spec(spec: NewRecord) -> list[str]:
     if spec.status not in rules.STATUS_NAMES or spec.status == rules.DELETED_STATUS:
         errors.append(f"学籍状态“{spec.status}”不是可以建立学籍的状态")
     kind = spec.number_kind
-    if kind not in NumberKind.values:
+    if kind not in _NUMBER_KINDS:
         errors.append(f"学籍号类型“{kind}”不是G、J或L")
     elif spec.number:
         if not _NUMBER_SHAPE.match(spec.number) or spec.number[0] != kind:
@@ -434,7 +435,7 @@ def replace_numbers(changes: Sequence[tuple[int, str, str]]) -> list[tuple[int, 
         return []
     errors = []
     for _, number, kind in changes:
-        if kind not in NumberKind.values or not _NUMBER_SHAPE.match(number or "") or number[0] != kind:
+        if kind not in _NUMBER_KINDS or not _NUMBER_SHAPE.match(number or "") or number[0] != kind:
             errors.append(f"全国学籍号“{number}”格式不正确")
     new_numbers = [n for _, n, _ in changes]
     if len(set(new_numbers)) != len(new_numbers) or len({pk for pk, _, _ in changes}) != len(changes):
