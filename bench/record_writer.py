@@ -11,7 +11,7 @@ rows of the 72-item template (two family members each).
   (a new L number) — their identities claimed beforehand as pending registrations
   hold them; then timed: ``create_records`` of all of them in batches of ``--batch``
   (5,000: one 全部审核), each batch in its own transaction (commit included).
-- ``collection``: the rows written to an .xlsx (openpyxl, not timed; 2 % duplicate IDs
+- ``collection``: the rows written into the template as Excel saves it (not timed; 2 % duplicate IDs
   within the file, 2 % unknown to the registry, 1 % pupils without an ID document),
   then timed: ``collect`` end to end (read, clean, 查重, 认证, numbers, records,
   problem groups, audit).
@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
-from registration_import import _restore, _snapshot  # noqa: E402
+from registration_import import _restore, _snapshot, write_workbook  # noqa: E402
 
 SCHOOL_CODE = "3440106001"
 COLLECTION_SCHOOL_CODE = "3440106002"
@@ -148,16 +148,9 @@ def time_create_records(specs: list, batch: int) -> dict:
 # --- 首次数据采集 ----------------------------------------------------------------------------
 
 def write_sheet(path: Path, rows: list[dict]) -> None:
-    from openpyxl import Workbook
-
-    from xueji.registration.collection import HEADERS
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(list(HEADERS))
-    for row in rows:
-        sheet.append([row.get(h) for h in HEADERS])
-    book.save(path)
+    """The 72-item template with the rows, strings shared as Excel saves them (the
+    registration benchmark's writer)."""
+    write_workbook(path, rows)
 
 
 def time_collection(path: Path) -> dict:
