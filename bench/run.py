@@ -25,6 +25,8 @@ BENCHMARKS = [
      ["dedup.py", "--records", "1000000"]),
     ("audit log: record_event, two writers in one chain / two regions, verify_audit of 1,000,000 entries",
      ["audit.py"]),
+    ("the record writer: create_records of 10,000 records and 首次数据采集 of 10,000 rows",
+     ["record_writer.py", "--rows", "10000", "--repeat", "3"]),
 ]
 #: Only with --full (each takes longer than the whole default set on 2 cores).
 FULL_BENCHMARKS = [
