@@ -26,6 +26,7 @@ FIELD_LABELS = {
     "file": "文件", "failed": "未通过行数", "problem_groups": "问题学籍", "numbers": "学籍号",
     "classes_created": "新建班级数", "G": "G 字头", "J": "J 字头", "L": "L 字头",
     "gender": "性别", "birth_date": "出生日期", "id_type": "身份证件类型",
+    "national_number": "全国学籍号", "class": "班级", "problem_groups_resolved": "已处理的问题学籍",
 }
 
 

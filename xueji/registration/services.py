@@ -471,7 +471,7 @@ def reverify_temporary_numbers(students, *, actor=None, request=None, limit: int
                     summary=f"重新认证:{schools[school_id].name}{len(changes)}人由临时学籍号转为正式学籍号",
                     actor=actor, request=request, school=schools[school_id],
                     target=("students.student", changes[0][0] if len(changes) == 1 else None),
-                    after={"students": [{"id": pk, "old": old, "new": new} for pk, old, new in changes][:2000],
+                    after={"students": [[pk, old, new] for pk, old, new in changes][:2000],
                            "problem_groups_resolved": resolved[:2000]},
                 )
         result.upgraded += upgrade.upgraded
@@ -656,7 +656,7 @@ def complete_registrations(businesses, *, actor=None, request=None) -> list[int]
     if not businesses:
         return []
     regs = {r.business_id: r for r in Registration.objects.filter(
-        business_id__in=[b.pk for b in businesses]).select_related("school")}
+        business_id__in=[b.pk for b in businesses]).select_related("school", "klass")}
     specs = []
     for business in businesses:
         reg = regs[business.pk]
@@ -685,7 +685,7 @@ def complete_registrations(businesses, *, actor=None, request=None) -> list[int]
                 c, reg = pairs[0]
                 record_event(action="registration.completed", summary=f"学籍注册完成:{c.name} {c.national_number}",
                              actor=actor, request=request, target=("students.student", c.pk), school=school,
-                             after={"national_number": c.national_number, "class": reg.klass_id,
+                             after={"national_number": c.national_number, "class": reg.klass.code,
                                     "problem_groups": [g.pk for g in groups]})
             else:
                 record_event(action="registration.completed",

@@ -76,8 +76,12 @@ def test_reverification_upgrades_and_the_old_number_resolves(reg, temporary):
     group = ProblemGroup.objects.get(kind=ProblemKind.ID_ERROR)
     assert group.resolved and group.resolution == "重新认证通过,已转为正式学籍号"
     entry = AuditEntry.objects.get(action="registration.numbers_upgraded")
-    assert entry.after["students"] == [{"id": temporary.pk, "old": old, "new": temporary.national_number}]
+    assert entry.after["students"] == [[temporary.pk, old, temporary.national_number]]
     assert entry.actor_username == reg.users.school_registrar.username
+    from xueji.audit import display
+
+    (shown,) = [row["after"] for row in display.changes(entry.object_type, None, entry.after)[0] if old in row["after"]]
+    assert temporary.id_number not in shown and temporary.id_number[-4:] in shown  # the G number masked on the page
     # nothing left to do
     assert services.reverify_temporary_numbers(Student.objects.all()).upgraded == []
 
