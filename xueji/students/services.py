@@ -465,13 +465,6 @@ def replace_numbers(changes: Sequence[tuple[int, str, str]]) -> list[tuple[int, 
     return [(pk, current[pk], number) for pk, number, _ in changes]
 
 
-def record_number(student: Student) -> None:
-    """Remember the student's current number forever."""
-    with transaction.atomic():
-        bulk.insert_rows(StudentNumber, ("number", "student_id", "kind"),
-                         [(student.national_number, student.pk, student.number_kind)])
-
-
 def replace_number(student: Student, new_number: str, kind: str) -> None:
     """Replace one record's number (see :func:`replace_numbers`); ``student`` follows."""
     replace_numbers([(student.pk, new_number, kind)])
