@@ -96,13 +96,21 @@ def make_rows(n: int, world: dict, *, duplicates: bool, start: int = 0) -> list[
 
 
 def seed_registry(rows: list[dict], unknown_every: int) -> int:
+    """The simulated registry knows every row's ID under its name, except every
+    ``unknown_every``-th, which it answers as not found."""
     from xueji.registration.models import SimulatedResident
 
-    people = {r["身份证件号"]: r["姓名"] for i, r in enumerate(rows)
-              if r.get("身份证件号") and not (unknown_every and i % unknown_every == 3)}
-    SimulatedResident.objects.bulk_create([SimulatedResident(id_number=k, name=v) for k, v in people.items()],
-                                          batch_size=5000, ignore_conflicts=True)
-    return len(people)
+    people, unknown = {}, set()
+    for i, r in enumerate(rows):
+        if r.get("身份证件号"):
+            if unknown_every and i % unknown_every == 3:
+                unknown.add(r["身份证件号"])
+            else:
+                people.setdefault(r["身份证件号"], r["姓名"])
+    SimulatedResident.objects.bulk_create(
+        [SimulatedResident(id_number=k, name=v) for k, v in people.items() if k not in unknown]
+        + [SimulatedResident(id_number=k, not_found=True) for k in unknown], batch_size=5000, ignore_conflicts=True)
+    return len(people) - len(unknown & set(people))
 
 
 # --- create_records ------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def temporary(reg):
     (done,) = _through_chain(reg, _pending(reg, [row]))
     student = done.student
     assert student.number_kind == "L"
-    SimulatedResident.objects.create(id_number=row["身份证件号"], name=row["姓名"])
+    SimulatedResident.objects.filter(id_number=row["身份证件号"]).update(name=row["姓名"], not_found=False)
     return student
 
 
@@ -87,7 +87,7 @@ def test_reverification_upgrades_and_the_old_number_resolves(reg, temporary):
 
 
 def test_still_unknown_to_the_registry(reg, temporary):
-    SimulatedResident.objects.all().delete()
+    SimulatedResident.objects.all().update(not_found=True)
     result = services.reverify_temporary_numbers(Student.objects.all())
     assert result.failed == {temporary.pk: "人口信息库中无此身份证件号"} and not result.upgraded
     assert result.messages == ["重新认证完成:0人认证通过,已转为正式学籍号;1人仍未通过认证(人口信息库中无此身份证件号)"]

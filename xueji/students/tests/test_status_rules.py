@@ -108,7 +108,7 @@ def test_good_key_data_passes():
     ({"gender": "2"}, "性别与身份证件号不一致"),
     ({"id_type": "Q"}, "身份证件类型“Q”不是有效的代码"),
     ({"nationality": "XXX"}, "国籍/地区“XXX”不是有效的代码"),
-    ({"hmt": "51"}, "持居民身份证的学生港澳台侨外不能为“51 外国人”"),
+    ({"hmt": "51"}, "持居民身份证的学生港澳台侨外不能为“51-外国人”"),
     ({"id_type": "Z", "id_number": "123456"}, "身份证件类型为Z-其他时不填身份证件号"),
     ({"id_type": "A", "id_number": "", "hmt": "51", "nationality": "USA"}, "身份证件号不能为空"),
     ({"id_type": "A", "id_number": "E 1*", "hmt": "51", "nationality": "USA"},
