@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "xueji.common",
     "xueji.codes",
@@ -180,8 +179,16 @@ XUEJI_DORMANT_DAYS = _env_int("XUEJI_DORMANT_DAYS", 90)
 XUEJI_SESSION_TIMEOUT_MINUTES = _env_int("XUEJI_SESSION_TIMEOUT_MINUTES", 30)
 #: Second factor (TOTP) for authority and administrator accounts.
 XUEJI_REQUIRE_2FA = _env_bool("XUEJI_REQUIRE_2FA", PRODUCTION)
-#: Failed attempts from one browser after which the login form asks for a CAPTCHA.
-XUEJI_CAPTCHA_AFTER_FAILURES = 1
+#: Failed attempts (of one username, or from one client address, counted on the server
+#: within XUEJI_LOGIN_THROTTLE_MINUTES) after which the login form asks for a CAPTCHA.
+XUEJI_CAPTCHA_AFTER_FAILURES = _env_int("XUEJI_CAPTCHA_AFTER_FAILURES", 1)
+#: The window of the server-side login counts.
+XUEJI_LOGIN_THROTTLE_MINUTES = _env_int("XUEJI_LOGIN_THROTTLE_MINUTES", 15)
+#: Failed attempts from one client address within the window after which that address
+#: is refused outright until the window passes (0: never).
+XUEJI_LOGIN_ADDRESS_LIMIT = _env_int("XUEJI_LOGIN_ADDRESS_LIMIT", 30)
+#: Days an API token is valid after it is issued (F-84).
+XUEJI_API_TOKEN_DAYS = _env_int("XUEJI_API_TOKEN_DAYS", 90)
 OTP_TOTP_ISSUER = "学籍"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -279,8 +286,10 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API (F-84) ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Our own tokens (hashed at rest, expiring, revocable) and sessions, both held to
+        # every rule of the login (xueji/api/authentication.py).
+        "xueji.api.authentication.ApiTokenAuthentication",
+        "xueji.api.authentication.CheckedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

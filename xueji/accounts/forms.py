@@ -6,21 +6,19 @@ from django import forms
 
 from xueji.org.models import Authority, School
 
-from .models import Role
+from .models import Role, UsernameValidator
 
 
 class LoginForm(forms.Form):
     username = forms.CharField(label="用户名", max_length=150)
-    password = forms.CharField(label="密码", widget=forms.PasswordInput, strip=False)
+    password = forms.CharField(label="密码", widget=forms.PasswordInput, strip=False, max_length=4096)
+    #: Checked by the view when the server asks for it (``services.login_gate``).
     captcha = forms.CharField(label="验证码", max_length=8, required=False)
 
-    def __init__(self, *args, captcha_required: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.captcha_required = captcha_required
-        if captcha_required:
-            self.fields["captcha"].required = True
-        else:
-            del self.fields["captcha"]
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label="令牌名称", max_length=50, required=False,
+                           help_text="用途,如“省级平台同步”")
 
 
 class TokenForm(forms.Form):
@@ -52,7 +50,8 @@ class SecondAccountForm(forms.Form):
 
 
 class UserCreateForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150)
+    username = forms.CharField(label="用户名", max_length=150, validators=[UsernameValidator()],
+                               help_text="英文字母、数字和 _ . - 符号")
     real_name = forms.CharField(label="姓名", max_length=50)
     role = forms.ChoiceField(label="角色", choices=[(r.value, r.label) for r in Role if r != Role.PARENT])
     authority = forms.ModelChoiceField(label="所属教育行政部门", queryset=Authority.objects.none(), required=False)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from xueji.org.selectors import authorities_for, authority_prefix, schools_for
 
-from .models import User, UserSession
+from .models import ApiToken, Role, User, UserSession
 
 
 def users_for(user) -> QuerySet[User]:
@@ -39,3 +39,14 @@ def same_unit(a: User, b: User) -> bool:
     if a.school_id:
         return a.school_id == b.school_id
     return a.authority_id is not None and a.authority_id == b.authority_id
+
+
+def tokens_for(user) -> QuerySet[ApiToken]:
+    """API tokens the user may see: their own, and an administrator's those of every
+    account in scope (to revoke them)."""
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
+    own = Q(user=user)
+    if user.role == Role.AUTHORITY_ADMIN:
+        own |= Q(user__in=users_for(user))
+    return ApiToken.objects.filter(own).select_related("user", "revoked_by")

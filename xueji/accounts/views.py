@@ -16,20 +16,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from xueji.audit.services import record_event
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
+from xueji.common.params import parse_id
 from xueji.org.selectors import authorities_for, get_in_scope, schools_for
 
 from . import captcha, services
 from .forms import (
+    ApiTokenForm,
     LoginForm,
     PasswordChangeForm,
     ResetPasswordForm,
@@ -38,9 +39,8 @@ from .forms import (
     UserCreateForm,
 )
 from .models import Role, User
-from .selectors import online_sessions_for, users_for
+from .selectors import online_sessions_for, tokens_for, users_for
 
-FAILURES_KEY = "login_failures"
 PENDING_KEY = "otp_pending_user"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -54,26 +54,31 @@ def _next_url(request) -> str:
 
 @never_cache
 def login_view(request):
-    """登录: password first; a CAPTCHA after a failure; TOTP for authority accounts."""
+    """登录: password first; a CAPTCHA once the username or the client address has
+    failed (counted on the server, so a client without cookies is asked too); TOTP for
+    authority accounts."""
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    captcha_required = request.session.get(FAILURES_KEY, 0) >= settings.XUEJI_CAPTCHA_AFTER_FAILURES
-    form = LoginForm(request.POST or None, captcha_required=captcha_required)
+    form = LoginForm(request.POST or None)
+    gate = services.login_gate(request, request.POST.get("username") if request.method == "POST" else None)
+    captcha_required = gate.captcha
     if request.method == "POST" and form.is_valid():
-        if captcha_required and not captcha.check(request.session, form.cleaned_data["captcha"]):
-            form.add_error("captcha", "验证码不正确")
+        if gate.blocked:
+            form.add_error(None, services.ADDRESS_BLOCKED)
+        elif gate.captcha and not captcha.check(request.session, form.cleaned_data["captcha"]):
+            services.note_captcha_failure(request)
+            form.add_error("captcha", "请输入正确的验证码" if form.cleaned_data["captcha"] else "请输入验证码")
         else:
             outcome = services.attempt_login(
                 request, form.cleaned_data["username"], form.cleaned_data["password"]
             )
             if outcome.ok:
-                request.session.pop(FAILURES_KEY, None)
                 return _after_first_factor(request, outcome.user)
-            request.session[FAILURES_KEY] = request.session.get(FAILURES_KEY, 0) + 1
             form.add_error(None, outcome.error)
-        captcha_required = True
+            captcha_required = services.login_gate(request, form.cleaned_data["username"]).captcha
     return render(request, "accounts/login.html", {
         "form": form, "captcha_required": captcha_required, "next": _next_url(request),
+        "lockout_threshold": settings.XUEJI_LOCKOUT_THRESHOLD,
     })
 
 
@@ -93,28 +98,20 @@ def otp_view(request):
     user = User.objects.filter(pk=request.session.get(PENDING_KEY)).first()
     if user is None:
         return redirect("accounts:login")
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    enrolling = device is None
-    if enrolling:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-            user=user, name="身份验证器", confirmed=False
-        )
+    device = services.totp_device_for(user)
+    enrolling = not device.confirmed
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].strip()):
             if enrolling:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                record_event(action="auth.totp_enrolled", summary=f"{user.username}绑定动态口令设备",
-                             actor=user, request=request, target=user)
+                services.confirm_totp_device(request, user, device)
             next_url = request.session.pop("otp_next", settings.LOGIN_REDIRECT_URL)
             request.session.pop(PENDING_KEY, None)
             auth_login(request, user, backend=BACKEND)
             otp_login(request, device)
             services.record_login(request, user)
             return redirect(next_url)
-        record_event(action="auth.totp_failed", summary=f"{user.username}动态口令错误",
-                     actor=user, request=request, target=user)
+        services.record_totp_failure(request, user)
         form.add_error("token", "动态口令不正确")
     context = {"form": form, "enrolling": enrolling, "user_pending": user}
     if enrolling:
@@ -224,6 +221,17 @@ def user_detail(request, pk: int):
         elif action == "lock":
             services.lock_user(request, request.user, target)
             messages.success(request, f"已锁定{target.username}")
+        elif action == "deactivate":
+            services.deactivate_user(request, request.user, target)
+            messages.success(request, f"已停用{target.username}")
+        elif action == "activate":
+            services.activate_user(request, request.user, target)
+            messages.success(request, f"已启用{target.username}")
+        elif action == "revoke_token":
+            token = get_in_scope(request, tokens_for(request.user).filter(user=target), "接口令牌",
+                                 pk=parse_id(request.POST.get("token")))
+            services.revoke_api_token(request, request.user, token)
+            messages.success(request, f"已作废接口令牌“{token.name}”")
         elif action == "reset" and reset_form.is_valid():
             try:
                 services.reset_password(request, request.user, target, reset_form.cleaned_data["new_password"])
@@ -232,9 +240,12 @@ def user_detail(request, pk: int):
             else:
                 messages.success(request, f"已重置{target.username}的密码")
                 return redirect("accounts:user_detail", pk=target.pk)
-        if action in {"unlock", "lock"}:
+        if action in {"unlock", "lock", "deactivate", "activate", "revoke_token"}:
             return redirect("accounts:user_detail", pk=target.pk)
-    return render(request, "accounts/user_detail.html", {"target": target, "reset_form": reset_form})
+    return render(request, "accounts/user_detail.html", {
+        "target": target, "reset_form": reset_form,
+        "token_rows": _token_rows(tokens_for(request.user).filter(user=target)),
+    })
 
 
 @login_required
@@ -284,20 +295,37 @@ def online_users(request):
     return render(request, "accounts/online_users.html", {"result": result})
 
 
+def _token_rows(tokens) -> list[dict]:
+    now = timezone.now()
+    return [{"token": t, "state": t.state(now)} for t in tokens[:50]]
+
+
 # --- API token (F-84) ---------------------------------------------------------------
 
 @login_required
 def api_token(request):
-    """The caller's API token, bound to their account and so to their data scope."""
-    if request.user.role not in {Role.AUTHORITY_REGISTRAR, Role.SCHOOL_REGISTRAR}:
+    """接口令牌: the caller's tokens (bound to their account and so to their data scope):
+    生成 a named token (its key shown this once), 作废 one."""
+    if request.user.role not in services.TOKEN_ROLES:
         raise PermissionDenied("只有学籍管理员可以申请接口令牌")
-    token = Token.objects.filter(user=request.user).first()
+    own = tokens_for(request.user).filter(user=request.user)
+    form = ApiTokenForm(request.POST or None)
+    fresh = None
     if request.method == "POST":
-        if token is not None:
-            token.delete()
-        token = Token.objects.create(user=request.user)
-        record_event(action="api.token_issued", summary=f"{request.user.username}生成接口令牌",
-                     actor=request.user, request=request, target=request.user)
-        messages.success(request, "已生成新的接口令牌,旧令牌作废")
-        return render(request, "accounts/api_token.html", {"token": token, "fresh": True})
-    return render(request, "accounts/api_token.html", {"token": token, "fresh": False})
+        if request.POST.get("action") == "revoke":
+            token = get_in_scope(request, own, "接口令牌", pk=parse_id(request.POST.get("token")))
+            services.revoke_api_token(request, request.user, token)
+            messages.success(request, f"已作废接口令牌“{token.name}”")
+            return redirect("accounts:api_token")
+        if form.is_valid():
+            try:
+                token, key = services.issue_api_token(request, request.user, form.cleaned_data["name"])
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                fresh = {"token": token, "key": key}
+                form = ApiTokenForm()
+    return render(request, "accounts/api_token.html", {
+        "form": form, "fresh": fresh, "token_rows": _token_rows(own),
+        "lifetime_days": settings.XUEJI_API_TOKEN_DAYS,
+    })

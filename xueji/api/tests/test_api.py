@@ -1,16 +1,10 @@
 """The read API (F-84): token authentication, scope exactly like the pages, refusals audited."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from xueji.audit.models import AuditEntry
-
-
-def _client(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+from xueji.testing import api_client as _client
 
 
 def _codes(response):

@@ -3,7 +3,6 @@ students scoped and masked like the pages (F-11, F-16), decisions through the wo
 engine; refusals audited."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from xueji.audit.models import AuditEntry
@@ -11,17 +10,11 @@ from xueji.common.masking import mask_id_number
 from xueji.registration import services
 from xueji.registration.models import Registration, Upload, UploadStatus
 from xueji.registration.testing import workbook_bytes
+from xueji.testing import api_client as _client
 from xueji.workflow.models import Business
 
 UPLOADS = "/api/v1/registration/uploads/"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _client(user):
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def _upload(client, content: bytes, name="新生.xlsx", entry="primary-resident"):

@@ -1,0 +1,49 @@
+"""Ids and numbers from query strings and form fields, parsed once (no 500 on bad input).
+
+A URL converter (``<int:pk>``) already refuses what is not a number; a query parameter
+(``?grade=abc``) or a form field (``reg=abc``) reaches the view as text. These helpers
+turn it into an int the database accepts (1 … 2⁶³-1), or say it is not one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import BadRequest
+
+#: The largest id a 64-bit primary key holds (SQLite and PostgreSQL ``bigint``).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """``value`` as a database id, or None when it is not one ("abc", "", "-1", "1.5",
+    "99999999999999999999")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value if value is not None else "").strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 19:
+            return None
+        number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def require_id(value: object, what: str = "编号") -> int:
+    """``value`` as an id, or a 400 (``BadRequest``) naming what was wrong."""
+    number = parse_id(value)
+    if number is None:
+        raise BadRequest(f"{what}格式不正确")
+    return number
+
+
+def parse_ids(values: Iterable[object]) -> tuple[list[int], list[str]]:
+    """The ids among ``values`` (in order, without repeats) and the values that are not ids."""
+    good: dict[int, None] = {}
+    bad: list[str] = []
+    for value in values:
+        number = parse_id(value)
+        if number is None:
+            bad.append(str(value)[:40])
+        else:
+            good[number] = None
+    return list(good), bad
