@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from xueji.audit.services import record_event
+from xueji.common.exports import safe_row
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import parse_id
@@ -267,10 +268,12 @@ def user_export(request):
             response["Content-Disposition"] = 'attachment; filename="users.csv"'
             response.write("\ufeff")
             writer = csv.writer(response)
-            writer.writerow(["用户名", "姓名", "角色", "所属单位", "手机号码", "是否锁定", "最近登录"])
+            writer.writerow(["用户名", "姓名", "角色", "所属单位", "手机号码", "状态", "最近登录"])
             for u in users_for(request.user).order_by("username"):
-                writer.writerow([u.username, u.real_name, u.get_role_display(), u.unit_name, u.phone,
-                                 "是" if u.is_locked else "否", u.last_login or ""])
+                state = "已停用" if not u.is_active else "已锁定" if u.is_locked else "正常"
+                last = timezone.localtime(u.last_login).strftime("%Y-%m-%d %H:%M") if u.last_login else ""
+                writer.writerow(safe_row([u.username, u.real_name, u.get_role_display(), u.unit_name, u.phone,
+                                          state, last]))
             return response
     return render(request, "accounts/second_account.html", {"form": form, "purpose": "导出用户列表"})
 

@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from xueji.codes import tables as codes
 from xueji.common import xlsx_reader
+from xueji.common.exports import safe_cell, safe_row
 from xueji.students import fields as F
 
 __all__ = [
@@ -205,7 +206,7 @@ def build_template(entry: str, rows: Iterable[tuple[dict[str, str], str]] | None
                 title = (codes.get(f.code_table).name if f.code_table and f.kind == "code" else f.header)
                 code_ws.cell(row=1, column=code_col, value=title).font = bold
                 for row, value in enumerate(values, start=2):
-                    code_ws.cell(row=row, column=code_col, value=value)
+                    code_ws.cell(row=row, column=code_col, value=safe_cell(value))
                 code_ws.column_dimensions[code_letter].width = 24
                 ref = f"{quote_sheetname(CODE_SHEET)}!${code_letter}$2:${code_letter}${len(values) + 1}"
                 lists[values] = ref
@@ -230,9 +231,9 @@ def build_template(entry: str, rows: Iterable[tuple[dict[str, str], str]] | None
         c.fill = header_fill
     for index, f in enumerate(F.FIELDS, start=1):
         table = codes.get(f.code_table).name if f.code_table and f.kind == "code" else ""
-        help_ws.append([
+        help_ws.append(safe_row([
             index, f.header, _requirement(f), "是" if f.key else "", table, f.help, f.example,
-        ])
+        ]))
     for letter, width in zip("ABCDEFG", (6, 24, 30, 10, 14, 70, 24), strict=True):
         help_ws.column_dimensions[letter].width = width
     help_ws.column_dimensions["G"].number_format = "@"

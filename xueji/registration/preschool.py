@@ -40,6 +40,7 @@ from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.codes import tables as codes
 from xueji.common.batching import batches
+from xueji.common.exports import safe_cell, safe_row
 from xueji.org.models import School
 from xueji.students import fields as F
 from xueji.students import numbers
@@ -328,7 +329,7 @@ def build_children_template() -> bytes:
             code_col = 1 if header == "性别" else 2
             code_ws.cell(row=1, column=code_col, value=header)
             for i, value in enumerate(lists[header], start=2):
-                code_ws.cell(row=i, column=code_col, value=value)
+                code_ws.cell(row=i, column=code_col, value=safe_cell(value))
             code_letter = chr(64 + code_col)
             validation = DataValidation(
                 type="list", allow_blank=True, showErrorMessage=True, errorStyle="warning",
@@ -340,7 +341,7 @@ def build_children_template() -> bytes:
     code_ws.sheet_state = "hidden"
     help_ws.append(["列名", "说明"])
     for header in CHILD_HEADERS:
-        help_ws.append([header, notes[header]])
+        help_ws.append(safe_row([header, notes[header]]))
     help_ws.append(["", "每行一名学生;同一身份证号在本校名单中只能录入一次。导入后系统实时查询学前学籍。"])
     help_ws.column_dimensions["A"].width = 14
     help_ws.column_dimensions["B"].width = 70
@@ -577,7 +578,7 @@ def export_workbook(requests: list[PreschoolRequest], user, *, request=None) -> 
     headers = [c.value for c in sheet[1]]
     for req in current:
         row = supplement_initial(req)
-        sheet.append([_cell(F.BY_HEADER[h], row.get(h)) if h in row else None for h in headers])
+        sheet.append(safe_row(_cell(F.BY_HEADER[h], row.get(h)) if h in row else None for h in headers))
     out = io.BytesIO()
     book.save(out)
     label = "居民身份证" if entry == "primary-resident" else "港澳台和外籍"
