@@ -331,6 +331,13 @@ XUEJI_ENTRY_AGE_CUTOFF = os.environ.get("XUEJI_ENTRY_AGE_CUTOFF", "08-31")
 #: Excel imports check rows in a second (forked) process while this one writes
 #: (xueji.common.parallel); off: everything in one process.
 XUEJI_PARALLEL_IMPORT = _env_bool("XUEJI_PARALLEL_IMPORT", True)
+#: Bounds of an uploaded workbook, checked before any row is read (a zip bomb, a sheet
+#: of a million empty rows): rows of the sheet (empty ones too), its parts' expanded size
+#: (the 72-column template takes about 1.8 KB a row), its shared strings.
+XUEJI_IMPORT_MAX_ROWS = _env_int("XUEJI_IMPORT_MAX_ROWS", 200_000)
+XUEJI_IMPORT_MAX_EXPANDED_MB = _env_int("XUEJI_IMPORT_MAX_EXPANDED_MB", 400)
+XUEJI_IMPORT_MAX_STRINGS_MB = _env_int("XUEJI_IMPORT_MAX_STRINGS_MB", 100)
+XUEJI_IMPORT_MAX_STRINGS = _env_int("XUEJI_IMPORT_MAX_STRINGS", 2_000_000)
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
 LOGGING = {

@@ -25,6 +25,14 @@ Each row is a list indexed by 0-based column, as long as its right-most cell (pr
 the XML, even empty) + 1; missing cells are ``""``. A row element without ``r`` follows the
 previous row, a cell without ``r`` follows the previous cell.
 
+:class:`LimitError` (a kind of :class:`XlsxError`, with a Chinese ``message``) says the
+workbook is larger than the :class:`Limits` allow: the expanded size of its parts (a zip
+bomb: a 48 KB file can hold gigabytes of XML), the size and number of its shared
+strings, a single text or row beyond any real workbook, or more rows than the caller
+takes. Every bound is checked before the rows are handed out (sizes from the zip's
+directory, which ``zipfile`` holds the data to; the rows by a quick count of the sheet
+XML), or, for a single overlong text or row, as soon as the reader meets it.
+
 :class:`NotXlsxError` says the source is not an OOXML workbook at all (not a zip, no
 workbook part: an .xls, .ods, .xlsb, an encrypted workbook, a text file): the caller may
 hand it to another reader. :class:`XlsxError` says it is a damaged or malformed .xlsx; it
@@ -48,14 +56,20 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 from xml.etree import ElementTree
 
 __all__ = [
     "CHUNK_SIZE",
+    "DEFAULT_LIMITS",
+    "LimitError",
+    "Limits",
     "NotXlsxError",
     "Sheet",
     "XlsxError",
+    "check_workbook",
+    "check_zip",
     "column_letters",
     "iter_rows",
     "open_first_sheet",
@@ -73,6 +87,46 @@ class NotXlsxError(Exception):
 
 class XlsxError(ValueError):
     """The source is an .xlsx workbook that is damaged or malformed."""
+
+
+class LimitError(XlsxError):
+    """The workbook is beyond the :class:`Limits`; ``message`` says so to the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a workbook may hold before it is read.
+
+    ``zipfile`` never hands out more bytes of a part than the zip's directory declares
+    for it (and fails on a CRC mismatch), so the declared sizes bound the real work."""
+
+    #: Every part together, expanded (the 72-column template: about 1.8 KB a row).
+    max_expanded_bytes: int = 400 << 20
+    #: The shared-string part, expanded, and the number of strings in it (they are held
+    #: in memory while the sheet is read).
+    max_strings_bytes: int = 100 << 20
+    max_strings: int = 2_000_000
+    #: Rows of the sheet (``<row>`` elements, empty ones too); None: no bound.
+    max_rows: int | None = None
+    #: Parts in the zip.
+    max_members: int = 10_000
+
+
+DEFAULT_LIMITS = Limits()
+#: One shared or inline text: Excel holds at most 32,767 characters in a cell; its XML,
+#: with rich-text runs, stays far below this.
+_MAX_ITEM_BYTES = 1 << 20
+#: One row of the sheet XML (16,384 columns of short values fit several times over).
+_MAX_ROW_BYTES = 16 << 20
+_MB = 1 << 20
+
+
+def _too_large(what: str) -> LimitError:
+    return LimitError(f"Excel文件{what},请检查文件(删除多余的空行、空列和格式)或分批导入")
 
 
 # --------------------------------------------------------------------------------------
@@ -375,6 +429,27 @@ class _Package:
         return result
 
 
+def _check_members(zf: zipfile.ZipFile, limits: Limits) -> None:
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise _too_large(f"包含的部件过多({len(infos)}个)")
+    expanded = sum(info.file_size for info in infos)
+    if expanded > limits.max_expanded_bytes:
+        raise _too_large(f"解压后过大(约{expanded // _MB:,}MB,上限{limits.max_expanded_bytes // _MB:,}MB)")
+
+
+def check_zip(source: Source, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Check a zip-based workbook of any kind (.xlsx, .ods, .xlsb) against ``limits``
+    before another reader loads it whole; a source that is not a zip passes (an .xls is
+    not compressed, so its size is its upload size)."""
+    try:
+        zf = _open_zip(source)
+    except NotXlsxError:
+        return
+    with zf:
+        _check_members(zf, limits)
+
+
 def _open_zip(source: Source) -> zipfile.ZipFile:
     fileobj: Any
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -510,6 +585,8 @@ def _split_stream(stream: IO[bytes], first: bytes, end_tag: bytes
                 else:
                     texts[0] = joined
         pending = texts.pop()
+        if len(pending) > _MAX_ROW_BYTES:
+            raise _too_large(f"中有一行超过{_MAX_ROW_BYTES // _MB}MB")
         if texts:
             yield texts, None
         data = stream.read(CHUNK_SIZE)
@@ -739,10 +816,13 @@ def _number(raw: bytes) -> float | None:
 # --------------------------------------------------------------------------------------
 # Workbook.
 # --------------------------------------------------------------------------------------
-def _load_strings(package: _Package, part: str | None) -> list[str]:
+def _load_strings(package: _Package, part: str | None, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     name = package.find(part) if part else None
     if name is None:
         return []
+    size = package.zip.getinfo(name).file_size
+    if size > limits.max_strings_bytes:
+        raise _too_large(f"的共享文字表过大(约{size // _MB:,}MB,上限{limits.max_strings_bytes // _MB:,}MB)")
     strings: list[str] = []
     append = strings.append
     try:
@@ -761,6 +841,8 @@ def _load_strings(package: _Package, part: str | None) -> list[str]:
                 if data:
                     cut = buffer.rfind(end_tag)
                     if cut < 0:  # no whole <si> yet
+                        if len(buffer) > _MAX_ITEM_BYTES + CHUNK_SIZE:
+                            raise _too_large("中有单元格文字过长(Excel单元格最多32,767个字符)")
                         pending = buffer
                         data = stream.read(CHUNK_SIZE)
                         continue
@@ -779,9 +861,13 @@ def _load_strings(package: _Package, part: str | None) -> list[str]:
                         append(_rich_text(content))
                     else:
                         append("")
+                if len(strings) > limits.max_strings:
+                    raise _too_large(f"的共享文字超过{limits.max_strings:,}条")
                 if not data:
                     break
                 pending = buffer[cut:]
+                if len(pending) > _MAX_ITEM_BYTES:
+                    raise _too_large("中有单元格文字过长(Excel单元格最多32,767个字符)")
                 data = stream.read(CHUNK_SIZE)
     except XlsxError:
         raise
@@ -819,21 +905,83 @@ def _load_kinds(package: _Package, part: str | None) -> list[int]:
     return kinds
 
 
-def open_first_sheet(source: Source) -> Sheet:
+def open_first_sheet(source: Source, limits: Limits = DEFAULT_LIMITS) -> Sheet:
     """Open the first visible worksheet of an .xlsx (a path, bytes or a binary file).
 
     Raises :class:`NotXlsxError` when the source is not an OOXML workbook (not a zip, or
-    a zip without a workbook part), :class:`XlsxError` when it is a damaged one, and
-    ``FileNotFoundError`` for a missing path."""
+    a zip without a workbook part), :class:`LimitError` when it is beyond ``limits``,
+    :class:`XlsxError` when it is a damaged one, and ``FileNotFoundError`` for a missing
+    path."""
     zf = _open_zip(source)
     try:
-        return _open_sheet(zf)
+        _check_members(zf, limits)
+        return _open_sheet(zf, limits)
     except BaseException:
         zf.close()
         raise
 
 
-def _open_sheet(zf: zipfile.ZipFile) -> Sheet:
+def _count_rows(zf: zipfile.ZipFile, part: str, limit: int) -> int:
+    """The ``<row`` start tags of a sheet part, counted on the raw XML with
+    ``bytes.count`` (no parsing: about as fast as the decompression itself), stopping
+    once past ``limit``. Counts a tag or two more than the rows at most (``<rowBreaks>``
+    after the sheet data), which is fine for a bound."""
+    try:
+        with zf.open(part) as stream:
+            head = _read_head(stream, _ROOT)
+            root = _ROOT.search(head)
+            prefix = root[1] + b":" if root is not None and root[1] else b""
+            tag = b"<" + prefix + b"row"
+            keep = len(tag) - 1  # a tag cut between two chunks is counted in the second
+            count = head.count(tag)
+            tail = head[-keep:]
+            while count <= limit:
+                data = stream.read(CHUNK_SIZE)
+                if not data:
+                    break
+                count += (tail + data[:keep]).count(tag) + data.count(tag)
+                tail = data[-keep:]
+    except _ZIP_ERRORS as error:
+        raise XlsxError(f"cannot read {part}: {error}") from None
+    return count
+
+
+def check_workbook(source: Source, limits: Limits = DEFAULT_LIMITS) -> None:
+    """The bounds of :func:`open_first_sheet` (expanded size, shared-string part, rows),
+    without reading the shared strings or any cell: a quick check for an upload form.
+    A source that is not an .xlsx is only checked as a zip (see :func:`check_zip`)."""
+    try:
+        zf = _open_zip(source)
+    except NotXlsxError:
+        return
+    with zf:
+        _check_members(zf, limits)
+        try:
+            package, _, sheet_part, _, shared, _ = _locate(zf)
+        except NotXlsxError:
+            return
+        name = package.find(shared) if shared else None
+        if name is not None and zf.getinfo(name).file_size > limits.max_strings_bytes:
+            size = zf.getinfo(name).file_size
+            raise _too_large(f"的共享文字表过大(约{size // _MB:,}MB,上限{limits.max_strings_bytes // _MB:,}MB)")
+        if limits.max_rows is not None and _count_rows(zf, sheet_part, limits.max_rows) > limits.max_rows:
+            raise _too_large(f"的行数超过{limits.max_rows:,}行(空行也计算在内)")
+
+
+def _open_sheet(zf: zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> Sheet:
+    package, name, sheet_part, styles, shared, date1904 = _locate(zf)
+    if limits.max_rows is not None:
+        rows = _count_rows(zf, sheet_part, limits.max_rows)
+        if rows > limits.max_rows:
+            raise _too_large(f"的行数超过{limits.max_rows:,}行(空行也计算在内)")
+    kinds = _load_kinds(package, styles)
+    strings = _load_strings(package, shared, limits)
+    return Sheet(zf, sheet_part, name, strings, kinds, date1904)
+
+
+def _locate(zf: zipfile.ZipFile) -> tuple[_Package, str, str, str, str, bool]:
+    """The package and, of the first visible worksheet: its name and part; the styles
+    and shared-string parts; the 1904 date system flag."""
     package = _Package(zf)
     workbook = None
     for kind, target in package.relationships("").values():
@@ -877,14 +1025,12 @@ def _open_sheet(zf: zipfile.ZipFile) -> Sheet:
     folder = posixpath.dirname(workbook)
     styles = by_kind.get("styles") or posixpath.join(folder, "styles.xml")
     shared = by_kind.get("sharedStrings") or posixpath.join(folder, "sharedStrings.xml")
-    kinds = _load_kinds(package, styles)
-    strings = _load_strings(package, shared)
-    return Sheet(zf, sheet_part, chosen[0], strings, kinds, date1904)
+    return package, chosen[0], sheet_part, styles, shared, date1904
 
 
-def iter_rows(source: Source) -> Iterator[tuple[int, list[Any]]]:
+def iter_rows(source: Source, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
     """``(sheet row number, [values by column])`` for every row of the first visible
     worksheet; see the module docstring for the values and :func:`open_first_sheet` for
     the errors (raised on the first ``next()``)."""
-    with open_first_sheet(source) as sheet:
+    with open_first_sheet(source, limits) as sheet:
         yield from sheet

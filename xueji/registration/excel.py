@@ -302,15 +302,52 @@ def _first_sheet(workbook: Any) -> Any:
         raise ExcelFormatError(_NOT_EXCEL) from None
 
 
-def _calamine_rows(source: Source) -> Iterator[tuple[int, list[Any]]]:
+def import_limits(max_rows: int | None = None) -> xlsx_reader.Limits:
+    """The bounds of an uploaded workbook (settings ``XUEJI_IMPORT_*``)."""
+    from django.conf import settings
+
+    return xlsx_reader.Limits(
+        max_expanded_bytes=settings.XUEJI_IMPORT_MAX_EXPANDED_MB << 20,
+        max_strings_bytes=settings.XUEJI_IMPORT_MAX_STRINGS_MB << 20,
+        max_strings=settings.XUEJI_IMPORT_MAX_STRINGS,
+        max_rows=settings.XUEJI_IMPORT_MAX_ROWS if max_rows is None else max_rows,
+    )
+
+
+def check_upload(source: Source, max_rows: int | None = None) -> None:
+    """The quick bounds check of an uploaded workbook (:func:`import_limits`: expanded
+    size, shared-string part, rows), raising a form ``ValidationError`` with the reason;
+    nothing is read beyond the zip's directory and a count of the sheet's rows. A file
+    that is not a workbook passes here and is reported by the import itself."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        xlsx_reader.check_workbook(source, import_limits(max_rows))
+    except xlsx_reader.LimitError as error:
+        raise ValidationError(error.message) from None
+    except (xlsx_reader.XlsxError, OSError):
+        return
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+
+
+def _calamine_rows(source: Source, limits: xlsx_reader.Limits) -> Iterator[tuple[int, list[Any]]]:
     """``(sheet row number, cells by column)`` of the first visible sheet, read whole by
-    python-calamine: the formats other than .xlsx (.xls, .ods, .xlsb)."""
+    python-calamine: the formats other than .xlsx (.xls, .ods, .xlsb). A zip-based one
+    is checked against ``limits`` before calamine expands it."""
+    try:
+        xlsx_reader.check_zip(source, limits)
+    except xlsx_reader.LimitError as error:
+        raise ExcelFormatError(error.message) from None
     workbook = _open_workbook(source)
     try:
         sheet = _first_sheet(workbook)
         start = sheet.start
         if start is None or sheet.height == 0:
             return
+        if limits.max_rows is not None and sheet.height > limits.max_rows:
+            raise ExcelFormatError(f"Excel文件的行数超过{limits.max_rows:,}行,请分批导入")
         rows = sheet.iter_rows()
         first = next(rows, None)
         if first is None:
@@ -328,17 +365,20 @@ def _calamine_rows(source: Source) -> Iterator[tuple[int, list[Any]]]:
         workbook.close()
 
 
-def _sheet_rows(source: Source) -> tuple[Iterator[tuple[int, list[Any]]], Callable[[], None]]:
+def _sheet_rows(source: Source, limits: xlsx_reader.Limits
+                ) -> tuple[Iterator[tuple[int, list[Any]]], Callable[[], None]]:
     """``(sheet row number, cells by column)`` of the first visible sheet, and how to
     close it: an .xlsx is streamed by :mod:`xueji.common.xlsx_reader` (memory bounded,
     whatever the number of rows); what it cannot read (.xls, .ods, .xlsb, an encrypted
     workbook, not a workbook at all) goes to python-calamine, which also words the error.
     The iterator may raise :class:`xlsx_reader.XlsxError` (a damaged .xlsx)."""
     try:
-        sheet = xlsx_reader.open_first_sheet(source)
+        sheet = xlsx_reader.open_first_sheet(source, limits)
     except xlsx_reader.NotXlsxError:
-        rows = _calamine_rows(source)
+        rows = _calamine_rows(source, limits)
         return rows, rows.close
+    except xlsx_reader.LimitError as error:
+        raise ExcelFormatError(error.message) from None
     except xlsx_reader.XlsxError:
         raise ExcelFormatError(_NOT_EXCEL) from None
     return iter(sheet), sheet.close
@@ -376,6 +416,7 @@ def read_rows(
     *,
     headers: Iterable[str] | None = None,
     min_header_matches: int = 3,
+    max_rows: int | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(row number, {header: value})`` for each non-empty data row of the first
     visible sheet; the row number is the sheet's (the first data row under a header in
@@ -393,14 +434,19 @@ def read_rows(
     sheet body is only noticed when the reading gets there (after earlier rows were
     yielded). Other formats are read whole by python-calamine.
 
+    ``max_rows`` bounds the rows of the sheet, empty ones included (default
+    ``XUEJI_IMPORT_MAX_ROWS``); it and the other bounds of :func:`import_limits` (the
+    expanded size, the shared strings) are checked before the first row is read.
+
     Raises :class:`ExcelFormatError` (a message for the user) when the file is not a
-    workbook, is encrypted, has no data, has no header row, or has a header twice.
+    workbook, is encrypted, is beyond the bounds, has no data, has no header row, or has
+    a header twice.
     """
     wanted = tuple(headers) if headers is not None else F.headers()
     known = {F.normalize_header(h): h for h in wanted}
     need = min(min_header_matches, len(known))
 
-    rows, close = _sheet_rows(source)
+    rows, close = _sheet_rows(source, import_limits(max_rows))
     try:
         columns: dict[int, str] | None = None
         has_data = False
@@ -442,6 +488,8 @@ def read_rows(
             yield number, values
         if not yielded:
             raise ExcelFormatError(_NO_DATA)
+    except xlsx_reader.LimitError as error:
+        raise ExcelFormatError(error.message) from None
     except xlsx_reader.XlsxError:
         raise ExcelFormatError(_NOT_EXCEL) from None
     finally:

@@ -9,6 +9,7 @@ from xueji.students import fields
 from xueji.students.fields import FIELDS
 from xueji.workflow.rules import check_material
 
+from .excel import check_upload
 from .models import Entry
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
@@ -23,6 +24,7 @@ class UploadForm(forms.Form):
             raise forms.ValidationError("只能导入Excel文件(.xlsx)")
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("文件不能超过30MB,请分批导入")
+        check_upload(upload)  # expanded size, shared strings, rows: before any work
         return upload
 
 

@@ -331,7 +331,7 @@ def test_unreadable_zip_and_ole_files(content):
 
 
 def _calamine_only(monkeypatch):
-    def refuse(source):
+    def refuse(source, limits=None):
         raise excel.xlsx_reader.NotXlsxError("forced")
 
     monkeypatch.setattr(excel.xlsx_reader, "open_first_sheet", refuse)
