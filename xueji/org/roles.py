@@ -36,3 +36,19 @@ def is_authority_role(role: str) -> bool:
     """A role that acts for an education authority (教育行政部门)."""
     return role in AUTHORITY_ROLES
 
+
+
+#: Roles that see the school's contacts in full: its registrar and leader, and the
+#: authorities above. A class teacher and the data-check account see the school's
+#: fields too, but the principal's mobile number masked (it is a person's number, and
+#: they have no business with it; docs/ROLES_AND_SCOPE.md).
+_FULL_SCHOOL_CONTACTS = frozenset({Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER}) | AUTHORITY_ROLES
+
+
+def sees_principal_phone(role: str) -> bool:
+    """Whether ``role`` sees the principal's mobile number (校长手机号码) unmasked."""
+    return role in _FULL_SCHOOL_CONTACTS
+
+
+#: School roles that work with the registration imports (学籍注册导入) of their school.
+UPLOAD_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER}) | AUTHORITY_ROLES

@@ -14,7 +14,8 @@ from django.utils import timezone
 from xueji.codes import tables as codes
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
-from xueji.org.roles import Role
+from xueji.common.masking import mask_phone
+from xueji.org.roles import Role, sees_principal_phone
 
 from . import rules, selectors, services
 from .forms import CampusForm, ClassForm, GradeForm, SchoolForm, TermForm
@@ -66,15 +67,25 @@ def school_detail(request, pk: int):
 
 
 def _school_context(request, school: School) -> dict:
+    """The school's fields, campuses, and the grades and classes the user may see (a class
+    teacher: only their own classes); the principal's mobile masked for the roles that do
+    not see it (``roles.sees_principal_phone``)."""
+    user = request.user
     school_year = _school_year(school)
     years = {"1": school.primary_years, "2": school.junior_years, "3": school.senior_years}
+    by_grade: dict[int, list] = {}
+    for klass in (selectors.classes_for(user).filter(school=school).select_related("head_teacher")
+                  .order_by("code")):
+        by_grade.setdefault(klass.grade_id, []).append(klass)
     grades = []
-    for grade in school.grades.annotate(n_classes=Count("classes")).order_by("stage", "-entry_year"):
+    for grade in selectors.grades_for(user).filter(school=school).order_by("stage", "-entry_year"):
         grades.append({
             "grade": grade,
             "current": rules.current_year_label(grade.stage, grade.entry_year, school_year, years),
-            "classes": list(grade.classes.select_related("head_teacher").order_by("code")),
+            "classes": by_grade.get(grade.pk, []),
         })
+    principal_phone = (school.principal_phone if sees_principal_phone(user.role)
+                       else mask_phone(school.principal_phone))
     rows = [
         ("学校标识码", school.code), ("学校名称", school.name), ("学校英文名称", school.english_name),
         ("办学类型(业务)", school.get_category_display()),
@@ -86,7 +97,7 @@ def _school_context(request, school: School) -> dict:
         ("主管教育行政部门", school.supervisor.name),
         ("学校地址代码", selectors.division_label(school.address_code)), ("学校地址", school.address),
         ("学校驻地城乡类型", codes.label("urban_rural", school.urban_rural_type)),
-        ("校长姓名", school.principal), ("校长手机号码", school.principal_phone),
+        ("校长姓名", school.principal), ("校长手机号码", principal_phone),
         ("办公电话", school.office_phone), ("传真电话", school.fax), ("邮政编码", school.postcode),
         ("电子信箱", school.email), ("主页地址", school.homepage),
         ("附设班类型", "、".join(codes.label("attached_class", c) for c in school.attached_classes.split(",") if c)),

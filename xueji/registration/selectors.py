@@ -5,12 +5,18 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from xueji.accounts.models import Role
+from xueji.org.roles import UPLOAD_ROLES
 from xueji.org.selectors import schools_for
 
 from .models import Registration, Upload
 
 
 def uploads_for(user) -> QuerySet[Upload]:
+    """学籍注册导入 of the schools in scope, for the roles that work with them (the
+    school's registrar and leader, the authorities); a class teacher, the data-check
+    account and a parent see none (their scope is not the school's new pupils)."""
+    if not user.is_authenticated or user.role not in UPLOAD_ROLES:
+        return Upload.objects.none()
     return Upload.objects.filter(school__in=schools_for(user)).select_related("school", "user")
 
 

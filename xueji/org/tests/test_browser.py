@@ -41,10 +41,15 @@ def test_wrong_password_shows_captcha_then_locks(live_server, page, world):
     page.fill("#id_username", "th_registrar")
     page.fill("#id_password", "wrong")
     page.click("button[type=submit]")
-    assert "再错2次" in page.locator(".alert-danger").inner_text()
+    # The same answer as for an unknown username (issue 7 §6).
+    assert page.locator(".alert-danger").inner_text().strip() == "用户名或密码错误"
     captcha = page.locator("img[alt=验证码]")
     assert captcha.is_visible()
     # The image loads after the page: wait for it rather than racing it.
     page.wait_for_function("() => { const i = document.querySelector('img[alt=验证码]');"
                            " return i && i.complete && i.naturalWidth > 0; }", timeout=10000)
     assert captcha.evaluate("img => img.naturalWidth") > 0
+    # A click fetches a fresh image (the page's own script, no inline handler).
+    before = captcha.evaluate("i => i.src")
+    captcha.click()
+    page.wait_for_function("(old) => document.querySelector('img[alt=验证码]').src !== old", arg=before)
