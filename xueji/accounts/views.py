@@ -27,7 +27,7 @@ from xueji.common.exports import safe_row
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import parse_id
-from xueji.org.selectors import authorities_for, get_in_scope, schools_for
+from xueji.org.selectors import authorities_for, chosen_in_scope, get_in_scope, schools_for
 
 from . import captcha, services
 from .forms import (
@@ -285,12 +285,14 @@ def online_users(request):
     _require_admin(request.user)
     sessions = online_sessions_for(request.user)
     if request.method == "POST":
-        if request.POST.get("action") == "all":
-            chosen = sessions
+        try:
+            chosen = sessions if request.POST.get("action") == "all" else chosen_in_scope(
+                request, sessions, request.POST.getlist("session"), "在线会话")
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
         else:
-            chosen = sessions.filter(pk__in=request.POST.getlist("session"))
-        count = services.force_offline(request, request.user, chosen)
-        messages.success(request, f"已强制{count}个会话下线")
+            count = services.force_offline(request, request.user, chosen)
+            messages.success(request, f"已强制{count}个会话下线")
         return redirect("accounts:online_users")
     result = paginate_sorted(request, sessions, {
         "username": "user__username", "logged_in_at": "logged_in_at", "last_seen_at": "last_seen_at",

@@ -114,7 +114,9 @@ class ScopedFilters:
                 continue
             if not allowed(self.request.user).filter(**{field: value}).exists():
                 selectors.record_scope_violation(self.request, what, {param: value})
-                raise PermissionDenied(f"{what}“{value}”不在您的数据范围内")
+                refusal = PermissionDenied(f"{what}“{value}”不在您的数据范围内")
+                refusal.audited = True  # as scope.denied, not again as a role refusal
+                raise refusal
             queryset = queryset.filter(**{lookup: value})
         return queryset
 

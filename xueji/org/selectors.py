@@ -147,3 +147,36 @@ def record_scope_violation(request, what: str, lookup: dict) -> None:
         request=request,
         after={"what": what, "lookup": {k: str(v) for k, v in lookup.items()}},
     )
+
+
+def chosen_in_scope(request, queryset: QuerySet, values, what: str) -> QuerySet:
+    """The objects a batch form names (``values``: the ids posted), all of which must be
+    in ``queryset`` (the user's scope, or the list the page showed). Any id that is not
+    (or is not an id at all) refuses the whole request: a ``scope.denied`` audit entry
+    lists them and a ValidationError says so — nothing is silently dropped."""
+    from django.core.exceptions import ValidationError
+
+    from xueji.common.params import parse_ids
+
+    ids, bad = parse_ids(values)
+    found = set(queryset.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    refused = [str(pk) for pk in ids if pk not in found] + bad
+    if refused:
+        record_scope_violation(request, what, {"ids": ",".join(refused[:100])})
+        raise ValidationError(
+            f"所选{what}中有{len(refused)}项不存在、不在您的数据范围内或已不在当前列表中,本次操作未执行,请刷新页面后重新选择"
+        )
+    return queryset.filter(pk__in=ids)
+
+
+def record_personal_view(request, what: str, target, *, school=None, summary: str = "") -> None:
+    """A page that shows a person's full ID number (or other unmasked personal data)
+    was viewed (F-16): one audit entry ``personal.viewed`` naming who saw what."""
+    from xueji.audit.services import record_event
+
+    record_event(
+        action="personal.viewed",
+        summary=f"查看个人信息:{what}{(' ' + summary) if summary else ''} {request.path}"[:500],
+        actor=request.user if request.user.is_authenticated else None,
+        request=request, target=target, school=school,
+    )

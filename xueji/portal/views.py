@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from xueji.accounts.models import Role
+from xueji.audit.services import record_event
 from xueji.org.selectors import classes_for
 from xueji.students.selectors import students_for
 
@@ -34,7 +35,24 @@ def my_classes(request):
 
 
 def permission_denied(request, exception=None):
-    return render(request, "portal/403.html", {"reason": str(exception or "")}, status=403)
+    """403: every refusal of a role (``PermissionDenied`` raised by a view or a service)
+    reaches this one place, which audits it (``auth.permission_denied``), unless it was
+    audited already (a refusal that carries ``audited = True``)."""
+    reason = str(exception or "")
+    if not getattr(exception, "audited", False):
+        record_refusal(request, reason)
+    return render(request, "portal/403.html", {"reason": reason}, status=403)
+
+
+def record_refusal(request, reason: str) -> None:
+    """One audit entry for a refused request: who, what was asked, why."""
+    user = getattr(request, "user", None)
+    record_event(
+        action="auth.permission_denied",
+        summary=f"无权操作被拒绝:{reason or '无权访问'} {request.method} {request.path}"[:500],
+        actor=user if user is not None and user.is_authenticated else None, request=request,
+        after={"path": request.path[:300], "method": request.method, "reason": reason[:200]},
+    )
 
 
 def page_not_found(request, exception=None):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
-from xueji.org.selectors import get_in_scope
+from xueji.org.selectors import chosen_in_scope, get_in_scope, record_personal_view
 from xueji.students.selectors import students_for, temporary_number_students
 
 from . import selectors, services
@@ -175,9 +175,10 @@ def pending(request):
         regs = regs.filter(entry=entry)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        chosen = regs if request.POST.get("all") == "1" else regs.filter(pk__in=request.POST.getlist("reg"))
-        chosen = list(chosen.select_related("business"))
         try:
+            chosen = regs if request.POST.get("all") == "1" else chosen_in_scope(
+                request, regs, request.POST.getlist("reg"), "注册申请")
+            chosen = list(chosen.select_related("business"))
             if action in {"pass", "fail"} and user.role == Role.SCHOOL_LEADER:
                 count = services.school_review(chosen, user, action == "pass", request.POST.get("opinion", ""), request)
                 messages.success(request, f"已审核{count}条注册申请")
@@ -216,10 +217,11 @@ def authority_review(request):
     if school_code:
         regs = regs.filter(school__code=school_code)
     if request.method == "POST":
-        chosen = regs if request.POST.get("all") == "1" else regs.filter(pk__in=request.POST.getlist("reg"))
-        chosen = list(chosen.select_related("business"))
         passed = request.POST.get("action") == "pass"
         try:
+            chosen = regs if request.POST.get("all") == "1" else chosen_in_scope(
+                request, regs, request.POST.getlist("reg"), "注册申请")
+            chosen = list(chosen.select_related("business"))
             count = services.authority_review(chosen, user, passed, request.POST.get("opinion", ""), request)
         except ValidationError as error:
             for message in error.messages:
@@ -239,6 +241,7 @@ def authority_review(request):
 def registration_detail(request, pk: int):
     reg = get_in_scope(request, selectors.registrations_for(request.user).select_related(
         "klass__grade", "klass__school", "student"), "注册申请", pk=pk)
+    record_personal_view(request, "注册申请", reg, school=reg.school, summary=reg.name)
     back = "registration:authority_review" if request.user.role == Role.AUTHORITY_REGISTRAR else "registration:pending"
     return render(request, "registration/detail.html", {
         "reg": reg, "business": reg.business, "back_url": reverse(back) if request.user.is_school_user

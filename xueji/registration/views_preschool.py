@@ -16,7 +16,13 @@ from django.views.decorators.http import require_POST
 from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
-from xueji.org.selectors import get_in_scope, record_scope_violation, schools_for
+from xueji.org.selectors import (
+    chosen_in_scope,
+    get_in_scope,
+    record_personal_view,
+    record_scope_violation,
+    schools_for,
+)
 
 from . import collection, preschool
 from .forms import UploadForm
@@ -55,7 +61,7 @@ def _chosen(request, queryset):
     (``all=1``)."""
     if request.POST.get("all") == "1":
         return list(ChildQueryForm(request.GET).filter(queryset))
-    return list(queryset.filter(pk__in=request.POST.getlist("req")))
+    return list(chosen_in_scope(request, queryset, request.POST.getlist("req"), "调档学生"))
 
 
 # --- 学前调档名单管理 ---------------------------------------------------------------------------
@@ -68,9 +74,9 @@ def preschool_list(request):
     children = preschool.children_for(school).select_related("registration__business")
     query = ChildQueryForm(request.GET)
     if request.method == "POST":
-        chosen = _chosen(request, children)
         action = request.POST.get("action", "")
         try:
+            chosen = _chosen(request, children)
             if not chosen:
                 raise ValidationError("请先选择学生")
             if action == "delete":
@@ -127,6 +133,7 @@ def preschool_edit(request, pk: int):
         else:
             messages.success(request, f"已修改{child.name},{child.get_status_display()}")
             return redirect("registration:preschool_list")
+    record_personal_view(request, "学前调档学生", child, school=child.school, summary=child.name)
     return render(request, "registration/preschool/child_form.html",
                   {"form": form, "title": f"修改调档学生:{child.name}", "child": child})
 
@@ -160,8 +167,8 @@ def preschool_template(request):
 def preschool_export(request):
     """调档学生导出 of the selected rows (or all the query conditions select)."""
     school = _registrar_school(request.user)
-    chosen = _chosen(request, preschool.children_for(school))
     try:
+        chosen = _chosen(request, preschool.children_for(school))
         content, filename = preschool.export_workbook(chosen, request.user, request=request)
     except ValidationError as error:
         for message in error.messages:
@@ -187,6 +194,7 @@ def preschool_confirm(request, pk: int):
             return redirect("registration:preschool_confirm", pk=pk)
         messages.success(request, f"{child.name}:{child.get_status_display()}")
         return redirect("registration:preschool_list")
+    record_personal_view(request, "学前调档学生", child, school=child.school, summary=child.name)
     return render(request, "registration/preschool/confirm.html", {"child": child})
 
 
@@ -233,6 +241,7 @@ def preschool_supplement(request, pk: int):
             return redirect("registration:preschool_supplement_list")
         if outcome is not None:
             form.add_rule_errors(outcome.failed[0].messages)
+    record_personal_view(request, "学前调档学生", child, school=child.school, summary=child.name)
     return render(request, "registration/preschool/supplement.html", {"form": form, "child": child, "entry": entry})
 
 

@@ -184,11 +184,13 @@ def queue_decide(request):
         school = org_selectors.get_in_scope(request, org_selectors.schools_for(request.user), "学校",
                                             pk=int(school_pk) if school_pk.isdigit() else 0)
         targets = selectors.decidable_queue_for(request.user).filter(school=school)
-        not_in_queue = 0
     else:
-        ids = {int(v) for v in request.POST.getlist("ids") if v.isdigit()}
-        targets = selectors.queue_for(request.user).filter(pk__in=ids)
-        not_in_queue = len(ids) - targets.count()
+        try:  # every id must be in the user's queue: otherwise refused whole, and audited
+            targets = org_selectors.chosen_in_scope(request, selectors.queue_for(request.user),
+                                                    request.POST.getlist("ids"), "业务")
+        except ValidationError as error:
+            _error_messages(request, error)
+            return redirect(back)
     if not targets.exists():
         messages.warning(request, "没有选择可审核的业务")
         return redirect(back)
@@ -199,7 +201,7 @@ def queue_decide(request):
         return redirect(back)
     word = "审核通过" if passed else "审核不通过"
     messages.success(request, f"{word}{len(outcome.decided)}件业务")
-    skipped = len(outcome.skipped) + not_in_queue
+    skipped = len(outcome.skipped)
     if skipped:
         reasons = sorted({reason for _, reason in outcome.skipped})
         messages.warning(request, f"{skipped}件业务未审核" + (":" + ";".join(reasons) if reasons else ""))
