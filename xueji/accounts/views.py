@@ -15,9 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -26,7 +25,7 @@ from xueji.audit.services import record_event
 from xueji.common.exports import safe_row
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
-from xueji.common.params import parse_id
+from xueji.common.params import local_url, parse_id
 from xueji.org.selectors import authorities_for, chosen_in_scope, get_in_scope, schools_for
 
 from . import captcha, services
@@ -47,10 +46,8 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return settings.LOGIN_REDIRECT_URL
+    return local_url(request.POST.get("next") or request.GET.get("next"), request,
+                     resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 @never_cache

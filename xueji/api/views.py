@@ -28,6 +28,7 @@ from rest_framework.response import Response
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
+from xueji.common.params import parse_id
 from xueji.org import selectors
 from xueji.registration import selectors as registration_selectors
 from xueji.registration import services as registration_services
@@ -112,6 +113,10 @@ class ScopedFilters:
             value = self.request.query_params.get(param)
             if not value:
                 continue
+            if field == "pk":
+                if parse_id(value) is None:
+                    raise ValidationError({param: f"{what}编号应为正整数"})
+                value = parse_id(value)
             if not allowed(self.request.user).filter(**{field: value}).exists():
                 selectors.record_scope_violation(self.request, what, {param: value})
                 refusal = PermissionDenied(f"{what}“{value}”不在您的数据范围内")
@@ -127,7 +132,12 @@ class ScopedReadViewSet(ScopedFilters, viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         queryset = self.get_queryset()
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        if self.lookup_field == "pk":
+            value = parse_id(value)
+            if value is None:  # not an id at all: nothing to look for, nothing to audit
+                raise NotFound(f"{self.what}不存在")
+        lookup = {self.lookup_field: value}
         obj = queryset.filter(**lookup).first()
         if obj is None:
             selectors.record_scope_violation(self.request, self.what, lookup)

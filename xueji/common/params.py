@@ -47,3 +47,17 @@ def parse_ids(values: Iterable[object]) -> tuple[list[int], list[str]]:
         else:
             good[number] = None
     return list(good), bad
+
+
+def local_url(target: str | None, request, fallback: str) -> str:
+    """``target`` when it is a path on this site ("/…", not "//host/…"), else
+    ``fallback``: the one check of every ``next`` parameter (no open redirect, and no
+    bare word that ``redirect()`` would try as a URL name)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = (target or "").strip()
+    if (target.startswith("/") and not target.startswith(("//", "/\\"))
+            and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure())):
+        return target
+    return fallback

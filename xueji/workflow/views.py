@@ -11,12 +11,12 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from xueji.accounts.models import Role
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
+from xueji.common.params import local_url
 from xueji.org import selectors as org_selectors
 
 from . import registry, rules, selectors, services
@@ -49,11 +49,7 @@ def _error_messages(request, error: ValidationError) -> None:
 
 
 def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return fallback
+    return local_url(request.POST.get("next") or request.GET.get("next"), request, fallback)
 
 
 # --- 业务流程配置 (F-30) ------------------------------------------------------------------------
