@@ -61,3 +61,14 @@ def local_url(target: str | None, request, fallback: str) -> str:
                                                 require_https=request.is_secure())):
         return target
     return fallback
+
+
+def content_disposition(filename: str, *, attachment: bool = True, fallback: str = "") -> str:
+    """A Content-Disposition header for a name the system gave (RFC 6266/5987): an ASCII
+    ``fallback`` for old clients (default: the name with every other character as ``_``)
+    and the UTF-8 name percent-encoded."""
+    from urllib.parse import quote
+
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in fallback or filename)
+    kind = "attachment" if attachment else "inline"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

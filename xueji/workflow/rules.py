@@ -257,3 +257,15 @@ def check_material(name: str, data: bytes) -> MaterialCheck:
         return MaterialCheck(errors=[MATERIAL_TYPE_MESSAGE])
     content_type, extension = _FORMATS[sniffed]
     return MaterialCheck(content_type=content_type, extension=extension, width=width, height=height)
+
+
+_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+
+
+def material_download_name(business_id: int, number: int, content_type: str, *, ascii: bool = False) -> str:
+    """The name a proof material is served under: 证明材料-<业务编号>-<序号><扩展名>
+    (``ascii``: material-…, for clients that do not read RFC 5987), given by the system:
+    the uploaded file name is never sent back."""
+    word = "material" if ascii else "证明材料"
+    return f"{word}-{business_id}-{number}{_EXTENSIONS.get(content_type, '')}"
+

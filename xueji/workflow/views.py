@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from xueji.accounts.models import Role
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
-from xueji.common.params import local_url
+from xueji.common.params import content_disposition, local_url
 from xueji.org import selectors as org_selectors
 
 from . import registry, rules, selectors, services
@@ -302,8 +302,15 @@ def material_upload(request, pk: int):
 def material(request, pk: int):
     """A proof material, only to users who may see its business (never from /media)."""
     item = selectors.material_for(request, pk)
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type,
-                            as_attachment=request.GET.get("download") == "1", filename=item.original_name)
+    number = item.business.materials.filter(pk__lte=item.pk).count()
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    # A name the system gives it (never the uploaded file name, which is the uploader's
+    # text and may carry anything): 证明材料-<业务编号>-<序号>.jpg, RFC 5987 encoded.
+    response["Content-Disposition"] = content_disposition(
+        rules.material_download_name(item.business_id, number, item.content_type),
+        attachment=request.GET.get("download") == "1",
+        fallback=rules.material_download_name(item.business_id, number, item.content_type, ascii=True),
+    )
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
