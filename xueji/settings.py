@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "xueji.common",
     "xueji.codes",
     "xueji.org",
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "xueji.accounts.middleware.AccountSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "xueji.urls"
@@ -197,10 +199,53 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- transport security and Content-Security-Policy (issue 7 §6) ----------------------
+# ``manage.py check --deploy`` passes in production with no warning. The demo
+# (XUEJI_ENV=demo, plain http on 127.0.0.1) and the tests keep http.
+#: HTTPS only: redirect http to https, HSTS, cookies marked Secure. On in production.
+XUEJI_HTTPS = _env_bool("XUEJI_HTTPS", PRODUCTION)
+SECURE_SSL_REDIRECT = XUEJI_HTTPS
+#: HSTS: a year by default; subdomains and the preload flag configurable (an intranet
+#: name that also serves plain-http subdomains must turn XUEJI_HSTS_SUBDOMAINS off).
+SECURE_HSTS_SECONDS = _env_int("XUEJI_HSTS_SECONDS", 31_536_000) if XUEJI_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("XUEJI_HSTS_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("XUEJI_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = XUEJI_HTTPS
+CSRF_COOKIE_SECURE = XUEJI_HTTPS
+CSRF_COOKIE_HTTPONLY = True  # no page script reads it
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+#: Behind a reverse proxy that terminates TLS: the request header (as the proxy sends
+#: it, e.g. ``X-Forwarded-Proto``) that says the client used https. Trust it only if the
+#: proxy sets it on every request and drops what the client sent. Default: that header
+#: when XUEJI_TRUSTED_PROXY is set, none otherwise.
+_PROXY_SSL_HEADER = os.environ.get(
+    "XUEJI_PROXY_SSL_HEADER", "X-Forwarded-Proto" if _env_int("XUEJI_TRUSTED_PROXY", 0) else ""
+).strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("XUEJI_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+#: Content-Security-Policy on every page (django-csp): everything from this site only,
+#: no inline script or style (the pages' behaviour is in static/common/xueji.js), no
+#: framing, no plug-ins, forms posting here only. ``data:`` images: the empty favicon.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- audit (F-15) ------------------------------------------------------------------
 def _audit_key() -> str:

@@ -126,7 +126,7 @@ def test_no_route_answers_500_to_bad_ids(world, role, monkeypatch):
         if path.endswith("/logout/"):
             continue  # would end the session the rest of the walk needs
         for method in ("get", "post"):
-            _, keys = reads.watch(lambda m=method: check(m, path, {PROBE: "1"}))
+            _, keys = reads.watch(lambda m=method, p=path: check(m, p, {PROBE: "1"}))
             if path in NOT_PROBED:
                 continue
             probed += len(keys)
