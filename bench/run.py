@@ -27,6 +27,8 @@ BENCHMARKS = [
      ["audit.py"]),
     ("the record writer: create_records of 10,000 records and 首次数据采集 of 10,000 rows",
      ["record_writer.py", "--rows", "10000", "--repeat", "3"]),
+    ("upload bounds: the row count before reading, a million empty rows, a 45 MB shared string",
+     ["upload_limits.py", "--rows", "10000"]),
 ]
 #: Only with --full (each takes longer than the whole default set on 2 cores).
 FULL_BENCHMARKS = [

@@ -52,11 +52,11 @@ NAMES = ["SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"
 
 
 def test_production_settings_behind_a_proxy():
-    assert _settings(NAMES, XUEJI_ENV="production", XUEJI_SECRET_KEY="k" * 50, XUEJI_TRUSTED_PROXY="1") == [
+    assert _settings(NAMES, XUEJI_ENV="production", XUEJI_SECRET_KEY="k" * 50, XUEJI_AUDIT_KEY="a" * 40, XUEJI_TRUSTED_PROXY="1") == [
         "('HTTP_X_FORWARDED_PROTO', 'https')", "True", "31536000", "True", "True"]
-    assert _settings(NAMES[:1], XUEJI_ENV="production", XUEJI_SECRET_KEY="k" * 50, XUEJI_TRUSTED_PROXY="1",
+    assert _settings(NAMES[:1], XUEJI_ENV="production", XUEJI_SECRET_KEY="k" * 50, XUEJI_AUDIT_KEY="a" * 40, XUEJI_TRUSTED_PROXY="1",
                      XUEJI_PROXY_SSL_HEADER="X-Scheme") == ["('HTTP_X_SCHEME', 'https')"]
-    assert _settings(NAMES[:1], XUEJI_ENV="production", XUEJI_SECRET_KEY="k" * 50) == ["None"]
+    assert _settings(NAMES[:1], XUEJI_ENV="production", XUEJI_SECRET_KEY="k" * 50, XUEJI_AUDIT_KEY="a" * 40) == ["None"]
 
 
 def test_demo_keeps_plain_http():
