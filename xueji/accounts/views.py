@@ -22,10 +22,10 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from xueji.audit.services import record_event
-from xueji.common.exports import safe_row
 from xueji.common.forms import add_validation_errors
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import local_url, parse_id
+from xueji.common.spreadsheets import safe_row
 from xueji.org.selectors import authorities_for, chosen_in_scope, get_in_scope, schools_for
 
 from . import captcha, services

@@ -3,19 +3,28 @@
 Text that a spreadsheet program would run as a formula (``=``, ``+``, ``-``, ``@``, or a
 tab or carriage return before one) is prefixed with an apostrophe, so an exported cell
 shows what was typed and never computes (CSV/formula injection, OWASP). Every export
-writes its cells through :func:`safe_cell`."""
+(CSV or Excel) writes its cells through :func:`safe_cell` or its rows through
+:func:`safe_row`; ``common/tests/test_exports.py`` walks the code for writers that do not."""
 
 from __future__ import annotations
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from collections.abc import Iterable
+
+#: What a spreadsheet may take as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> object:
     """``value`` for a spreadsheet cell: text that would start a formula is prefixed with
     ``'``; numbers, dates, booleans and None pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def safe_row(values: Iterable[object]) -> list[object]:
+    """A row of cells through :func:`safe_cell`."""
+    return [safe_cell(v) for v in values]
 
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,9 +33,9 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 def attachment_header(filename: str, fallback: str) -> str:
     """Content-Disposition of a download with a Chinese name (RFC 6266/5987):
     ``filename*=UTF-8''…`` for browsers, the ASCII ``fallback`` for older clients."""
-    from urllib.parse import quote
+    from xueji.common.params import content_disposition
 
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    return content_disposition(filename, fallback=fallback)
 
 
 def xlsx_response(content: bytes, filename: str, fallback: str):

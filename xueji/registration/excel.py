@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from xueji.codes import tables as codes
 from xueji.common import xlsx_reader
-from xueji.common.exports import safe_cell, safe_row
+from xueji.common.spreadsheets import safe_cell, safe_row
 from xueji.students import fields as F
 
 __all__ = [

@@ -40,7 +40,7 @@ from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.codes import tables as codes
 from xueji.common.batching import batches
-from xueji.common.exports import safe_cell, safe_row
+from xueji.common.spreadsheets import safe_cell, safe_row
 from xueji.org.models import School
 from xueji.students import fields as F
 from xueji.students import numbers

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from xueji.common.exports import safe_cell, safe_row
+from xueji.common.spreadsheets import safe_cell, safe_row
 
 ROOT = Path(__file__).resolve().parents[2]
 
