@@ -230,7 +230,7 @@ SECURE_PROXY_SSL_HEADER = (
 )
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("XUEJI_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 #: Content-Security-Policy on every page (django-csp): everything from this site only,
-#: no inline script or style (the pages' behaviour is in static/common/xueji.js), no
+#: no inline script or style (the pages' behaviour is in static/common/behaviour.js), no
 #: framing, no plug-ins, forms posting here only. ``data:`` images: the empty favicon.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
