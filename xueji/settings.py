@@ -60,7 +60,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = _env_bool("XUEJI_DEBUG", XUEJI_ENV == "demo")
+# Off everywhere, the demo included (Chinese 403/404/500 pages, no URL listings); a
+# developer turns it on with XUEJI_DEBUG=1 (``make dev`` does).
+DEBUG = _env_bool("XUEJI_DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("XUEJI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 if XUEJI_ENV == "test":
     ALLOWED_HOSTS = ["*"]
@@ -77,11 +79,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "xueji.common",
     "xueji.codes",
     "xueji.org",
     "xueji.accounts",
     "xueji.audit",
+    "xueji.jobs",
     "xueji.students",
     "xueji.workflow",
     "xueji.registration",
@@ -387,9 +392,39 @@ XUEJI_IMPORT_MAX_STRINGS_MB = _env_int("XUEJI_IMPORT_MAX_STRINGS_MB", 100)
 XUEJI_IMPORT_MAX_STRINGS = _env_int("XUEJI_IMPORT_MAX_STRINGS", 2_000_000)
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
+# --- background work (docs/TASKS.md) ------------------------------------------------------
+#: Django's tasks API (django-tasks). Default: the database backend — the queue is a table
+#: of this database, so the embedded demo needs no other service; ``manage.py jobs_worker``
+#: (started by ``make run``) runs the tasks. Another backend is a settings change only,
+#: e.g. XUEJI_TASKS_BACKEND=django_tasks_rq.RQBackend (see docs/TASKS.md).
+XUEJI_TASKS_BACKEND = os.environ.get("XUEJI_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {
+    "default": {
+        "BACKEND": XUEJI_TASKS_BACKEND,
+        "QUEUES": ["default"],
+        "OPTIONS": {},
+    }
+}
+#: A running job whose heartbeat is older than this many seconds is taken as dead (its
+#: worker on another host, or a reused process id); on the worker's own host a job whose
+#: process is gone is dead at once.
+XUEJI_JOB_STALE_SECONDS = _env_int("XUEJI_JOB_STALE_SECONDS", 60)
+#: How often a running job writes its heartbeat, and how often the worker looks for dead jobs.
+XUEJI_JOB_HEARTBEAT_SECONDS = _env_int("XUEJI_JOB_HEARTBEAT_SECONDS", 5)
+XUEJI_JOB_REAP_SECONDS = _env_int("XUEJI_JOB_REAP_SECONDS", 30)
+
+# --- logs: to standard output (the web server's and the worker's alike) ----------------------
+XUEJI_LOG_LEVEL = os.environ.get("XUEJI_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "xueji": {"level": XUEJI_LOG_LEVEL},
+        "django_tasks": {"level": XUEJI_LOG_LEVEL},
+        "django_tasks_db": {"level": XUEJI_LOG_LEVEL},
+        "django.request": {"level": "ERROR"},
+    },
 }

@@ -7,6 +7,7 @@ it points there.
 import os
 
 os.environ.setdefault("XUEJI_ENV", "test")
+os.environ.setdefault("XUEJI_LOG_LEVEL", "WARNING")
 os.environ.setdefault("XUEJI_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test"))
 
 from xueji.settings import *  # noqa: E402,F403
@@ -18,3 +19,7 @@ XUEJI_REQUIRE_2FA = False
 # it (in-memory SQLite cannot serve two connections).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test.sqlite3")}  # noqa: F405
+
+# Jobs run in the test's own process and transaction (xueji.jobs.services.start_job);
+# the end-to-end tests switch to the database backend and start a real worker.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}

@@ -10,8 +10,10 @@ urlpatterns = [
     path("codes/", include("xueji.codes.urls")),
     path("workflow/", include("xueji.workflow.urls")),
     path("registration/", include("xueji.registration.urls")),
+    path("jobs/", include("xueji.jobs.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]
 
 handler403 = "xueji.portal.views.permission_denied"
 handler404 = "xueji.portal.views.page_not_found"
+handler500 = "xueji.portal.views.server_error"

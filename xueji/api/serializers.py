@@ -97,6 +97,39 @@ class UploadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class JobSerializer(serializers.Serializer):
+    """后台任务的状态 (``xueji.jobs.selectors.status_of``)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="任务类型,如 registration.import")
+    kind_name = serializers.CharField(help_text="任务类型名称")
+    title = serializers.CharField()
+    status = serializers.CharField(help_text="queued 排队中 / running 进行中 / done 已完成 / failed 失败 / cancelled 已取消")
+    status_name = serializers.CharField()
+    finished = serializers.BooleanField()
+    done = serializers.IntegerField(help_text="已处理行数")
+    total = serializers.IntegerField(allow_null=True, help_text="总行数(未知时为 null)")
+    percent = serializers.IntegerField(allow_null=True)
+    rate = serializers.FloatField(allow_null=True, help_text="每秒处理行数")
+    seconds_left = serializers.IntegerField(allow_null=True, help_text="预计剩余秒数")
+    message = serializers.CharField(help_text="失败或取消的原因")
+    result = serializers.JSONField(help_text="结果摘要;学籍注册导入为 {upload: 导入记录id}")
+    result_url = serializers.CharField(help_text="结果网页")
+    created_at = serializers.CharField()
+    finished_at = serializers.CharField()
+
+
+class UploadAcceptedSerializer(UploadSerializer):
+    """202 of an import: the upload record, its job and where to follow it."""
+
+    job = JobSerializer(read_only=True)
+    status_url = serializers.CharField(read_only=True, help_text="任务状态地址(同 Location 响应头)")
+
+    class Meta(UploadSerializer.Meta):
+        fields = [*UploadSerializer.Meta.fields, "job", "status_url"]
+        read_only_fields = fields
+
+
 class RowErrorSerializer(serializers.Serializer):
     """A failing row of an upload; the ID number masked (F-16)."""
 

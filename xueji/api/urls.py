@@ -15,6 +15,7 @@ router.register("classes", views.SchoolClassViewSet, basename="class")
 router.register("registration/uploads", views.UploadViewSet, basename="registration-upload")
 router.register("students", views.StudentViewSet, basename="student")
 router.register("reviews", views.ReviewViewSet, basename="review")
+router.register("jobs", views.JobViewSet, basename="job")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +30,8 @@ from rest_framework.response import Response
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.common.params import parse_id
+from xueji.jobs import selectors as job_selectors
+from xueji.jobs import services as job_services
 from xueji.org import selectors
 from xueji.registration import selectors as registration_selectors
 from xueji.registration import services as registration_services
@@ -46,12 +49,14 @@ from .serializers import (
     DecisionSerializer,
     DivisionSerializer,
     GradeSerializer,
+    JobSerializer,
     ReviewSerializer,
     RowErrorSerializer,
     SchoolClassSerializer,
     SchoolSerializer,
     StudentDetailSerializer,
     StudentListSerializer,
+    UploadAcceptedSerializer,
     UploadCreateSerializer,
     UploadSerializer,
 )
@@ -245,13 +250,14 @@ class UploadViewSet(ScopedReadViewSet):
         summary="导入学籍注册Excel",
         description=(
             "学校学籍管理员导入按模板填写的注册表(与网页【学籍注册 → 导入】同一流程:查重认证后,"
-            "通过的行成为待学校审核的注册申请)。返回 201 与导入结果;文件不是可读的 Excel "
-            "(如改了扩展名的文本文件)时导入记录仍然建立,返回 201、`status` 为 `failed`、"
-            "`message` 说明原因。扩展名不是 .xlsx/.xls、超过 30MB、注册类型不对时返回 400;"
+            "通过的行成为待学校审核的注册申请)。导入在后台任务中进行:立即返回 202,`Location` 与 "
+            "`status_url` 指向任务状态 `/api/v1/jobs/{id}/`,轮询至 `finished` 为 true,再读取本导入记录 "
+            "(`id`)的结果与 `errors`。文件不是可读的 Excel(如改了扩展名的文本文件)时导入记录的 `status` "
+            "为 `failed`、`message` 说明原因。扩展名不是 .xlsx/.xls、超过 30MB、注册类型不对时返回 400;"
             "非学校学籍管理员返回 403。"
         ),
         request={"multipart/form-data": UploadCreateSerializer},
-        responses={201: UploadSerializer,
+        responses={202: UploadAcceptedSerializer,
                    400: OpenApiResponse(description="参数错误:按字段给出原因,如 {\"file\": [\"只能导入Excel文件(.xlsx)\"]}"),
                    403: OpenApiResponse(DETAIL, description="不是学校学籍管理员")},
     )
@@ -262,13 +268,16 @@ class UploadViewSet(ScopedReadViewSet):
         body = UploadCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            upload = registration_services.start_upload(
+            job = registration_services.submit_upload(
                 user.school, body.validated_data["entry"], user, body.validated_data["file"], request,
             )
         except DjangoValidationError as error:
             return rule_error(error)
-        upload = registration_services.process_upload(upload, request)
-        return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
+        upload = registration_selectors.uploads_for(user).get(pk=job.params["upload"])
+        status_url = reverse("api:job-detail", args=[job.pk])
+        data = {**UploadSerializer(upload).data, "job": JobSerializer(job_selectors.status_of(job)).data,
+                "status_url": request.build_absolute_uri(status_url)}
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
 
     @extend_schema(summary="导入未通过的行", responses=RowErrorSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -277,6 +286,32 @@ class UploadViewSet(ScopedReadViewSet):
         upload = self.get_object()
         page = self.paginate_queryset(upload.row_errors.order_by("row", "pk"))
         return self.get_paginated_response(RowErrorSerializer(page, many=True).data)
+
+
+# --- 后台任务 (jobs) --------------------------------------------------------------------------------
+
+@extend_schema_view(
+    list=extend_schema(summary="后台任务列表(本人发起的及本单位的)"),
+    retrieve=extend_schema(summary="一个后台任务的状态与进度"),
+)
+class JobViewSet(ScopedReadViewSet):
+    """后台任务 the caller may follow (``jobs.selectors.jobs_for``); a job out of scope is
+    a 404 with an audit entry. Reading a running job whose worker is gone ends it as failed."""
+
+    serializer_class = JobSerializer
+    lookup_value_regex = r"\d+"
+    what = "后台任务"
+
+    def scoped_queryset(self):
+        return job_selectors.jobs_for(self.request.user).order_by("-created_at", "-pk")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(JobSerializer([job_selectors.status_of(j) for j in page], many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        job = job_services.reap_if_dead(self.get_object())
+        return Response(JobSerializer(job_selectors.status_of(job)).data)
 
 
 # --- 学籍 (students) -----------------------------------------------------------------------------

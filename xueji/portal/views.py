@@ -57,3 +57,12 @@ def record_refusal(request, reason: str) -> None:
 
 def page_not_found(request, exception=None):
     return render(request, "portal/404.html", status=404)
+
+
+def server_error(request):
+    """500: rendered without the request's context (no menu, no user, no database), so it
+    shows even when the database is what failed."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    return HttpResponseServerError(loader.get_template("portal/500.html").render({}))

@@ -3,6 +3,7 @@ from django.apps import AppConfig
 ACTION_LABELS = {
     "registration.upload": "上传注册Excel",
     "registration.upload_processed": "注册Excel导入完成",
+    "registration.upload_undone": "注册Excel导入撤回",
     "registration.reported": "注册上报",
     "registration.failed_rows_exported": "导出注册未通过行",
     "registration.completed": "学籍注册完成",
@@ -39,10 +40,11 @@ class RegistrationConfig(AppConfig):
         from xueji.audit import rules
         from xueji.workflow.registry import set_handlers
 
-        from . import services
+        from . import jobs, services
 
         for code in services.ENTRY_BUSINESS.values():
             set_handlers(code, on_complete=services.complete_registration, on_end=services.end_registration)
+        jobs.register_kinds()
         for code, label in ACTION_LABELS.items():
             rules.ACTION_LABELS.setdefault(code, label)
         for code, label in ACTION_AREAS.items():

@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
+from xueji.common import xlsx_reader
 from xueji.common.batching import batches
 from xueji.org import rules as org_rules
 from xueji.org.models import Grade, School, SchoolClass
@@ -190,7 +191,7 @@ class _Run:
 
 def collect(
     school: School, user, source, *, filename: str = "", request=None, today: dt.date | None = None,
-    create_classes: bool = True,
+    create_classes: bool = True, progress=None,
 ) -> CollectionReport:
     """首次数据采集 of ``source`` (a path, bytes or an uploaded file) into ``school``.
     Raises PermissionDenied for a user who may not, ValidationError for a file that can't
@@ -203,10 +204,17 @@ def collect(
                SchoolClass.objects.filter(school=school).values_list("code", "pk", "grade_id")}
     report = CollectionReport(school.code, school.name, filename or getattr(source, "name", "") or "")
     run = _Run(school, user, context, classes, create_classes, request, report)
+    if progress is not None:
+        last = xlsx_reader.last_row_hint(source)
+        if hasattr(source, "seek"):
+            source.seek(0)
+        progress.set_total(last - 1 if last and last > 1 else None)
     try:
         for batch in batches(read_rows(source, headers=HEADERS), BATCH_SIZE):
             report.rows += len(batch)
             _load_batch(run, batch, today)
+            if progress is not None:
+                progress.set_done(max(progress.done, batch[-1][0] - 1))
     except ExcelFormatError as error:
         raise ValidationError(str(error)) from error
     record_event(

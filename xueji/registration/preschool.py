@@ -39,6 +39,7 @@ from django.utils import timezone
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.codes import tables as codes
+from xueji.common import xlsx_reader
 from xueji.common.batching import batches
 from xueji.common.spreadsheets import safe_cell, safe_row
 from xueji.org.models import School
@@ -104,11 +105,14 @@ class AddResult:
 
 # --- permission and scope ---------------------------------------------------------------
 
-def _check_actor(user, school: School | int) -> None:
+def check_actor(user, school: School | int) -> None:
     """学前调档 belongs to the school's own registrar (``school``: the school or its pk)."""
     school_id = school if isinstance(school, int) else school.pk
     if user.role != Role.SCHOOL_REGISTRAR or user.school_id != school_id:
         raise PermissionDenied("只有本校学籍管理员可以办理学前调档")
+
+
+_check_actor = check_actor
 
 
 def _registration_state() -> Case:
@@ -203,7 +207,7 @@ def _match(requests: list[PreschoolRequest]) -> None:
 
 def add_children(
     school: School, user, rows: Iterable[tuple[int, Mapping[str, object]]], *, source_name: str = "",
-    request=None, today: dt.date | None = None,
+    request=None, today: dt.date | None = None, progress=None,
 ) -> AddResult:
     """新增 / Excel导入: rows ``(row number, {header: value})`` become requests, each matched
     against the preschool registry. A row with an error, or whose ID is already in the
@@ -214,6 +218,8 @@ def add_children(
     seen: dict[str, int] = {}
     for batch in batches(rows, BATCH_SIZE):
         _add_batch(school, user, batch, context, source_name[:200], seen, result, request)
+        if progress is not None:
+            progress.set_done(max(progress.done, batch[-1][0] - 1))
     return result
 
 
@@ -279,16 +285,38 @@ def _add_batch(school, user, batch, context, source_name, seen, result: AddResul
     result.created.extend(created)
 
 
-def import_children(school: School, user, uploaded_file, *, request=None, today: dt.date | None = None) -> AddResult:
+def import_children(school: School, user, uploaded_file, *, request=None, today: dt.date | None = None,
+                    progress=None, source_name: str | None = None) -> AddResult:
     """Excel导入 of the five-column list (:func:`build_children_template`); the file name is
-    kept as 导入Excel名称. An unreadable file raises ValidationError."""
+    kept as 导入Excel名称. An unreadable file raises ValidationError. ``progress``: the
+    job's (:class:`xueji.jobs.services.Progress`), advanced batch by batch."""
     _check_actor(user, school)
-    name = getattr(uploaded_file, "name", "") or ""
+    name = source_name if source_name is not None else (getattr(uploaded_file, "name", "") or "")
+    if progress is not None:
+        last = xlsx_reader.last_row_hint(uploaded_file)
+        uploaded_file.seek(0)
+        progress.set_total(last - 1 if last and last > 1 else None)
     try:
         rows = read_rows(uploaded_file, headers=CHILD_HEADERS, min_header_matches=3)
-        return add_children(school, user, rows, source_name=name, request=request, today=today)
+        return add_children(school, user, rows, source_name=name, request=request, today=today, progress=progress)
     except ExcelFormatError as error:
         raise ValidationError(str(error)) from error
+
+
+def undo_import(school_id: int, user, source_name: str, *, since) -> int:
+    """An Excel导入 that did not finish: remove the requests it added (this registrar's,
+    from this file, since the import started, not yet in registration), with the audit
+    entry, in the caller's transaction. Returns how many."""
+    doomed = PreschoolRequest.objects.filter(school_id=school_id, created_by=user, source_name=source_name[:200],
+                                            created_at__gte=since, registration__isnull=True)
+    ids = list(doomed.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    PreschoolRequest.objects.filter(pk__in=ids).delete()
+    record_event(action="registration.preschool_deleted", summary=f"撤回未完成的学前调档名单导入:{len(ids)}人",
+                 actor=user, school=School.objects.filter(pk=school_id).first(),
+                 after={"requests": ids[:1000], "source": source_name})
+    return len(ids)
 
 
 def build_children_template() -> bytes:
@@ -549,20 +577,17 @@ def _cell(f: F.Field, value: object) -> str:
     return str(value)
 
 
-def export_workbook(requests: list[PreschoolRequest], user, *, request=None) -> tuple[bytes, str]:
-    """调档学生导出: the chosen children in the registration template of their ID type
-    (居民身份证 or 港澳台和外籍), prefilled with the five columns and the preschool data.
-    Refused for children without an ID document (no Excel registration for them), children
-    still 待确认学前学籍, children in registration, and a mix of the two templates.
-    Returns (xlsx bytes, file name)."""
-    from openpyxl import load_workbook
-
+def _exportable(requests: list[PreschoolRequest], user) -> tuple[list[PreschoolRequest], str]:
+    """The chosen children as they are now, and their template's entry; ValidationError
+    (or PermissionDenied) when they can't be exported (see :func:`export_workbook`)."""
     if not requests:
         raise ValidationError("请选择要导出的学生")
     school = requests[0].school
     for req in requests:
         _check_actor(user, req.school_id)
     current = list(children_for(school).filter(pk__in=[r.pk for r in requests]).order_by("created_at", "pk"))
+    if not current:
+        raise ValidationError("请选择要导出的学生")
     if any(r.id_type == numbers.NO_DOCUMENT_TYPE for r in current):
         raise ValidationError("无身份证件的学生不能导出")
     waiting = [r.name for r in current if r.status == PreschoolStatus.TO_CONFIRM]
@@ -572,7 +597,24 @@ def export_workbook(requests: list[PreschoolRequest], user, *, request=None) -> 
     entries = {registration_entry(r.id_type) for r in current}
     if len(entries) > 1:
         raise ValidationError("不同身份证件类型的学生不能一起导出:居民身份证学生和港澳台及外籍学生请分别导出")
-    entry = entries.pop()
+    return current, entries.pop()
+
+
+def check_export(requests: list[PreschoolRequest], user) -> None:
+    """The refusals of :func:`export_workbook`, checked before the export is queued."""
+    _exportable(requests, user)
+
+
+def export_workbook(requests: list[PreschoolRequest], user, *, request=None) -> tuple[bytes, str]:
+    """调档学生导出: the chosen children in the registration template of their ID type
+    (居民身份证 or 港澳台和外籍), prefilled with the five columns and the preschool data.
+    Refused for children without an ID document (no Excel registration for them), children
+    still 待确认学前学籍, children in registration, and a mix of the two templates.
+    Returns (xlsx bytes, file name)."""
+    from openpyxl import load_workbook
+
+    current, entry = _exportable(requests, user)
+    school = current[0].school
     book = load_workbook(io.BytesIO(build_template(entry)))
     sheet = book[DATA_SHEET]
     headers = [c.value for c in sheet[1]]

@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
-from xueji.common import bulk, parallel
+from xueji.common import bulk, parallel, xlsx_reader
 from xueji.common.batching import batches
 from xueji.common.masking import mask_id_number
+from xueji.jobs.services import start_job
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import DivisionNames, build_division_names, school_year_of
 from xueji.problems.models import ProblemKind
@@ -513,16 +514,18 @@ def _similar_people(rows: list[dict]) -> dict[int, list[dict]]:
 # --- uploads ------------------------------------------------------------------------------
 
 def start_upload(school: School, entry: str, user, uploaded_file, request=None) -> Upload:
-    """导入: keep the file and an upload record; the rows are processed by
-    :func:`process_upload` (in the request for small files, as a task for large ones)."""
+    """导入: keep the file and an upload record (with its audit entry, in one
+    transaction); the rows are processed by :func:`process_upload` — in the task worker
+    when started through :func:`submit_upload`."""
     _check_actor(user, school)
     if Entry(entry) not in EXCEL_ENTRIES:
         raise ValidationError("该注册类型不支持Excel导入")
-    upload = Upload(school=school, entry=entry, user=user, filename=uploaded_file.name[:200])
-    upload.file.save(uploaded_file.name, uploaded_file, save=False)
-    upload.save()
-    record_event(action="registration.upload", summary=f"导入{upload.get_entry_display()}:{upload.filename}",
-                 actor=user, request=request, target=upload, school=school)
+    with transaction.atomic():
+        upload = Upload(school=school, entry=entry, user=user, filename=uploaded_file.name[:200])
+        upload.file.save(uploaded_file.name, uploaded_file, save=False)
+        upload.save()
+        record_event(action="registration.upload", summary=f"导入{upload.get_entry_display()}:{upload.filename}",
+                     actor=user, request=request, target=upload, school=school)
     return upload
 
 
@@ -541,56 +544,141 @@ def failed_rows_workbook(upload: Upload, user, request=None) -> tuple[bytes, str
     return content, failed_rows_filename(upload.entry)
 
 
-def _undo_upload(upload: Upload, request=None) -> int:
+#: The job kind of a registration import (registered in apps.ready, run by registration.jobs).
+IMPORT_JOB = "registration.import"
+
+
+def submit_upload(school: School, entry: str, user, uploaded_file, request=None):
+    """导入 as the page and the API do it: the upload record and its background job
+    (:data:`IMPORT_JOB`), in one transaction; the request returns at once and the rows are
+    read, checked and registered by the worker (:func:`process_upload`)."""
+    with transaction.atomic():
+        upload = start_upload(school, entry, user, uploaded_file, request)
+        return start_job(IMPORT_JOB, user=user, params={"upload": upload.pk}, school=school, request=request,
+                         title=f"学籍注册导入:{upload.filename}")
+
+
+def resubmit_upload(upload: Upload, user, request=None, rerun_of=None):
+    """重新执行 an import whose job failed: a new upload record of the same stored file (the
+    failed one stays, with its message) and a new job."""
+    _check_actor(user, upload.school)
+    if upload.status == UploadStatus.PROCESSING:
+        raise ValidationError("该导入仍在处理中")
+    with transaction.atomic():
+        again = Upload(school=upload.school, entry=upload.entry, user=user, filename=upload.filename)
+        again.file.name = upload.file.name
+        again.save()
+        record_event(action="registration.upload", summary=f"重新导入{again.get_entry_display()}:{again.filename}",
+                     actor=user, request=request, target=again, school=again.school,
+                     after={"again_of": upload.pk})
+        return start_job(IMPORT_JOB, user=user, params={"upload": again.pk}, school=again.school, request=request,
+                         title=f"学籍注册导入:{again.filename}", rerun_of=rerun_of)
+
+
+#: Registrations withdrawn per statement when an upload is undone (keeps every IN list
+#: well under SQLite's limit of bound parameters).
+UNDO_CHUNK = 5000
+
+
+def _undo_upload(upload: Upload, request=None, reason: str = "导入文件无法读完") -> int:
     """Withdraw the registrations an upload created (not yet reviewed): their businesses,
-    registrations and identity claims. Returns how many."""
+    registrations and identity claims — every batch committed so far, in one transaction.
+    Returns how many."""
     ids = list(Registration.objects.filter(upload=upload, student__isnull=True).values_list("business_id", flat=True))
     if not ids:
         return 0
+    undone = 0
     with transaction.atomic():
-        student_services.release_claims(ids)
-        return workflow.discard_unstarted(ids, actor=upload.user, request=request, reason="导入文件无法读完")
+        for start in range(0, len(ids), UNDO_CHUNK):
+            chunk = ids[start:start + UNDO_CHUNK]
+            student_services.release_claims(chunk)
+            undone += workflow.discard_unstarted(chunk, actor=upload.user, request=request, reason=reason)
+    return undone
 
 
-def process_upload(upload: Upload, request=None, today: dt.date | None = None) -> Upload:
+def undo_unfinished_upload(upload: Upload, reason: str) -> int:
+    """An import that did not finish (its worker died, it was cancelled, it raised):
+    withdraw what it registered and mark it failed, in the caller's transaction. An
+    upload already finished is left as it is. Returns how many registrations were withdrawn."""
+    upload = Upload.objects.select_for_update().get(pk=upload.pk)
+    if upload.status != UploadStatus.PROCESSING:
+        return 0
+    undone = _undo_upload(upload, reason=reason)
+    upload.status = UploadStatus.FAILED
+    upload.message = (f"{reason},本次导入已撤回" + (f"(撤回{undone}条注册申请)" if undone else "")
+                      + ",请重新导入")[:300]
+    upload.finished_at = timezone.now()
+    upload.save(update_fields=["status", "message", "finished_at"])
+    record_event(action="registration.upload_undone", summary=f"{upload.filename}:{upload.message}",
+                 actor=upload.user, target=upload, school=upload.school, after={"withdrawn": undone})
+    return undone
+
+
+def _counted(prepared: Iterable[list[Prepared]], progress) -> Iterator[list[Prepared]]:
+    """Report each batch to the job's progress once it is written (the next is asked for)."""
+    for batch in prepared:
+        yield batch
+        if batch:
+            progress.set_done(max(progress.done, batch[-1].row - 1))
+
+
+def process_upload(upload: Upload, request=None, today: dt.date | None = None, progress=None) -> Upload:
     """Read the sheet (streamed), register the rows that pass, keep every failing row.
 
     The rows are read and checked in a worker process (:mod:`xueji.common.parallel`)
-    while this one de-duplicates and writes the previous batch."""
+    while this one de-duplicates and writes the previous batch. Each batch is one
+    transaction; the end (row errors, totals, audit entry and — under a job — the job's
+    completion, ``progress``) is one more, so an upload is finished exactly when its job is.
+    """
     school = upload.school
     _check_actor(upload.user, school)
     context = rules_context(school, upload.entry, today or timezone.localdate())
     try:
         with upload.file.open("rb") as handle:
+            if progress is not None:
+                last = xlsx_reader.last_row_hint(handle)
+                handle.seek(0)
+                progress.set_total(last - 1 if last and last > 1 else None)
             prepared = _as_prepared(parallel.iterate_in_worker(_read_and_prepare, handle, context, _class_ids(school)))
+            if progress is not None:
+                prepared = _counted(prepared, progress)
             outcome = _register_prepared(school, upload.entry, upload.user, prepared, context,
                                          upload=upload, request=request)
     except ExcelFormatError as error:
         # A damaged sheet body shows only when the streaming reader gets there: what this
         # upload registered before that is withdrawn, so a file counts whole or not at all.
-        undone = _undo_upload(upload, request)
-        upload.status = UploadStatus.FAILED
-        upload.message = (str(error) + (f";已撤回本文件已登记的{undone}条注册申请,请检查文件后重新导入"
-                                        if undone else ""))[:300]
-        upload.finished_at = timezone.now()
-        upload.save(update_fields=["status", "message", "finished_at"])
+        with transaction.atomic():
+            undone = _undo_upload(upload, request)
+            upload.status = UploadStatus.FAILED
+            upload.message = (str(error) + (f";已撤回本文件已登记的{undone}条注册申请,请检查文件后重新导入"
+                                            if undone else ""))[:300]
+            upload.finished_at = timezone.now()
+            upload.save(update_fields=["status", "message", "finished_at"])
+            record_event(action="registration.upload_processed", summary=f"{upload.filename}:导入失败:{upload.message}",
+                         actor=upload.user, request=request, target=upload, school=school)
+            if progress is not None:
+                progress.finish({"upload": upload.pk, "summary": [f"导入失败:{upload.message}"]})
         return upload
-    RowError.objects.bulk_create(
-        [RowError(upload=upload, row=f.row, name=f.name, id_number=f.id_number, messages=f.messages, raw=f.raw)
-         for f in outcome.failed],
-        batch_size=1000,
-    )
-    upload.total_rows = outcome.total
-    upload.passed_rows = outcome.passed_count
-    upload.failed_rows = len(outcome.failed)
-    upload.status = UploadStatus.DONE
-    upload.finished_at = timezone.now()
-    if not upload.total_rows:
-        upload.message = "Excel文件中没有数据"
-    upload.save(update_fields=["total_rows", "passed_rows", "failed_rows", "status", "message", "finished_at"])
-    record_event(action="registration.upload_processed",
-                 summary=f"{upload.filename}:共{upload.total_rows}行,通过{upload.passed_rows}行,未通过{upload.failed_rows}行",
-                 actor=upload.user, request=request, target=upload, school=school)
+    with transaction.atomic():
+        RowError.objects.bulk_create(
+            [RowError(upload=upload, row=f.row, name=f.name, id_number=f.id_number, messages=f.messages, raw=f.raw)
+             for f in outcome.failed],
+            batch_size=1000,
+        )
+        upload.total_rows = outcome.total
+        upload.passed_rows = outcome.passed_count
+        upload.failed_rows = len(outcome.failed)
+        upload.status = UploadStatus.DONE
+        upload.finished_at = timezone.now()
+        if not upload.total_rows:
+            upload.message = "Excel文件中没有数据"
+        upload.save(update_fields=["total_rows", "passed_rows", "failed_rows", "status", "message", "finished_at"])
+        summary = f"{upload.filename}:共{upload.total_rows}行,通过{upload.passed_rows}行,未通过{upload.failed_rows}行"
+        record_event(action="registration.upload_processed", summary=summary,
+                     actor=upload.user, request=request, target=upload, school=school)
+        if progress is not None:
+            progress.total = progress.done = outcome.total
+            progress.finish({"upload": upload.pk, "summary": [summary]})
     return upload
 
 
@@ -617,10 +705,11 @@ def report(registrations: list[Registration], registrar, request=None) -> int:
     for reg in registrations:
         if reg.school_id != registrar.school_id or registrar.role != Role.SCHOOL_REGISTRAR:
             raise PermissionDenied("只能上报本校的注册申请")
-    count = workflow.release_hold_many(ids, HOLD_REPORT)
-    record_event(action="registration.reported", summary=f"上报{count}条注册申请", actor=registrar,
-                 request=request, school=registrations[0].school if registrations else None,
-                 after={"businesses": ids[:1000]})
+    with transaction.atomic():
+        count = workflow.release_hold_many(ids, HOLD_REPORT)
+        record_event(action="registration.reported", summary=f"上报{count}条注册申请", actor=registrar,
+                     request=request, school=registrations[0].school if registrations else None,
+                     after={"businesses": ids[:1000]})
     return count
 
 
@@ -715,9 +804,11 @@ def authority_review(registrations: list[Registration], reviewer, passed: bool, 
 
 
 def withdraw(registrations: list[Registration], registrar, request=None) -> int:
-    """撤销: the school registrar withdraws registrations that have not completed."""
-    for reg in registrations:
-        workflow.withdraw(reg.business, registrar, request=request)
+    """撤销: the school registrar withdraws registrations that have not completed — all of
+    them or none (one transaction; each withdrawal writes its audit entry inside it)."""
+    with transaction.atomic():
+        for reg in registrations:
+            workflow.withdraw(reg.business, registrar, request=request)
     return len(registrations)
 
 

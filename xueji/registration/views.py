@@ -116,12 +116,11 @@ def upload(request, entry: str):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            record = services.start_upload(school, entry.value, request.user, form.cleaned_data["file"], request)
+            job = services.submit_upload(school, entry.value, request.user, form.cleaned_data["file"], request)
         except ValidationError as error:
             form.add_error("file", error)
-        else:
-            services.process_upload(record, request)
-            return redirect("registration:upload_detail", pk=record.pk)
+        else:  # the worker imports the rows; the job page shows the progress, then the result
+            return redirect("jobs:detail", pk=job.pk)
     return render(request, "registration/upload.html", {"form": form, "entry": entry})
 
 

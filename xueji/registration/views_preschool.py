@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
+from xueji.jobs import selectors as job_selectors
 from xueji.org.selectors import (
     chosen_in_scope,
     get_in_scope,
@@ -24,7 +26,7 @@ from xueji.org.selectors import (
     schools_for,
 )
 
-from . import collection, preschool
+from . import collection, jobs, preschool
 from .forms import UploadForm
 from .forms_preschool import ChildForm, ChildQueryForm, CollectionForm, SupplementForm
 from .models import Entry, PreschoolStatus
@@ -62,6 +64,18 @@ def _chosen(request, queryset):
     if request.POST.get("all") == "1":
         return list(ChildQueryForm(request.GET).filter(queryset))
     return list(chosen_in_scope(request, queryset, request.POST.getlist("req"), "调档学生"))
+
+
+def _job_result(request, kind: str) -> dict | None:
+    """The result of the job ``?job=`` names (a finished job of ``kind`` the user may see:
+    404 and an audit entry otherwise), shown on the page that started it."""
+    value = request.GET.get("job", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404("后台任务不存在")
+    job = get_in_scope(request, job_selectors.jobs_for(request.user).filter(kind=kind), "后台任务", pk=int(value))
+    return job.result if job.status == "done" else None
 
 
 # --- 学前调档名单管理 ---------------------------------------------------------------------------
@@ -143,16 +157,14 @@ def preschool_import(request):
     """Excel导入: the five-column template; every failing row with its reasons."""
     school = _registrar_school(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)
-    outcome = None
     if request.method == "POST" and form.is_valid():
-        try:
-            outcome = preschool.import_children(school, request.user, form.cleaned_data["file"], request=request)
-        except ValidationError as error:
-            form.add_error("file", error)
+        job = jobs.submit_preschool_import(school, request.user, form.cleaned_data["file"], request=request)
+        return redirect("jobs:detail", pk=job.pk)
+    outcome = _job_result(request, jobs.PRESCHOOL_IMPORT_JOB)
     return render(request, "registration/preschool/import.html", {
         "form": form, "outcome": outcome,
-        "counts": [(PreschoolStatus(k).label, v) for k, v in outcome.counts.items()] if outcome else [],
-        "failures": outcome.failed[:SHOWN_FAILURES] if outcome else [],
+        "counts": outcome.get("counts", []) if outcome else [],
+        "failures": outcome.get("failures", []) if outcome else [],
     })
 
 
@@ -169,13 +181,12 @@ def preschool_export(request):
     school = _registrar_school(request.user)
     try:
         chosen = _chosen(request, preschool.children_for(school))
-        content, filename = preschool.export_workbook(chosen, request.user, request=request)
+        job = jobs.submit_preschool_export(chosen, request.user, request=request)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return redirect(reverse("registration:preschool_list") + ("?" + request.GET.urlencode() if request.GET else ""))
-    fallback = "preschool-resident.xlsx" if filename.startswith("居民") else "preschool-foreign.xlsx"
-    return _xlsx(content, filename, fallback)
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @login_required
@@ -254,7 +265,6 @@ def initial_collection(request):
     if not collection.may_collect(user):
         raise PermissionDenied("只有教育部门学籍管理员可以办理首次数据采集")
     form = CollectionForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["school_code"]
         school = schools_for(user).filter(code=code).first()
@@ -263,12 +273,15 @@ def initial_collection(request):
             form.add_error("school_code", "学校不存在或不在您的数据范围内")
         else:
             try:
-                report = collection.collect(school, user, form.cleaned_data["file"], request=request,
-                                            create_classes=form.cleaned_data["create_classes"])
+                job = jobs.submit_collection(school, user, form.cleaned_data["file"], request=request,
+                                             create_classes=form.cleaned_data["create_classes"])
             except (PermissionDenied, ValidationError) as error:
                 for message in getattr(error, "messages", None) or [str(error)]:
                     form.add_error(None, message)
+            else:
+                return redirect("jobs:detail", pk=job.pk)
+    report = _job_result(request, jobs.COLLECTION_JOB)
     return render(request, "registration/collection/index.html", {
-        "form": form, "report": report, "failures": report.failed[:SHOWN_FAILURES] if report else [],
-        "shown": SHOWN_FAILURES,
+        "form": form, "report": report, "failures": report.get("failures", []) if report else [],
+        "shown": jobs.SHOWN_FAILURES,
     })

@@ -52,8 +52,14 @@ def test_upload_a_workbook_and_read_its_errors(reg):
     good, bad = reg.row(1), reg.row(2, 出生日期="20150230", 成员1姓名="x1")
     client = _client(reg.users.school_registrar)
     response = _upload(client, workbook_bytes("primary-resident", [good, bad]))
-    assert response.status_code == 201, response.content
-    body = response.json()
+    assert response.status_code == 202, response.content
+    accepted = response.json()
+    assert response["Location"] == f"/api/v1/jobs/{accepted['job']['id']}/"
+    assert accepted["status_url"].endswith(response["Location"])
+    job = client.get(response["Location"]).json()  # the immediate backend of the tests: done already
+    assert job["finished"] and job["status"] == "done" and job["result"]["upload"] == accepted["id"]
+    assert job["kind"] == "registration.import" and job["done"] == job["total"] == 2
+    body = client.get(f"{UPLOADS}{accepted['id']}/").json()
     assert body["entry"] == "primary-resident" and body["status"] == "done" and body["filename"] == "新生.xlsx"
     assert (body["total_rows"], body["passed_rows"], body["failed_rows"]) == (2, 1, 1)
     assert body["uploaded_at"] and body["finished_at"]
@@ -77,8 +83,8 @@ def test_upload_a_workbook_and_read_its_errors(reg):
 def test_bad_files_and_bad_entries(reg):
     client = _client(reg.users.school_registrar)
     response = _upload(client, b"this is not a workbook", name="改名.xlsx")
-    assert response.status_code == 201, response.content
-    body = response.json()
+    assert response.status_code == 202, response.content
+    body = client.get(f"{UPLOADS}{response.json()['id']}/").json()
     assert body["status"] == UploadStatus.FAILED and "Excel" in body["message"]
     assert Upload.objects.get(pk=body["id"]).status == UploadStatus.FAILED
 

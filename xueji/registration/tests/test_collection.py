@@ -238,6 +238,8 @@ def test_page(client, reg):
         "school_code": reg.world.th_school.code, "create_classes": "on",
         "file": SimpleUploadedFile("a.xlsx", _book([_third(reg, 21), _third(reg, 22, 联系电话="1")]),
                                    content_type=XLSX)})
+    assert response.status_code == 302 and response["Location"].startswith("/jobs/")
+    response = client.get(response["Location"], follow=True)  # the job page → its result page
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="created">1<' in page and "联系电话格式不正确" in page
 

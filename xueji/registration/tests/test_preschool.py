@@ -228,7 +228,7 @@ def test_excel_template_and_import(client, reg):
         ["无证儿童", "2-女", "20190301", "Z-其他", ""],
     ])
     response = client.post(reverse("registration:preschool_import"),
-                           {"file": SimpleUploadedFile("一年级名单.xlsx", content, content_type=XLSX)})
+                           {"file": SimpleUploadedFile("一年级名单.xlsx", content, content_type=XLSX)}, follow=True)
     page = response.content.decode()
     assert response.status_code == 200 and "性别与身份证件号不一致" in page
     created = {r.name: r for r in PreschoolRequest.objects.all()}
@@ -243,8 +243,9 @@ def test_import_of_a_file_without_the_header(client, reg):
     client.force_login(reg.users.school_registrar)
     response = client.post(reverse("registration:preschool_import"),
                            {"file": SimpleUploadedFile("x.xlsx", _sheet([["甲", "乙"], ["1", "2"]]),
-                                                       content_type=XLSX)})
-    assert "表头" in response.content.decode() and not PreschoolRequest.objects.exists()
+                                                       content_type=XLSX)}, follow=True)
+    page = response.content.decode()  # the job ended as failed, with the reader's message
+    assert "表头" in page and 'data-testid="job-status">失败<' in page and not PreschoolRequest.objects.exists()
 
 
 # --- 学前档案信息补录 ----------------------------------------------------------------------------------
@@ -390,15 +391,26 @@ def test_export_refuses_to_confirm_and_mixed_templates(reg):
         preschool.export_workbook([r, f], reg.users.school_registrar)
 
 
+def _exported(client, response):
+    """An export is a job: its page offers the workbook; the download."""
+    assert response.status_code == 302 and response["Location"].startswith("/jobs/"), response
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "已完成" in page.content.decode() and 'data-testid="job-download"' in page.content.decode()
+    download = client.get(response["Location"] + "download/")
+    assert download.status_code == 200
+    return download, b"".join(download.streaming_content)
+
+
 def test_export_gives_the_72_column_template_with_the_children(client, reg):
     a, b = _child(reg, 43), _child(reg, 44, gender="2")
     _preschool_record("K11", a, 民族="02", 成员1姓名="张大山")
     created = _add(reg, [a, b]).created
     client.force_login(reg.users.school_registrar)
-    response = client.post(reverse("registration:preschool_export"), {"req": [c.pk for c in created]})
-    assert response.status_code == 200 and response["Content-Type"] == XLSX
-    assert "filename*=UTF-8''" in response["Content-Disposition"]
-    book = load_workbook(io.BytesIO(response.content))
+    response, content = _exported(client, client.post(reverse("registration:preschool_export"),
+                                                      {"req": [c.pk for c in created]}))
+    assert response["Content-Type"] == XLSX
+    assert "filename*=utf-8''" in response["Content-Disposition"].lower()
+    book = load_workbook(io.BytesIO(content))
     sheet = book[DATA_SHEET]
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == list(fields.headers()) and len(rows[0]) == 72
@@ -416,9 +428,8 @@ def test_export_of_all_filtered_foreign_children(client, reg):
     _add(reg, [{"姓名": "Tom Lee", "性别": "1", "出生日期": "20190301", "身份证件类型": "A", "身份证件号": "E1234567"},
                _child(reg, 45)])
     client.force_login(reg.users.school_registrar)
-    response = client.post(reverse("registration:preschool_export") + "?id_type=A", {"all": "1"})
-    assert response.status_code == 200
-    rows = list(load_workbook(io.BytesIO(response.content))[DATA_SHEET].iter_rows(values_only=True))
+    _, content = _exported(client, client.post(reverse("registration:preschool_export") + "?id_type=A", {"all": "1"}))
+    rows = list(load_workbook(io.BytesIO(content))[DATA_SHEET].iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][rows[0].index("姓名")] == "Tom Lee"
 
 

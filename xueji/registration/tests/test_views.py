@@ -47,7 +47,8 @@ def test_upload_with_one_bad_row(client, reg):
     assert response.status_code == 302
     upload = Upload.objects.get()
     assert (upload.total_rows, upload.passed_rows, upload.failed_rows) == (2, 1, 1)
-    page = client.get(response["Location"]).content.decode()
+    assert response["Location"].startswith("/jobs/")  # the job page, which goes on to the result
+    page = client.get(response["Location"], follow=True).content.decode()
     assert "成员1姓名" in page and "身份证件号" in page
     error = upload.row_errors.get()
     assert error.row == 3 and len(error.messages) >= 2
