@@ -22,4 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Jobs run in the test's own process and transaction (xueji.jobs.services.start_job);
 # the end-to-end tests switch to the database backend and start a real worker.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+# (XUEJI_TEST_TASKS_BACKEND names the backend of such a worker process.)
+TASKS = {"default": {"BACKEND": os.environ.get("XUEJI_TEST_TASKS_BACKEND",
+                                               "django_tasks.backends.immediate.ImmediateBackend"),
+                     "QUEUES": ["default"]}}
