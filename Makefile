@@ -1,6 +1,8 @@
 # 学籍 — developer commands. See docs/DEVELOPMENT.md.
 #
-#   make run     install, migrate, load code tables and divisions, seed the demo, serve
+#   make run     install, migrate, load code tables and divisions, seed the demo, then
+#                serve with gunicorn + the task worker (one command; Ctrl-C stops both)
+#   make dev     the same with runserver and the worker reloading on code changes (DEBUG on)
 #   make test    install, make sure chromium is there, run pytest
 #   make test-pg the same on a throwaway PostgreSQL 15 cluster
 #   make lint    ruff check
@@ -34,10 +36,10 @@ export UV_SYSTEM_CERTS ?= 1
 # An activated virtualenv elsewhere must not redirect uv sync.
 unexport VIRTUAL_ENV
 
-.PHONY: help setup run test lint bench test-pg
+.PHONY: help setup demo-data run dev test lint bench test-pg
 
 help:
-	@sed -n '2,10p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # Pinned uv in its own venv. The stamp names the version, so changing UV_VERSION
 # reinstalls it.
@@ -52,13 +54,23 @@ $(UV_STAMP):
 setup: $(UV_STAMP)
 	@$(UV) sync --locked --python $(PYTHON_VERSION)
 
-run: setup
+# The database, code tables, divisions, process configurations and demo accounts (each
+# loader is idempotent).
+demo-data: setup
 	XUEJI_ENV=demo $(PY) manage.py migrate --noinput
 	XUEJI_ENV=demo $(PY) manage.py load_codes
 	XUEJI_ENV=demo $(PY) manage.py load_divisions
 	XUEJI_ENV=demo $(PY) manage.py load_process_configs
 	XUEJI_ENV=demo $(PY) manage.py seed_demo
-	XUEJI_ENV=demo $(PY) manage.py runserver $(HOST):$(PORT)
+
+# gunicorn (static files through WhiteNoise, logs on stdout, DEBUG off) and the task worker,
+# started and stopped together by scripts/serve.py.
+run: demo-data
+	XUEJI_ENV=demo $(PY) scripts/serve.py --bind $(HOST):$(PORT)
+
+# For developers: runserver and the worker, both reloading on code changes, DEBUG on.
+dev: demo-data
+	XUEJI_ENV=demo XUEJI_DEBUG=1 $(PY) scripts/serve.py --dev --bind $(HOST):$(PORT)
 
 # Serial on purpose: with 2 cores, -n auto was slower (each worker migrates its own
 # test database and starts its own chromium); opt in with PYTEST_ARGS="-n auto".

@@ -36,14 +36,22 @@ def parallel_available() -> bool:
     )
 
 
-def _child(sender, producer: Callable[..., Iterator[Any]], args: tuple) -> None:
+def _child(receiver, sender, producer: Callable[..., Iterator[Any]], args: tuple) -> None:
+    # The forked child inherits the read end too: close it, so that if the parent dies
+    # (SIGKILL of a task worker) the pipe has no reader left and the next send fails
+    # (BrokenPipeError) instead of blocking forever once the pipe is full.
+    receiver.close()
     try:
         for item in producer(*args):
             sender.send(("item", item))
         sender.send(("done", None))
+    except BrokenPipeError:  # the parent is gone: nobody to report to
+        return
     except BaseException as error:  # reported to the parent, which raises it
         try:
             sender.send(("error", error))
+        except BrokenPipeError:
+            return
         except Exception:  # the error itself can't be pickled
             sender.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
     finally:
@@ -59,7 +67,7 @@ def iterate_in_worker(producer: Callable[..., Iterator[Any]], *args) -> Iterator
         return
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, producer, args), daemon=True,
+    process = context.Process(target=_child, args=(receiver, sender, producer, args), daemon=True,
                               name="xueji-worker")
     process.start()
     sender.close()

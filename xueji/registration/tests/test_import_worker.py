@@ -30,6 +30,19 @@ SLOW = {"XUEJI_POPULATION_REGISTRY": "xueji.registration.tests.slow_registry.Slo
         "XUEJI_TEST_REGISTRY_DELAY": "0.8"}
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
 @pytest.fixture
 def database_backend(settings):
     settings.TASKS = DATABASE_TASKS
@@ -58,12 +71,16 @@ def test_killed_worker_leaves_nothing_and_the_import_runs_again(client, reg, dat
         assert running.status == JobStatus.RUNNING and running.worker_pid == worker.pid
         status = client.get(reverse("jobs:status", args=[job.pk])).json()
         assert status["status_name"] == "进行中" and status["done"] > 0 and status["total"] == ROWS
+        readers = _children(worker.pid)  # the forked child reading and checking the sheet
+        assert readers
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+    # the reading child does not outlive its worker (it would block on the pipe forever)
+    wait_for(lambda: not any(job_services.process_alive(pid) for pid in readers), what="the reader's exit")
     assert Registration.objects.filter(upload=upload).exists()  # batches were committed before the kill
     assert Registration.objects.filter(upload=upload).count() < ROWS
 
