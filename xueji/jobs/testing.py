@@ -54,3 +54,18 @@ def wait_for(predicate, *, timeout: float = 120, every: float = 0.05, what: str 
             return value
         time.sleep(every)
     raise AssertionError(f"{what} not reached within {timeout} s")
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry))
+    return found

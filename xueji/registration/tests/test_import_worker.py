@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from xueji.audit.models import AuditEntry
 from xueji.jobs import services as job_services
 from xueji.jobs.models import Job, JobStatus
-from xueji.jobs.testing import DATABASE_TASKS, start_worker, wait_for
+from xueji.jobs.testing import DATABASE_TASKS, children_of, start_worker, wait_for
 from xueji.registration.models import Registration, Upload, UploadStatus
 from xueji.registration.testing import workbook_bytes
 from xueji.students.models import IdentityClaim
@@ -28,19 +28,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS = 3000
 SLOW = {"XUEJI_POPULATION_REGISTRY": "xueji.registration.tests.slow_registry.SlowPopulationRegistry",
         "XUEJI_TEST_REGISTRY_DELAY": "0.8"}
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 @pytest.fixture
@@ -71,7 +58,7 @@ def test_killed_worker_leaves_nothing_and_the_import_runs_again(client, reg, dat
         assert running.status == JobStatus.RUNNING and running.worker_pid == worker.pid
         status = client.get(reverse("jobs:status", args=[job.pk])).json()
         assert status["status_name"] == "进行中" and status["done"] > 0 and status["total"] == ROWS
-        readers = _children(worker.pid)  # the forked child reading and checking the sheet
+        readers = children_of(worker.pid)  # the forked child reading and checking the sheet
         assert readers
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
