@@ -17,10 +17,13 @@ the simulated population registry, the others on its not-found list (they regist
    ``IdentityClaim ... exists()`` query, one ``Student`` save and one ``IdentityClaim``
    save, all in one transaction (generous to the naive path: no business, audit,
    registry call or payload) — and removes what it wrote;
-2. imports the whole sheet through the real path in a fresh child process:
-   ``registration.services.start_upload`` + ``process_upload`` (to 待学校审核, 查重认证
-   done), timed end to end (file stored, read, cleaned, de-duplicated, businesses,
-   registrations, claims, registry, row errors, audit);
+2. imports the whole sheet through the task path in a fresh child process, as the page
+   does: ``registration.services.submit_upload`` stores the file and queues the job
+   (database backend), then the worker code — ``manage.py jobs_worker --batch``, called in
+   that process — claims the task and runs it (``jobs.services.execute`` →
+   ``process_upload``, to 待学校审核, 查重认证 done), timed end to end (file stored, job
+   queued, read, cleaned, de-duplicated, businesses, registrations, claims, registry, row
+   errors, audit, progress and heartbeat, job done);
 3. checks that every bad row, and no good one, was refused.
 
 Peak memory is ``ru_maxrss`` of the child process that did only the import (Python,
@@ -39,6 +42,7 @@ import copy
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -417,7 +421,8 @@ def _trace_memory() -> dict:
     return report
 
 
-def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: bool = False) -> dict:
+def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: bool = False,
+               direct: bool = False) -> dict:
     from django.core.files import File
 
     from xueji.accounts.models import User
@@ -444,11 +449,30 @@ def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: 
 
         profiler = cProfile.Profile()
         profiler.enable()
+    from django.core.management import call_command
+
+    from xueji.jobs.models import Job
+    from xueji.registration.models import Upload
+
     started = time.perf_counter()
-    with path.open("rb") as handle:
-        upload = services.start_upload(school, ENTRY, user, File(handle, name=path.name))
-    upload = services.process_upload(upload)
-    elapsed = time.perf_counter() - started
+    # The task path: the page's service queues the job (database backend), then the worker
+    # code runs it — ``manage.py jobs_worker --batch`` called in this process: it claims the
+    # queued task and runs ``run_job`` → ``jobs.services.execute`` → ``process_upload``.
+    if direct:  # for comparison: the services called directly, no job
+        with path.open("rb") as handle:
+            upload = services.start_upload(school, ENTRY, user, File(handle, name=path.name))
+        upload = services.process_upload(upload)
+        elapsed = time.perf_counter() - started
+        job = None
+        queued = ""
+    else:
+        with path.open("rb") as handle:
+            job = services.submit_upload(school, ENTRY, user, File(handle, name=path.name))
+        queued = job.status
+        call_command("jobs_worker", "--batch", "--interval", "0", verbosity=0)
+        elapsed = time.perf_counter() - started
+        job = Job.objects.get(pk=job.pk)
+        upload = Upload.objects.get(pk=job.params["upload"])
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -458,6 +482,10 @@ def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: 
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
     return {
+        "path": ("direct: start_upload + process_upload, no job" if direct else
+                 "task: submit_upload queues the job, jobs_worker --batch runs it (in this process)"),
+        **({"job": job.pk, "job_status_when_queued": queued, "job_status": job.status, "job_done": job.done}
+           if job is not None else {}),
         "upload": upload.pk, "status": upload.status, "message": upload.message,
         "total_rows": upload.total_rows, "passed": upload.passed_rows, "failed": upload.failed_rows,
         "worker_process": parallel, "seconds": round(elapsed, 3), "rows_per_s": round(upload.total_rows / elapsed, 1),
@@ -528,8 +556,10 @@ def child_naive(path: Path) -> dict:
 
 
 def run_child(mode: str, var_dir: str, path: Path, profile: str | None = None, breakdown: bool = False,
-              trace: bool = False) -> dict:
+              trace: bool = False, direct: bool = False) -> dict:
     argv = [sys.executable, __file__, "--child", mode, "--var-dir", var_dir, "--file", str(path)]
+    if direct:
+        argv += ["--direct"]
     if profile:
         argv += ["--profile", profile]
     if breakdown:
@@ -627,15 +657,20 @@ def main() -> None:
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace Python allocations of the import (slower): peak and what the result holds")
     parser.add_argument("--var-dir", help="use this directory instead of a temporary one (kept)")
+    parser.add_argument("--direct", action="store_true",
+                        help="call start_upload + process_upload directly instead of the task path (comparison)")
     parser.add_argument("--child", choices=["real", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    # Jobs go through the database backend's queue, as with ``make run``.
+    os.environ["XUEJI_TEST_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
     if args.child:
         _common.django_setup(args.var_dir, migrate=False)
         from django.db import connection
 
-        result = child_real(Path(args.file), args.profile, args.breakdown, args.tracemalloc) if args.child == "real" else child_naive(Path(args.file))
+        result = (child_real(Path(args.file), args.profile, args.breakdown, args.tracemalloc, args.direct)
+                  if args.child == "real" else child_naive(Path(args.file)))
         connection.close()
         print(json.dumps(result, ensure_ascii=False))
         return
@@ -685,7 +720,7 @@ def main() -> None:
                 naive_runs.append(run_child("naive", var_dir, naive_sheet))
                 remove_naive(world["school"])
                 connection.close()
-            real = run_child("real", var_dir, sheet, args.profile, args.breakdown, args.tracemalloc)
+            real = run_child("real", var_dir, sheet, args.profile, args.breakdown, args.tracemalloc, args.direct)
             results.setdefault("check", check_outcome(real["upload"], args.rows, bad))
             connection.close()
             real_runs.append(real)

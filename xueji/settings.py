@@ -405,6 +405,11 @@ TASKS = {
         "OPTIONS": {},
     }
 }
+if XUEJI_TASKS_BACKEND.startswith("django_tasks_rq."):
+    # Redis + RQ (packages django-tasks-rq and django-rq, not installed by default); the
+    # worker is then ``manage.py rqworker --job-class django_tasks_rq.Job default``.
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ.get("XUEJI_REDIS_URL", "redis://127.0.0.1:6379/0")}}
 #: A running job whose heartbeat is older than this many seconds is taken as dead (its
 #: worker on another host, or a reused process id); on the worker's own host a job whose
 #: process is gone is dead at once.
