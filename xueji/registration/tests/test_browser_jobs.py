@@ -48,6 +48,7 @@ def test_progress_bar_moves_then_the_result_page(live_server, page, reg, setting
         width = page.get_by_test_id("job-bar").evaluate("e => parseFloat(e.style.width)")
         assert 0 < width < 100
         assert "每秒" in page.get_by_test_id("job-rate").inner_text()
+        assert page.get_by_test_id("job-queued").is_hidden()  # the "waiting for a worker" note
         # then, by itself, the result page
         page.wait_for_url("**/registration/uploads/*/", timeout=120_000)
         assert page.get_by_test_id("total").inner_text() == str(ROWS)

@@ -16,6 +16,10 @@
   }
   function show(s) {
     text("job-status", s.status_name);
+    var queued = box.querySelector("[data-testid=job-queued]");
+    if (queued && s.status !== "queued") {
+      queued.hidden = true;
+    }
     text("job-done", String(s.done));
     if (s.total !== null) {
       var total = box.querySelector("[data-testid=job-total]");
