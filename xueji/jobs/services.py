@@ -276,8 +276,12 @@ def execute(job_id: int) -> str:
             progress.finish(result if isinstance(result, dict) else None)
         return JobStatus.DONE
     except JobStopped:
-        fail_job(job, CANCELLED, status=JobStatus.CANCELLED)
-        return JobStatus.CANCELLED
+        if not fail_job(job, CANCELLED, status=JobStatus.CANCELLED):
+            # Ended by someone else meanwhile (reaped as dead while it still ran, e.g. a
+            # heartbeat lost on a busy database): undo again what this run wrote since.
+            with transaction.atomic():
+                _undo(job, WORKER_DIED)
+        return Job.objects.filter(pk=job.pk).values_list("status", flat=True).first() or ""
     except (ValidationError, PermissionDenied) as error:
         messages = getattr(error, "messages", None) or [str(error)]
         fail_job(job, ";".join(str(m) for m in messages if m) or JOB_ERROR)

@@ -301,3 +301,20 @@ def test_status_json_and_progress_page(world, kind, client):
     assert "取消任务" in page
     listing = client.get(reverse("jobs:list")).content.decode()
     assert "测试导入" in listing and "进行中" in listing
+
+
+def _run_reaped_meanwhile(job, progress):
+    """A run that goes on after it was taken for dead (its heartbeat was lost)."""
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, message=services.WORKER_DIED)
+    CALLS.append((job.pk, "late write"))
+    progress.flush()  # notices it no longer runs
+
+
+def test_a_run_reaped_while_it_still_ran_undoes_its_late_writes(world, kind):
+    registry.register("test.late", name="测试任务", run=_run_reaped_meanwhile, on_failure=_undo_counting)
+    try:
+        job = services.start_job("test.late", user=world.users.school_registrar)
+    finally:
+        registry._KINDS.pop("test.late", None)
+    assert job.status == JobStatus.FAILED and job.message == services.WORKER_DIED
+    assert CALLS == [(job.pk, "late write"), (job.pk, services.WORKER_DIED)]
