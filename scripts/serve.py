@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def commands(bind: str, dev: bool, workers: int) -> dict[str, list[str]]:
+def commands(bind: str, dev: bool, workers: int, task_workers: int = 1) -> dict[str, list[str]]:
     manage = [sys.executable, str(ROOT / "manage.py")]
     if dev:
         web = [*manage, "runserver", bind]
@@ -42,22 +42,28 @@ def commands(bind: str, dev: bool, workers: int) -> dict[str, list[str]]:
                "--access-logfile", "-", "--error-logfile", "-", "--capture-output", "--no-control-socket",
                "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms']
         worker = [*manage, "jobs_worker"]
-    return {"网站服务": web, "后台任务进程": worker}
+    named = {"网站服务": web}
+    for n in range(max(1, task_workers)):
+        named["后台任务进程" + (f"{n + 1}" if task_workers > 1 else "")] = worker
+    return named
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="启动学籍网站服务和后台任务进程")
     parser.add_argument("--bind", default="127.0.0.1:8000")
     parser.add_argument("--dev", action="store_true", help="runserver 与自动重载(开发用)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("XUEJI_WEB_WORKERS", "2")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("XUEJI_WEB_WORKERS", "2")),
+                        help="gunicorn 工作进程数")
+    parser.add_argument("--task-workers", type=int, default=int(os.environ.get("XUEJI_TASK_WORKERS", "1")),
+                        help="后台任务进程数(每个一次执行一个任务)")
     options = parser.parse_args(argv)
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     children: dict[str, subprocess.Popen] = {}
-    for name, command in commands(options.bind, options.dev, options.workers).items():
+    for name, command in commands(options.bind, options.dev, options.workers, options.task_workers).items():
         children[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    print(f"学籍已启动:http://{options.bind}/ (网站服务进程 {children['网站服务'].pid},"
-          f"后台任务进程 {children['后台任务进程'].pid});按 Ctrl-C 停止", flush=True)
+    pids = ",".join(f"{name} {child.pid}" for name, child in children.items())
+    print(f"学籍已启动:http://{options.bind}/ ({pids});按 Ctrl-C 停止", flush=True)
 
     stopping = {"count": 0}
 
