@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.mark.parametrize("env", ["demo", "production"])
 def test_debug_is_off_unless_asked(env):
     code = "from xueji import settings as s; print(s.DEBUG)"
-    environment = {**os.environ, "XUEJI_ENV": env, "XUEJI_SECRET_KEY": "x" * 50}
+    environment = {**os.environ, "XUEJI_ENV": env, "XUEJI_SECRET_KEY": "x" * 50, "XUEJI_AUDIT_KEY": "y" * 50}
     environment.pop("XUEJI_DEBUG", None)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
                          check=True)
