@@ -122,7 +122,8 @@ def _bad_upload(client, reg):
         dict(good, 姓名=duplicate["姓名"]),  # passes the field rules, turned away by 查重
     ]
     response = _upload(client, workbook_bytes("primary-resident", rows))
-    return Upload.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+    result = client.get(response["Location"])  # the job page goes on to the upload's result page
+    return Upload.objects.get(pk=int(result["Location"].rstrip("/").split("/")[-1]))
 
 
 def test_row_error_page_lists_reasons_without_a_stray_comma(client, reg):
