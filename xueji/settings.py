@@ -356,6 +356,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # 注册类型 appears in the upload record and in the 202 of an import: one named enum.
+    "ENUM_NAME_OVERRIDES": {"RegistrationEntryEnum": "xueji.registration.models.Entry"},
 }
 
 # --- registries behind 查重认证 and 学前调档 (F-41, F-45) --------------------------------

@@ -922,29 +922,6 @@ def open_first_sheet(source: Source, limits: Limits = DEFAULT_LIMITS) -> Sheet:
         raise
 
 
-_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
-
-
-def last_row_hint(source: Source) -> int | None:
-    """The last row number the first visible sheet declares (its ``<dimension>``, written
-    by Excel, WPS and openpyxl), read from the sheet's first chunk only — an estimate for
-    a progress bar, never trusted for the rows themselves. None when absent or unreadable."""
-    try:
-        zf = _open_zip(source)
-    except Exception:
-        return None
-    try:
-        part = _locate(zf)[2]
-        with zf.open(part) as stream:
-            head = stream.read(1 << 16)
-    except Exception:
-        return None
-    finally:
-        zf.close()
-    found = _DIMENSION.search(head)
-    return int(found[1]) if found and found[1] else None
-
-
 def _count_rows(zf: zipfile.ZipFile, part: str, limit: int) -> int:
     """The ``<row`` start tags of a sheet part, counted on the raw XML with
     ``bytes.count`` (no parsing: about as fast as the decompression itself), stopping
@@ -992,6 +969,29 @@ def check_workbook(source: Source, limits: Limits = DEFAULT_LIMITS) -> None:
             raise _too_large(f"的行数超过{limits.max_rows:,}行(空行也计算在内)")
 
 
+_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+
+
+def last_row_hint(source: Source) -> int | None:
+    """The last row number the first visible sheet declares (its ``<dimension>``, written
+    by Excel, WPS and openpyxl), read from the sheet's first chunk only — an estimate for
+    a progress bar, never trusted for the rows themselves. None when absent or unreadable."""
+    try:
+        zf = _open_zip(source)
+    except Exception:
+        return None
+    try:
+        part = _locate(zf)[2]
+        with zf.open(part) as stream:
+            head = stream.read(1 << 16)
+    except Exception:
+        return None
+    finally:
+        zf.close()
+    found = _DIMENSION.search(head)
+    return int(found[1]) if found and found[1] else None
+
+
 def _open_sheet(zf: zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> Sheet:
     package, name, sheet_part, styles, shared, date1904 = _locate(zf)
     if limits.max_rows is not None:
@@ -1007,18 +1007,6 @@ def _locate(zf: zipfile.ZipFile) -> tuple[_Package, str, str, str, str, bool]:
     """The package and, of the first visible worksheet: its name and part; the styles
     and shared-string parts; the 1904 date system flag."""
     package = _Package(zf)
-    (workbook, sheet_part, name, rels, date1904) = _locate_sheet(package)
-    by_kind = {kind: target for kind, target in rels.values()}
-    folder = posixpath.dirname(workbook)
-    styles = by_kind.get("styles") or posixpath.join(folder, "styles.xml")
-    shared = by_kind.get("sharedStrings") or posixpath.join(folder, "sharedStrings.xml")
-    kinds = _load_kinds(package, styles)
-    strings = _load_strings(package, shared)
-    return Sheet(zf, sheet_part, name, strings, kinds, date1904)
-
-
-def _locate_sheet(package: _Package) -> tuple[str, str, str, dict, bool]:
-    """(workbook part, first visible sheet's part, its name, workbook relationships, 1904 dates)."""
     workbook = None
     for kind, target in package.relationships("").values():
         if kind == "officeDocument":

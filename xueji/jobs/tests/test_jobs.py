@@ -15,12 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from xueji.audit.models import AuditEntry
 from xueji.jobs import registry, rules, selectors, services
 from xueji.jobs.models import Job, JobStatus
+from xueji.testing import api_client
 
 T0 = dt.datetime(2025, 9, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -233,10 +233,7 @@ def _denied():
 
 
 def _api(user):
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return api_client(user)
 
 
 def test_scope_of_jobs_for_every_role(world, kind, client):

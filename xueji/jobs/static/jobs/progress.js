@@ -2,12 +2,19 @@
 (function () {
   "use strict";
   var box = document.getElementById("job");
-  if (!box || box.dataset.finished === "1") {
+  if (!box) {
+    return;
+  }
+  var bar = box.querySelector("[data-testid=job-bar]");
+  var holder = bar ? bar.parentElement : null;
+  if (bar) {
+    // The width comes from data-percent: the page's policy allows no style attributes.
+    bar.style.width = bar.dataset.percent + "%";
+  }
+  if (box.dataset.finished === "1") {
     return;
   }
   var url = box.dataset.statusUrl;
-  var bar = box.querySelector("[data-testid=job-bar]");
-  var holder = bar ? bar.parentElement : null;
   function text(id, value) {
     var el = box.querySelector("[data-testid=" + id + "]");
     if (el) {
