@@ -89,7 +89,7 @@ def undo_collection(job, reason: str) -> str:
     # Each batch of a collection is one transaction with its audit entry; the batches
     # written before the worker stopped stay (they are records, not pending
     # registrations). Running the file again refuses the rows already loaded as 重复导入.
-    return "已写入的批次保留,重新执行时已采集的学生按“重复导入”跳过"
+    return "如已写入部分批次,这些学籍保留;重新执行时已采集的学生按“重复导入”跳过"
 
 
 def collection_result_url(job) -> str:
