@@ -40,10 +40,13 @@ class RegistrationConfig(AppConfig):
         from xueji.audit import rules
         from xueji.workflow.registry import set_handlers
 
-        from . import jobs, services
+        from . import jobs, selectors, services
 
         for code in services.ENTRY_BUSINESS.values():
-            set_handlers(code, on_complete=services.complete_registration, on_end=services.end_registration)
+            set_handlers(code, on_complete=services.complete_registration,
+                         on_complete_many=services.complete_registrations, on_end=services.end_registration,
+                         on_end_many=services.end_registrations, payload=services.PAYLOAD,
+                         facts=selectors.review_facts, fact_columns=selectors.FACT_COLUMNS)
         jobs.register_kinds()
         for code, label in ACTION_LABELS.items():
             rules.ACTION_LABELS.setdefault(code, label)

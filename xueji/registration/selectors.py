@@ -55,3 +55,22 @@ def school_counts(school) -> dict:
         report=Count("pk", filter=Q(business__hold="report_pending")),
         submitted=Count("pk", filter=~Q(business__current_level="school") & Q(business__hold="")),
     )
+
+
+#: What reviewers of a registration see beside it (待审核业务, 业务详情).
+FACT_COLUMNS = ("查重认证", "姓名性别出生日期相同")
+
+
+def review_facts(businesses) -> dict[int, list[tuple[str, str]]]:
+    """The 查重认证 result of registration businesses (one query): ``{business id:
+    [(label, text)]}``."""
+    regs = Registration.objects.filter(business_id__in=[b.pk for b in businesses]).only(
+        "business_id", "dedup_status", "verify_status", "verify_note", "similar")
+    result = {}
+    for reg in regs:
+        check = f"{reg.get_dedup_status_display()},{reg.get_verify_status_display()}"
+        if reg.verify_note:
+            check += f"({reg.verify_note})"
+        similar = f"有{len(reg.similar)}条,请核对" if reg.similar else "无"
+        result[reg.business_id] = [("查重认证", check), ("姓名性别出生日期相同", similar)]
+    return result

@@ -36,6 +36,7 @@ from xueji.students import services as student_services
 from xueji.students.models import NumberKind, Student
 from xueji.students.rules import as_text
 from xueji.students.selectors import temporary_number_students
+from xueji.workflow import payloads
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business
 
@@ -715,10 +716,23 @@ def report(registrations: list[Registration], registrar, request=None) -> int:
 
 # --- completion: the record comes into being -----------------------------------------------
 
-def complete_registration(business) -> Student:
+#: What a registration business carries (``prepare_rows``): the row's values by the
+#: 72-item catalogue, its family members and the class chosen — the labels and kinds come
+#: from the catalogue (students/fields.py), so reviewers see labelled fields.
+PAYLOAD = payloads.Schema("学籍注册:学生基本信息和家庭成员信息(72项)", (
+    payloads.Field("values", "学生信息", "record", fields=payloads.from_catalogue(fields.STUDENT_FIELDS)),
+    payloads.Field("family", "家庭成员", "members", required=False, item_label="家庭成员{n}", fields=(
+        payloads.Field("seq", "序号", "hidden", required=False),
+        *payloads.from_catalogue(fields.MEMBER_FIELDS[1], label=lambda f: f.header.removeprefix(f"成员{f.member}")),
+    )),
+    payloads.Field("klass_id", "班级", "hidden"),
+))
+
+
+def complete_registration(business, decision=None, user=None) -> Student:
     """on_complete of every registration type: the record of one registration (see
     :func:`complete_registrations`)."""
-    (student_id,) = complete_registrations([business])
+    (student_id,) = complete_registrations([business], actor=user)
     return Student.objects.get(pk=student_id)
 
 
@@ -733,14 +747,18 @@ def _number_of(reg: Registration) -> tuple[str, str]:
     return NumberKind.OFFICIAL_OTHER, ""
 
 
-def complete_registrations(businesses, *, actor=None, request=None) -> list[int]:
+def complete_registrations(businesses, decisions=None, user=None, *, actor=None, request=None) -> list[int]:
     """学籍注册完成: the records of registrations whose business passed its last level,
     each in its class with its number (:func:`xueji.students.services.create_records`,
     set-based: one step for a single registration or for 5,000 of a 全部审核). A failed
     verification gives a temporary number and a 身份证件号错误 problem group; a pupil
     without an ID document who shares 姓名+性别+出生日期 with another record joins (or
     opens) a 无身份证件号姓名性别出生日期重复 group. One audit entry per school.
-    Returns the new records' ids in the order of ``businesses``."""
+    Returns the new records' ids in the order of ``businesses``.
+
+    Also the engine's set-based hook ``on_complete_many(businesses, decisions, user)``:
+    ``user`` (the reviewer) is the actor."""
+    actor = actor if actor is not None else user
     businesses = list(businesses)
     if not businesses:
         return []
@@ -785,9 +803,15 @@ def complete_registrations(businesses, *, actor=None, request=None) -> list[int]
     return [c.pk for c in created]
 
 
-def end_registration(business) -> None:
+def end_registration(business, decision=None, user=None) -> None:
     """on_end: a rejected or withdrawn registration frees its identity."""
     student_services.release_claims([business.pk])
+
+
+def end_registrations(businesses, decisions=None, user=None) -> None:
+    """on_end_many: rejected or withdrawn registrations (全部审核不通过, 在办业务清理) free
+    their identities, set-based."""
+    student_services.release_claims([b.pk for b in businesses])
 
 
 def authority_for(user) -> Authority | None:

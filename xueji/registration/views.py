@@ -23,6 +23,9 @@ from .excel import build_template, template_filename
 from .forms import SingleEntryForm, UploadForm
 from .models import Entry, VerifyStatus
 
+#: The tabs of 本校注册申请 (``selectors.pending_for_school``).
+STATES = ("audit", "report", "submitted", "dedup")
+
 
 def _entry(value: str) -> Entry:
     try:
@@ -161,30 +164,43 @@ def single_entry(request, entry: str):
     return render(request, "registration/single_entry.html", {"form": form, "entry": entry})
 
 
+#: 待审核业务 (xueji.workflow) filtered to the registrations: the one way in for reviewers.
+REVIEW_QUEUE = "workflow:queue"
+REVIEW_GROUP = "学籍注册"
+
+
+def _review_url() -> str:
+    return reverse(REVIEW_QUEUE) + "?" + urlencode({"group": REVIEW_GROUP})
+
+
 @login_required
 def pending(request):
-    """本校注册申请: 学校审核 (school leader) and 上报 (registrar)."""
+    """本校注册申请: where each registration stands; 上报 and 撤销 (registrar). The school
+    leader reviews in 待审核业务 (linked from here)."""
     user = request.user
     school = _school_user(user, Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
     stage = request.GET.get("state", "audit" if user.role == Role.SCHOOL_LEADER else "report")
+    if stage not in STATES:
+        stage = "audit"
     group = _entry_group(request)
     regs = _in_group(selectors.pending_for_school(school, stage), group)
     entry = request.GET.get("entry", "")
-    if entry:
+    if entry in Entry.values:
         regs = regs.filter(entry=entry)
+    else:
+        entry = ""
     if request.method == "POST":
+        if user.role != Role.SCHOOL_REGISTRAR:
+            raise PermissionDenied("学校学籍主管领导请在“待审核业务”中审核注册申请")
         action = request.POST.get("action", "")
         try:
             chosen = regs if request.POST.get("all") == "1" else chosen_in_scope(
                 request, regs, request.POST.getlist("reg"), "注册申请")
             chosen = list(chosen.select_related("business"))
-            if action in {"pass", "fail"} and user.role == Role.SCHOOL_LEADER:
-                count = services.school_review(chosen, user, action == "pass", request.POST.get("opinion", ""), request)
-                messages.success(request, f"已审核{count}条注册申请")
-            elif action == "report" and user.role == Role.SCHOOL_REGISTRAR:
+            if action == "report":
                 count = services.report(chosen, user, request)
                 messages.success(request, f"已上报{count}条注册申请")
-            elif action == "withdraw" and user.role == Role.SCHOOL_REGISTRAR:
+            elif action == "withdraw":
                 count = services.withdraw(chosen, user, request)
                 messages.success(request, f"已撤销{count}条注册申请")
             else:
@@ -200,40 +216,17 @@ def pending(request):
     return render(request, "registration/pending.html", {
         "result": result, "state": stage, "entries": Entry.choices, "entry": entry,
         "group": group, "group_label": ENTRY_GROUPS.get(group, ""),
-        "verify_failed": VerifyStatus.FAILED,
+        "verify_failed": VerifyStatus.FAILED, "review_url": _review_url(),
+        "reviews_here": user.role == Role.SCHOOL_LEADER and stage == "audit",
     })
 
 
 @login_required
 def authority_review(request):
-    """教育部门审核: registrations waiting at the user's authority."""
-    user = request.user
-    if user.role != Role.AUTHORITY_REGISTRAR:
+    """教育部门审核 of registrations happens in 待审核业务: this old address leads there."""
+    if request.user.role != Role.AUTHORITY_REGISTRAR:
         raise PermissionDenied("只有教育部门学籍管理员可以审核注册申请")
-    group = _entry_group(request)
-    regs = _in_group(selectors.waiting_for_authority(user), group)
-    school_code = request.GET.get("school", "").strip()
-    if school_code:
-        regs = regs.filter(school__code=school_code)
-    if request.method == "POST":
-        passed = request.POST.get("action") == "pass"
-        try:
-            chosen = regs if request.POST.get("all") == "1" else chosen_in_scope(
-                request, regs, request.POST.getlist("reg"), "注册申请")
-            chosen = list(chosen.select_related("business"))
-            count = services.authority_review(chosen, user, passed, request.POST.get("opinion", ""), request)
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, f"已审核{count}条注册申请")
-        return redirect(reverse("registration:authority_review") + (f"?group={group}" if group else ""))
-    result = paginate_sorted(request, regs.select_related("school", "klass", "business"), {
-        "name": "name", "school": "school__code", "created": "created_at",
-    }, "school")
-    return render(request, "registration/authority_review.html", {
-        "result": result, "school": school_code, "group": group, "group_label": ENTRY_GROUPS.get(group, ""),
-    })
+    return redirect(_review_url())
 
 
 @login_required

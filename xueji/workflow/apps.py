@@ -17,6 +17,12 @@ ACTION_LABELS = {
     "workflow.hold_set": "业务暂停审核",
     "workflow.hold_released": "解除业务暂停",
     "workflow.discarded": "撤回未开始的业务",
+    "workflow.revealed": "查看完整证件号",
+    "workflow.batch_created": "发起批量业务",
+    "workflow.batch_reviewed": "批量业务审核",
+    "workflow.batch_cancelled": "撤销批量业务",
+    "workflow.batch_applied": "批量业务执行",
+    "workflow.batch_finished": "批量业务执行完毕",
 }
 
 #: Chinese labels of the keys this app writes in audit entries' before/after (fields of

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from xueji.org.models import SchoolCategory, Stage
 
-from . import registry
+from . import registry, rules
 
 
 class Level(models.TextChoices):
@@ -83,10 +83,14 @@ class BusinessStatus(models.TextChoices):
 class Business(models.Model):
     """业务: one request (registration, change, 异动, transfer …) climbing its review chain.
 
-    ``chain`` is resolved when the business starts (a list of ``{level, authority_id,
-    unit}``; ``authority_id`` is null at the school step) and does not change with later
-    configuration. ``position`` indexes the step it waits at; ``current_level`` and
-    ``current_authority`` repeat that step so queues are one indexed query."""
+    ``chain`` is resolved when the business starts (a list of ``{level, party, school_id,
+    authority_id, unit}`` — ``rules.Step``; ``school_id`` is set at a school step,
+    ``authority_id`` at an authority step) and does not change with later configuration.
+    ``position`` indexes the step it waits at; ``current_level``, ``current_school`` (the
+    school whose leader decides now) and ``current_authority`` repeat that step so queues
+    are one indexed query. ``school`` is the applicant school; the other parties' schools
+    of a multi-party business (a transfer's sending school) are :class:`BusinessParty`
+    rows."""
 
     kind = models.CharField("业务类型", max_length=40)
     # Indexes: every one costs each insert of an Excel import, so only those the queues,
@@ -113,6 +117,10 @@ class Business(models.Model):
     hold = models.CharField("暂停原因", max_length=30, blank=True)
     hold_note = models.CharField("暂停说明", max_length=200, blank=True)
     current_level = models.CharField("当前审核环节", max_length=12, choices=Level.choices, blank=True)
+    current_school = models.ForeignKey(
+        "org.School", verbose_name="当前审核学校", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )
     current_authority = models.ForeignKey(
         "org.Authority", verbose_name="当前审核单位", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", db_index=False,
@@ -131,7 +139,8 @@ class Business(models.Model):
         verbose_name_plural = "业务"
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["status", "current_level", "school"], name="business_school_queue"),
+            # the two queues: a school leader's (current_school), an authority's
+            models.Index(fields=["status", "current_school"], name="business_leader_queue"),
             models.Index(fields=["status", "current_authority"], name="business_authority_queue"),
             models.Index(fields=["school", "status", "kind"], name="business_school_status"),
             models.Index(fields=["kind", "status"], name="business_kind_status"),
@@ -165,6 +174,16 @@ class Business(models.Model):
         return self.chain[self.position]
 
     @property
+    def btype(self) -> registry.BusinessType | None:
+        return registry.find(self.kind)
+
+    @property
+    def current_party(self) -> str:
+        """The party (转入方 …) the current step serves, for a multi-party business."""
+        step = self.current_step
+        return rules.party_label(self.btype, step) if step else ""
+
+    @property
     def current_unit(self) -> str:
         step = self.current_step
         return step["unit"] if step else ""
@@ -174,7 +193,9 @@ class Business(models.Model):
         step = self.current_step
         if step is None:
             return ""
-        return f"{registry.LEVEL_NAMES.get(step['level'], step['level'])}({step['unit']})"
+        party = rules.party_label(self.btype, step)
+        level = registry.LEVEL_NAMES.get(step["level"], "审核")
+        return f"{party + ' ' if party else ''}{level}({step['unit']})"
 
     @property
     def hold_message(self) -> str:
@@ -189,7 +210,33 @@ class Business(models.Model):
 
     @property
     def chain_display(self) -> str:
-        return " → ".join(registry.LEVEL_NAMES.get(s["level"], s["level"]) for s in self.chain)
+        return " → ".join(registry.LEVEL_NAMES.get(s["level"], "审核") for s in self.chain)
+
+
+class BusinessParty(models.Model):
+    """业务当事方: a school of a multi-party business (a transfer's receiving and sending
+    schools), so each party's users and authorities find it with one indexed query.
+    Single-party businesses have no rows: their applicant school is ``Business.school``."""
+
+    business = models.ForeignKey(Business, verbose_name="业务", on_delete=models.CASCADE, related_name="parties")
+    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField("当事方", max_length=20)
+
+    class Meta:
+        verbose_name = "业务当事方"
+        verbose_name_plural = "业务当事方"
+        ordering = ["business", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "role"], name="business_party_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business_id} {self.role} {self.school_id}"
+
+    @property
+    def role_name(self) -> str:
+        btype = registry.find(self.business.kind)
+        return (btype.party_name(self.role) if btype else "") or "当事方"
 
 
 class Decision(models.Model):
@@ -292,3 +339,146 @@ class BusinessWindow(models.Model):
     @property
     def type_names(self) -> list[str]:
         return [registry.type_name(code) for code in self.business_types or []]
+
+
+# --- batch operations (批量业务) ------------------------------------------------------------------
+class BatchStatus(models.TextChoices):
+    REVIEWING = "reviewing", "待审核"
+    APPROVED = "approved", "待执行"
+    APPLYING = "applying", "执行中"
+    DONE = "done", "已完成"
+    REJECTED = "rejected", "审核不通过"
+    CANCELLED = "cancelled", "已撤销"
+
+
+class BatchOperation(models.Model):
+    """批量业务: one operation on many students at once (毕业 of a county's final grades,
+    升级, 学籍转移 …), with its own record, chain and audit — not one business per
+    student. The students are chosen when it is created (``BatchMember``, a snapshot the
+    reviewers approve); an approved batch is applied in chunks, each chunk in its own
+    transaction with its audit entry, so a run that stops can be resumed and nothing is
+    done twice. The kinds are code (``batches.register_kind``)."""
+
+    kind = models.CharField("批量业务类型", max_length=40)
+    initiator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT,
+                                  related_name="+")
+    initiator_name = models.CharField("发起人姓名", max_length=50)
+    school = models.ForeignKey("org.School", verbose_name="学校", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="batch_operations")
+    authority = models.ForeignKey("org.Authority", verbose_name="教育行政部门", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="batch_operations")
+    summary = models.CharField("摘要", max_length=200)
+    criteria = models.JSONField("选择条件", default=dict, blank=True)
+    status = models.CharField("状态", max_length=10, choices=BatchStatus.choices, default=BatchStatus.REVIEWING)
+    chain = models.JSONField("审核流程", default=list, blank=True)
+    position = models.PositiveSmallIntegerField("当前环节序号", default=0)
+    current_level = models.CharField("当前审核环节", max_length=12, choices=Level.choices, blank=True)
+    current_school = models.ForeignKey("org.School", verbose_name="当前审核学校", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+")
+    current_authority = models.ForeignKey("org.Authority", verbose_name="当前审核单位", null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+    total = models.PositiveIntegerField("学生数", default=0)
+    succeeded = models.PositiveIntegerField("成功数", default=0)
+    failed = models.PositiveIntegerField("失败数", default=0)
+    close_note = models.CharField("结束说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("发起时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    started_at = models.DateTimeField("开始执行时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "批量业务"
+        verbose_name_plural = "批量业务"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(school__isnull=False, authority__isnull=True) | Q(school__isnull=True, authority__isnull=False),
+                name="batch_one_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind_name} {self.summary}"
+
+    @property
+    def kind_name(self) -> str:
+        return registry.batch_kind_name(self.kind)
+
+    @property
+    def unit_name(self) -> str:
+        return self.school.name if self.school_id else self.authority.name
+
+    @property
+    def current_step(self) -> dict | None:
+        if self.status != BatchStatus.REVIEWING or self.position >= len(self.chain):
+            return None
+        return self.chain[self.position]
+
+    @property
+    def current_level_display(self) -> str:
+        step = self.current_step
+        return f"{registry.LEVEL_NAMES.get(step['level'], '审核')}({step['unit']})" if step else ""
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.succeeded - self.failed
+
+
+class MemberOutcome(models.TextChoices):
+    PENDING = "pending", "待执行"
+    DONE = "done", "成功"
+    FAILED = "failed", "失败"
+
+
+class BatchMember(models.Model):
+    """A student of a batch operation and what became of it."""
+
+    batch = models.ForeignKey(BatchOperation, verbose_name="批量业务", on_delete=models.CASCADE,
+                              related_name="members")
+    student = models.ForeignKey("students.Student", verbose_name="学生", on_delete=models.PROTECT,
+                                related_name="+", db_index=False)
+    outcome = models.CharField("结果", max_length=10, choices=MemberOutcome.choices, default=MemberOutcome.PENDING)
+    message = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "批量业务学生"
+        verbose_name_plural = "批量业务学生"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "student"], name="batch_member_once"),
+        ]
+        indexes = [
+            # the next chunk: pending members of a batch in student order
+            models.Index(fields=["batch", "outcome", "student"], name="batch_member_next"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.student_id} {self.outcome}"
+
+
+class BatchDecision(models.Model):
+    """审核记录 of a batch operation (the whole batch is reviewed once per step)."""
+
+    batch = models.ForeignKey(BatchOperation, verbose_name="批量业务", on_delete=models.CASCADE,
+                              related_name="decisions")
+    position = models.PositiveSmallIntegerField("环节序号")
+    level = models.CharField("审核环节", max_length=12, choices=Level.choices)
+    authority = models.ForeignKey("org.Authority", verbose_name="审核单位", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    unit_name = models.CharField("审核单位名称", max_length=100)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    reviewer_name = models.CharField("审核人姓名", max_length=50)
+    passed = models.BooleanField("审核通过")
+    opinion = models.TextField("审核意见", blank=True)
+    decided_at = models.DateTimeField("审核时间")
+
+    class Meta:
+        verbose_name = "批量业务审核记录"
+        verbose_name_plural = "批量业务审核记录"
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="batch_decision_once_per_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_name} {'通过' if self.passed else '不通过'}"

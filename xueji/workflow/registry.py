@@ -2,8 +2,9 @@
 
 Every business that passes an approval chain (学籍注册, 关键数据变更, 学籍异动, 转学,
 毕业, 问题学籍 …) is one :class:`BusinessType` here: a stable ASCII code, the Chinese
-name shown to users (seed 004 §22), its default review chain (SPEC F-30) and the stages
-it applies to. The feature that owns a type plugs its effects in with
+name shown to users (seed 004 §22), its default review chain (SPEC F-30), the stages
+it applies to, its parties (转入方/转出方 …) and the description of its content
+(:mod:`.payloads`). The feature that owns a type plugs its effects in with
 :func:`set_handlers` (or registers a new type with :func:`register`) when its app is
 ready::
 
@@ -12,15 +13,30 @@ ready::
         from xueji.workflow.registry import set_handlers
         from . import services
         set_handlers("reg_primary_resident", on_complete=services.complete_registration,
-                     on_end=services.release_identity)
+                     on_complete_many=services.complete_registrations,
+                     on_end=services.end_registration, payload=services.PAYLOAD)
 
-- ``on_complete(business)`` runs inside the transaction of the decision that passes the
-  last level: it applies the effect (create the record, change the status …). Raising
-  ``ValidationError`` there undoes the decision.
-- ``on_end(business)`` runs inside the transaction that fails, withdraws, clears or
-  terminates a business (``business.status`` says which): release what the business
-  held (an identity claim, a 转出 status …).
-- ``on_advance(business)`` runs after a pass that moves the business to its next level.
+A type without ``on_complete`` has no effect yet: starting it is refused (该业务尚未开放办理).
+
+Hooks (each runs inside the transaction of the write that triggers it; ``decision`` is
+the :class:`~xueji.workflow.models.Decision` just made, None for a withdrawal,
+clearing or system end; ``user`` the person acting, or None):
+
+- ``on_complete(business, decision, user)``: the last level passed — apply the effect
+  (create the record, change the status …). Raising ``ValidationError`` undoes the
+  decision (in 全部审核: skips that business).
+- ``on_end(business, decision, user)``: failed, withdrawn, cleared or terminated
+  (``business.status`` says which) — release what the business held.
+- ``on_advance(business, decision, user)``: a pass that moves it to its next step.
+- ``on_complete_many(businesses, decisions, user)`` / ``on_end_many(…)``: the set-based
+  forms, used by 全部审核 (``decide_many``) and 在办业务清理: one call for the whole set,
+  no savepoint per business. ``decisions`` is ``{business id: Decision}`` (empty when
+  no decision was made). If it raises ``ValidationError`` the engine falls back to the
+  one-by-one hook, so a single bad business is skipped, not the whole set.
+
+A hook may return an :class:`Effect` (a Chinese summary and details): the engine writes
+it into the audit entry of the decision, so one decision — or one 全部审核 of 5,000 —
+is one audit entry with its effect.
 
 No database access here: the registry is plain data, filled at import time.
 """
@@ -30,6 +46,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from . import payloads
 
 #: Review levels (审核环节), in the order a business climbs them.
 SCHOOL = "school"
@@ -53,7 +71,41 @@ PRIMARY, JUNIOR, SENIOR = ("1",), ("2",), ("3",)
 TO_SUPERVISOR = (SCHOOL, SUPERVISOR)
 TO_PROVINCE = (SCHOOL, SUPERVISOR, CITY, PROVINCE)
 
-Handler = Callable[..., None]
+Handler = Callable[..., object]
+
+#: How an authority that appears in the segments of two parties reviews (see
+#: ``rules.join_segments``): once, at its last place (a transfer inside one county: the
+#: county once, after both schools), or once per party.
+SHARED_ONCE = "once"
+SHARED_EACH = "each"
+
+#: Where a party's school comes from, when ``initiate`` is not told.
+FROM_APPLICANT = "applicant"  # the school that starts the business
+FROM_STUDENT = "student"      # the student's current school (a transfer's sending school)
+FROM_GIVEN = "given"          # must be passed to initiate(parties=…)
+
+#: The one party of a single-party type.
+APPLICANT = "applicant"
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party of a business (转入方, 转出方 …): whose school leader and authorities review
+    one segment of the chain. The segment is resolved from that school's configuration
+    of ``config_type`` (most specific scope wins)."""
+
+    role: str
+    name: str
+    config_type: str
+    school_from: str = FROM_APPLICANT
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a hook did, for the audit entry of the decision that ran it."""
+
+    summary: str
+    detail: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,13 +122,46 @@ class BusinessType:
     #: After the school leader passes, wait for the school registrar's 上报 before the
     #: authority levels may review (学籍注册: "审核通过的,等待上报").
     report_after_school: bool = False
+    #: The parties, in the order their segments are reviewed; () = one party, the
+    #: applicant school, configured by this type itself.
+    parties: tuple[Party, ...] = ()
+    #: How an authority in two parties' segments reviews (SHARED_ONCE / SHARED_EACH).
+    shared_steps: str = SHARED_ONCE
+    #: What the business carries (:mod:`.payloads`); None: nothing.
+    payload: payloads.Schema | None = None
+    #: Set-based extra facts for reviewers (查重认证 …): ``facts(businesses)`` →
+    #: ``{business id: [(label, text), …]}``, labels among ``fact_columns``.
+    facts: Callable[..., dict] | None = None
+    fact_columns: tuple[str, ...] = ()
     on_complete: Handler | None = None
     on_end: Handler | None = None
     on_advance: Handler | None = None
+    on_complete_many: Handler | None = None
+    on_end_many: Handler | None = None
 
     @property
     def chain_display(self) -> str:
         return chain_display(self.default_chain)
+
+    @property
+    def has_effect(self) -> bool:
+        return self.on_complete is not None or self.on_complete_many is not None
+
+    @property
+    def all_parties(self) -> tuple[Party, ...]:
+        """The parties, a single-party type's being the applicant school."""
+        return self.parties or (Party(APPLICANT, "申请学校", self.code, FROM_APPLICANT),)
+
+    @property
+    def multi_party(self) -> bool:
+        return len(self.parties) > 1
+
+    @property
+    def schema(self) -> payloads.Schema:
+        return self.payload or payloads.EMPTY
+
+    def party_name(self, role: str) -> str:
+        return next((p.name for p in self.all_parties if p.role == role), "")
 
 
 @dataclass(frozen=True)
@@ -119,6 +204,13 @@ def register(
     group: str = "学籍异动",
     report_after_school: bool = False,
     on_advance: Handler | None = None,
+    on_complete_many: Handler | None = None,
+    on_end_many: Handler | None = None,
+    parties: Iterable[Party] = (),
+    shared_steps: str = SHARED_ONCE,
+    payload: payloads.Schema | None = None,
+    facts: Callable[..., dict] | None = None,
+    fact_columns: Iterable[str] = (),
 ) -> BusinessType:
     """Register (or replace) a business type. ``code`` is stable ASCII: it is stored in
     every business and configuration row."""
@@ -130,25 +222,49 @@ def register(
     btype = BusinessType(
         code=code, name=name, default_chain=_check_chain(default_chain), stages=stages,
         group=group, report_after_school=report_after_school, on_complete=on_complete,
-        on_end=on_end, on_advance=on_advance,
+        on_end=on_end, on_advance=on_advance, on_complete_many=on_complete_many, on_end_many=on_end_many,
+        parties=_check_parties(code, parties), shared_steps=_check_shared(shared_steps), payload=payload,
+        facts=facts, fact_columns=tuple(fact_columns),
     )
     _TYPES[code] = btype
     return btype
 
 
-_UNSET = object()
+def _check_parties(code: str, parties: Iterable[Party]) -> tuple[Party, ...]:
+    parties = tuple(parties)
+    roles = [p.role for p in parties]
+    if len(set(roles)) != len(roles) or any(not r or not r.isascii() or len(r) > 20 for r in roles):
+        raise ValueError(f"{code}: party roles must be distinct ASCII codes of at most 20 characters")
+    if parties and parties[0].school_from != FROM_APPLICANT:
+        raise ValueError(f"{code}: the first party is the applicant school")
+    if any(p.school_from not in (FROM_APPLICANT, FROM_STUDENT, FROM_GIVEN) for p in parties):
+        raise ValueError(f"{code}: unknown school_from")
+    if sum(p.school_from == FROM_APPLICANT for p in parties) > 1:
+        raise ValueError(f"{code}: one party is the applicant school")
+    return parties
 
 
-def set_handlers(code: str, *, on_complete=_UNSET, on_end=_UNSET, on_advance=_UNSET) -> BusinessType:
-    """Plug a feature's effects into an existing type; arguments left out keep their value
-    (pass ``None`` to remove one)."""
-    btype = get(code)
-    changes = {
-        key: value
-        for key, value in (("on_complete", on_complete), ("on_end", on_end), ("on_advance", on_advance))
-        if value is not _UNSET
-    }
-    btype = dataclasses.replace(btype, **changes)
+def _check_shared(shared: str) -> str:
+    if shared not in (SHARED_ONCE, SHARED_EACH):
+        raise ValueError(f"unknown shared_steps {shared!r}")
+    return shared
+
+
+_PLUGGABLE = ("on_complete", "on_end", "on_advance", "on_complete_many", "on_end_many", "payload", "facts",
+              "fact_columns")
+
+
+def set_handlers(code: str, **changes) -> BusinessType:
+    """Plug a feature's effects (``on_complete``, ``on_end``, ``on_advance``,
+    ``on_complete_many``, ``on_end_many``), its content description (``payload``) and
+    reviewer facts (``facts``, ``fact_columns``) into an existing type; what is left out
+    keeps its value (pass ``None`` to remove one)."""
+    unknown = set(changes) - set(_PLUGGABLE)
+    if unknown:
+        raise TypeError(f"set_handlers() got unexpected arguments {sorted(unknown)}")
+    if "fact_columns" in changes:
+        changes["fact_columns"] = tuple(changes["fact_columns"] or ())
+    btype = dataclasses.replace(get(code), **changes)
     _TYPES[code] = btype
     return btype
 
@@ -276,3 +392,70 @@ _DEFAULTS: list[tuple[str, str, tuple[str, ...], tuple[str, ...], str, bool]] = 
 for _code, _name, _chain, _stages, _group, _report in _DEFAULTS:
     register(_code, _name, _chain, stages=_stages, group=_group, report_after_school=_report)
 del _code, _name, _chain, _stages, _group, _report
+
+# --- the parties of the transfers ------------------------------------------------------------
+#: 转学 (F-48): the receiving school applies, then the receiving school → its authorities →
+#: the sending school → its authorities. 省内转学's receiving segment comes from the
+#: receiving school's configuration of 省内转学, the sending segment from the sending
+#: school's configuration of 省内转学(转出) — seed 004 §22 lists them as two configurations;
+#: 跨省转学 has one configuration, which each province sets for its own side.
+RECEIVING, SENDING = "receiving", "sending"
+for _code, _out in (("transfer_in_province", "transfer_in_province_out"),
+                    ("transfer_cross_province", "transfer_cross_province")):
+    _TYPES[_code] = dataclasses.replace(_TYPES[_code], parties=_check_parties(_code, (
+        Party(RECEIVING, "转入方", _code, FROM_APPLICANT),
+        Party(SENDING, "转出方", _out, FROM_STUDENT),
+    )))
+del _code, _out
+
+
+# --- batch operation kinds (批量业务) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class BatchKind:
+    """A kind of batch operation (毕业, 升级, 学籍转移 …; ``services`` in ``batches.py``).
+
+    - ``select(scope, criteria)`` → the ids of the students the batch covers (``scope``
+      is the school or the authority that starts it), read once when it is created;
+    - ``check(scope, criteria)`` → Chinese messages refusing the criteria (optional);
+    - ``apply(batch, student_ids, user)`` → ``{student id: reason}`` of those it could
+      not change: applies the effect to one chunk, set-based, inside the chunk's
+      transaction (raising rolls the chunk back; the next run does it again);
+    - ``review_levels``: the chain the whole batch is reviewed by, once (毕业: the
+      supervising authority); () = no review;
+    - ``describe(criteria)`` → ``[(label, text)]`` for the pages (optional)."""
+
+    code: str
+    name: str
+    select: Callable[..., Iterable[int]]
+    apply: Callable[..., dict]
+    review_levels: tuple[str, ...] = ()
+    check: Callable[..., list] | None = None
+    describe: Callable[..., list] | None = None
+    chunk_size: int = 1000
+
+
+_BATCH_KINDS: dict[str, BatchKind] = {}
+
+
+def register_batch_kind(code: str, name: str, *, select, apply, review_levels: Iterable[str] = (), check=None,
+                        describe=None, chunk_size: int = 1000) -> BatchKind:
+    if not code or not code.isascii() or len(code) > 40:
+        raise ValueError(f"batch kind code must be ASCII, at most 40 characters: {code!r}")
+    levels = tuple(review_levels)
+    if levels:
+        levels = _check_chain(levels)
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be positive")
+    kind = BatchKind(code=code, name=name, select=select, apply=apply, review_levels=levels, check=check,
+                     describe=describe, chunk_size=chunk_size)
+    _BATCH_KINDS[code] = kind
+    return kind
+
+
+def find_batch_kind(code: str) -> BatchKind | None:
+    return _BATCH_KINDS.get(code)
+
+
+def batch_kind_name(code: str) -> str:
+    kind = _BATCH_KINDS.get(code)
+    return kind.name if kind else "批量业务"

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .registry import (
+    APPLICANT,
     CITY,
     LEVEL_NAMES,
     LEVEL_ORDER,
     MINISTRY,
     PROVINCE,
     SCHOOL,
+    SHARED_EACH,
+    SHARED_ONCE,
     SUPERVISOR,
 )
 
@@ -52,18 +55,43 @@ def normalise_levels(levels: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Step:
-    """One review step of a resolved chain: the school leader (``authority_id`` None) or
-    the registrars of one authority."""
+    """One review step of a resolved chain: the school leader of ``school_id`` (at the
+    school level, ``authority_id`` None) or the registrars of ``authority_id``. ``party``
+    is the role of the party whose segment the step belongs to (``registry.APPLICANT`` for
+    a single-party type); ``shared`` lists every party a step serves when two parties'
+    segments met at one authority (``join_segments``)."""
 
     level: str
     authority_id: int | None
     unit: str
+    party: str = APPLICANT
+    school_id: int | None = None
+    shared: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {"level": self.level, "authority_id": self.authority_id, "unit": self.unit}
+        data = {"level": self.level, "party": self.party, "school_id": self.school_id,
+                "authority_id": self.authority_id, "unit": self.unit}
+        if self.shared:
+            data["shared"] = list(self.shared)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict, default_school_id: int | None = None) -> Step:
+        """A stored step (older chains have no party and no school: the applicant's)."""
+        school_id = data.get("school_id")
+        if data.get("level") == SCHOOL and school_id is None:
+            school_id = default_school_id
+        return cls(data["level"], data.get("authority_id"), data.get("unit", ""), data.get("party") or APPLICANT,
+                   school_id, tuple(data.get("shared") or ()))
+
+    @property
+    def key(self) -> tuple[str, int | None]:
+        """Who decides: the school's leader or the authority's registrars."""
+        return ("school", self.school_id) if self.level == SCHOOL else ("authority", self.authority_id)
 
 
-def resolve_chain(levels: Sequence[str], school_supervisor_chain: Sequence, school_name: str = "") -> list[Step]:
+def resolve_chain(levels: Sequence[str], school_supervisor_chain: Sequence, school_name: str = "", *,
+                  school_id: int | None = None, party: str = APPLICANT) -> list[Step]:
     """The review steps of ``levels`` for a school whose supervising authority and its
     ancestors, nearest first, are ``school_supervisor_chain`` (``Authority.ancestors()``).
 
@@ -74,7 +102,8 @@ def resolve_chain(levels: Sequence[str], school_supervisor_chain: Sequence, scho
       地市 step);
     - an authority already in the chain is not asked twice: a city-run school's
       主管教育局 and 地市 are one step.
-    """
+
+    Every step is of ``party`` (the school's role in the business)."""
     chain = list(school_supervisor_chain)
     steps: list[Step] = []
     seen: set = set()
@@ -93,8 +122,43 @@ def resolve_chain(levels: Sequence[str], school_supervisor_chain: Sequence, scho
         if key in seen:
             continue
         seen.add(key)
-        steps.append(Step(level, key, school_name if node is None else node.name))
+        if node is None:
+            steps.append(Step(level, None, school_name, party, school_id))
+        else:
+            steps.append(Step(level, node.pk, node.name, party))
     return steps
+
+
+def join_segments(segments: Sequence[Sequence[Step]], shared: str = SHARED_ONCE) -> list[Step]:
+    """One chain from the parties' segments, in the parties' order (转入方 then 转出方).
+
+    ``shared`` says how a school or authority found in more than one segment reviews:
+
+    - ``SHARED_ONCE``: once, at its **last** place, serving every party it appears for —
+      a transfer inside one county: school A → school B → the county; two counties of
+      one city, both chains up to the city: A → county A → B → county B → the city. The
+      shared superior decides after every party below it has agreed;
+    - ``SHARED_EACH``: once per party, where each segment puts it.
+    """
+    if shared not in (SHARED_ONCE, SHARED_EACH):
+        raise ValueError(f"unknown shared mode {shared!r}")
+    flat = [step for segment in segments for step in segment]
+    if shared == SHARED_EACH:
+        return list(flat)
+    parties_of: dict[tuple, list[str]] = {}
+    last: dict[tuple, int] = {}
+    for index, step in enumerate(flat):
+        roles = parties_of.setdefault(step.key, [])
+        if step.party not in roles:
+            roles.append(step.party)
+        last[step.key] = index
+    result = []
+    for index, step in enumerate(flat):
+        if last[step.key] != index:
+            continue
+        roles = parties_of[step.key]
+        result.append(replace(step, shared=tuple(roles)) if len(roles) > 1 else step)
+    return result
 
 
 def pick_config(configs: Iterable, category: str, stage: str, scope_prefixes: Iterable[str]):
@@ -138,11 +202,14 @@ def transition(chain_length: int, position: int, passed: bool) -> str:
 def refusal(user, business) -> str | None:
     """Why ``user`` may not decide ``business`` at its current step (None: they may).
 
-    The school step belongs to the school leaders (学校学籍主管领导) of the business's
-    school; an authority step to the registrars (教育部门学籍管理员) of exactly that
-    authority — not those above or below it."""
+    A school step belongs to the school leaders (学校学籍主管领导) of exactly that step's
+    school (``current_school_id``: the receiving or the sending school of a transfer);
+    an authority step to the registrars (教育部门学籍管理员) of exactly that authority —
+    not those above or below it. Works on anything with ``current_level``,
+    ``current_school_id`` and ``current_authority_id`` (a business, a batch operation)."""
     if business.current_level == SCHOOL:
-        if user.role == SCHOOL_LEADER and user.school_id == business.school_id:
+        if (user.role == SCHOOL_LEADER and business.current_school_id is not None
+                and user.school_id == business.current_school_id):
             return None
         return "只有本校学籍主管领导可以审核该业务"
     if (
@@ -159,6 +226,36 @@ def can_withdraw(user, business) -> bool:
     if user.pk is not None and user.pk == business.applicant_id:
         return True
     return user.role == SCHOOL_REGISTRAR and user.school_id == business.school_id
+
+
+#: Who may 查看 the full ID numbers of a business they can open (an audited action).
+REVEAL_ROLES = frozenset({SCHOOL_REGISTRAR, SCHOOL_LEADER, AUTHORITY_REGISTRAR})
+
+
+def can_reveal(user) -> bool:
+    """查看完整证件号: school registrars and leaders, authority registrars — of a business
+    already in their scope (the selector decided that)."""
+    return getattr(user, "role", None) in REVEAL_ROLES
+
+
+def party_label(btype, step: dict) -> str:
+    """The party (or parties, for a shared step) a step of a multi-party business serves,
+    in Chinese: "转入方", "转入方、转出方"; "" for a single-party type."""
+    if btype is None or not btype.multi_party:
+        return ""
+    roles = step.get("shared") or [step.get("party")]
+    return "、".join(btype.party_name(role) or "其他" for role in roles)
+
+
+def step_state(position: int, current: int, is_open: bool, decision, hold_name: str = "") -> str:
+    """A step's state on the detail page: 审核通过 / 审核不通过 / 待审核 / 未到达 / 未审核."""
+    if decision is not None:
+        return "审核通过" if decision.passed else "审核不通过"
+    if is_open and position == current:
+        return "待审核" + (f"({hold_name})" if hold_name else "")
+    if is_open and position > current:
+        return "未到达"
+    return "未审核"
 
 
 def can_attach(user, business) -> bool:

@@ -1,9 +1,14 @@
 """Reads of the approval workflow, always limited to the user's data scope (SPEC F-11).
 
 - a school user (registrar, leader, data-check account) sees the businesses of their
-  school; a class teacher only those they applied for; a parent none;
-- an authority user sees every business of the schools in their scope (so every reviewer
-  of a chain sees it: the chain's authorities are the school supervisor's ancestors).
+  school — those it applied for and those it is a party of (the sending school of a
+  transfer); a class teacher only those they applied for; a parent none;
+- an authority user sees every business one of whose party schools is in their scope
+  (so every reviewer of a chain sees it: the chain's authorities are the party schools'
+  supervisors and their ancestors).
+
+The other parties of a multi-party business are ``BusinessParty`` rows (indexed by
+school), so each of these reads is one query.
 """
 
 from __future__ import annotations
@@ -16,7 +21,17 @@ from xueji.org.models import Authority, School
 from xueji.org.selectors import get_in_scope
 
 from . import registry, rules
-from .models import Business, BusinessStatus, BusinessWindow, Material, ProcessConfig
+from .models import (
+    BatchMember,
+    BatchOperation,
+    BatchStatus,
+    Business,
+    BusinessParty,
+    BusinessStatus,
+    BusinessWindow,
+    Material,
+    ProcessConfig,
+)
 
 
 def businesses_for(user) -> QuerySet[Business]:
@@ -24,11 +39,18 @@ def businesses_for(user) -> QuerySet[Business]:
     if not user.is_authenticated:
         return Business.objects.none()
     if user.is_authority_user:
-        return Business.objects.filter(school__supervisor__prefix__startswith=user.authority.prefix)
+        prefix = user.authority.prefix
+        if not prefix:  # the ministry
+            return Business.objects.all()
+        parties = BusinessParty.objects.filter(school__supervisor__prefix__startswith=prefix)
+        return Business.objects.filter(
+            Q(school__supervisor__prefix__startswith=prefix) | Q(pk__in=parties.values("business_id"))
+        )
     if user.role == Role.CLASS_TEACHER:
         return Business.objects.filter(applicant=user)
     if user.is_school_user:
-        return Business.objects.filter(school_id=user.school_id)
+        parties = BusinessParty.objects.filter(school_id=user.school_id)
+        return Business.objects.filter(Q(school_id=user.school_id) | Q(pk__in=parties.values("business_id")))
     return Business.objects.none()
 
 
@@ -37,14 +59,17 @@ def _with_relations(queryset: QuerySet[Business]) -> QuerySet[Business]:
 
 
 def queue_for(user) -> QuerySet[Business]:
-    """待审核业务: businesses waiting at the user's step — a school leader's school step,
-    an authority registrar's own authority. Businesses not yet reported (上报) to the
-    authority stay out; those on another hold show (and can't be decided)."""
+    """待审核业务: businesses waiting at the user's step — a school step of the leader's
+    school (applicant or another party), an authority registrar's own authority.
+    Businesses not yet reported (上报) to the authority stay out; those on another hold
+    show (and can't be decided)."""
     if not user.is_authenticated:
         return Business.objects.none()
     base = Business.objects.filter(status=BusinessStatus.OPEN)
     if user.role == Role.SCHOOL_LEADER:
-        queue = base.filter(current_level=registry.SCHOOL, school_id=user.school_id)
+        if user.school_id is None:
+            return Business.objects.none()
+        queue = base.filter(current_school_id=user.school_id)
     elif user.role == Role.AUTHORITY_REGISTRAR:
         queue = base.filter(current_authority_id=user.authority_id)
     else:
@@ -53,6 +78,15 @@ def queue_for(user) -> QuerySet[Business]:
     if hidden:
         queue = queue.exclude(hold__in=hidden)
     return _with_relations(queue)
+
+
+def queue_schools_for(user) -> QuerySet[School]:
+    """The applicant schools a reviewer may filter the queue by: those in scope, and
+    those whose businesses wait at the user's step (a transfer from another county)."""
+    from xueji.org.selectors import schools_for
+
+    return School.objects.filter(Q(pk__in=schools_for(user).values("pk"))
+                                 | Q(pk__in=queue_for(user).order_by().values("school_id")))
 
 
 def decidable_queue_for(user) -> QuerySet[Business]:
@@ -153,4 +187,91 @@ def windows_for_school(school: School, now=None) -> QuerySet[BusinessWindow]:
 
 # --- to-do (首页待办) ------------------------------------------------------------------------
 def pending_review_count(user) -> int:
-    return decidable_queue_for(user).count() if user.role in {Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR} else 0
+    """待审核业务 the user can decide now, batch operations included."""
+    if user.role not in {Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR}:
+        return 0
+    return decidable_queue_for(user).count() + batch_queue_for(user).count()
+
+
+# --- batch operations (批量业务) ------------------------------------------------------------------
+def batches_for(user) -> QuerySet[BatchOperation]:
+    """Batch operations ``user`` may see: their school's; an authority's own and those of
+    the schools and authorities in its scope."""
+    if not user.is_authenticated:
+        return BatchOperation.objects.none()
+    queryset = BatchOperation.objects.select_related("school", "authority", "current_authority")
+    if user.is_authority_user:
+        prefix = user.authority.prefix
+        if not prefix:
+            return queryset
+        return queryset.filter(Q(school__supervisor__prefix__startswith=prefix)
+                               | Q(authority__prefix__startswith=prefix))
+    if user.role in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER):
+        return queryset.filter(school_id=user.school_id)
+    return BatchOperation.objects.none()
+
+
+def batch_queue_for(user) -> QuerySet[BatchOperation]:
+    """批量业务 waiting at the user's step (as :func:`queue_for`)."""
+    base = BatchOperation.objects.filter(status=BatchStatus.REVIEWING).select_related("school", "authority")
+    if user.role == Role.SCHOOL_LEADER and user.school_id is not None:
+        return base.filter(current_school_id=user.school_id)
+    if user.role == Role.AUTHORITY_REGISTRAR and user.authority_id is not None:
+        return base.filter(current_authority_id=user.authority_id)
+    return BatchOperation.objects.none()
+
+
+def batch_for(request, pk: int) -> BatchOperation:
+    """One batch operation in the user's scope; otherwise 404 and an audit entry."""
+    return get_in_scope(request, batches_for(request.user), "批量业务", pk=pk)
+
+
+def batch_failures(batch: BatchOperation) -> QuerySet[BatchMember]:
+    return batch.members.filter(outcome="failed").select_related("student").order_by("student_id")
+
+
+# --- what reviewers see of a business ----------------------------------------------------------
+def facts_for(businesses) -> dict[int, dict[str, str]]:
+    """Each type's reviewer facts (查重认证 …) of ``businesses`` (a page of them), one call
+    per type: ``{business id: {label: text}}``."""
+    by_kind: dict[str, list[Business]] = {}
+    for business in businesses:
+        by_kind.setdefault(business.kind, []).append(business)
+    result: dict[int, dict[str, str]] = {}
+    for kind, members in by_kind.items():
+        btype = registry.find(kind)
+        if btype is None or btype.facts is None:
+            continue
+        for pk, rows in btype.facts(members).items():
+            result[pk] = dict(rows)
+    return result
+
+
+def fact_columns(businesses) -> list[str]:
+    """The fact labels of the types among ``businesses``, in first-seen order."""
+    columns: list[str] = []
+    for kind in dict.fromkeys(b.kind for b in businesses):
+        btype = registry.find(kind)
+        for label in (btype.fact_columns if btype else ()):
+            if label not in columns:
+                columns.append(label)
+    return columns
+
+
+def parties_of(business: Business) -> list[tuple[str, School]]:
+    """(Chinese role, school) of every party; a single-party business's one party is its
+    applicant school."""
+    btype = registry.find(business.kind)
+    if btype is None or not btype.multi_party:
+        return [("申请学校", business.school)]
+    rows = {p.role: p.school for p in business.parties.select_related("school")}
+    return [(party.name, rows[party.role]) for party in btype.all_parties if party.role in rows]
+
+
+def division_names(codes) -> dict[str, str]:
+    from xueji.org.models import Division
+
+    codes = [c for c in codes if c]
+    if not codes:
+        return {}
+    return dict(Division.objects.filter(code__in=codes).values_list("code", "name"))

@@ -29,18 +29,29 @@ from xueji.common import bulk
 from xueji.org.models import Authority, School, SchoolCategory, Stage
 from xueji.students.selectors import business_refusals
 
-from . import registry, rules, selectors
-from .models import Business, BusinessStatus, BusinessWindow, Decision, Material, ProcessConfig
+from . import payloads, registry, rules, selectors
+from .models import (
+    Business,
+    BusinessParty,
+    BusinessStatus,
+    BusinessWindow,
+    Decision,
+    Material,
+    ProcessConfig,
+)
 
 OPINION_MAX_LENGTH = 500
 MATERIALS_PER_BUSINESS = 10
 MATERIAL_NAME_MAX_LENGTH = 200
 
-_ADVANCE_FIELDS = ["position", "current_level", "current_authority", "hold", "hold_note", "updated_at"]
+_ADVANCE_FIELDS = ["position", "current_level", "current_school", "current_authority", "hold", "hold_note",
+                   "updated_at"]
 _CLOSE_FIELDS = [
-    "status", "current_level", "current_authority", "hold", "hold_note", "finished_at", "closed_by",
-    "close_note", "updated_at",
+    "status", "current_level", "current_school", "current_authority", "hold", "hold_note", "finished_at",
+    "closed_by", "close_note", "updated_at",
 ]
+#: How many ids one ``IN (…)`` list carries (SQLite and PostgreSQL both take far more).
+_ID_CHUNK = 5000
 
 
 def _local(moment) -> str:
@@ -63,11 +74,16 @@ def _lock(business: Business | int) -> Business:
     )
 
 
+def _chunks(ids: list[int], size: int = _ID_CHUNK):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
 def _snapshot(business: Business) -> dict:
     return {
         "kind": business.kind, "status": business.status, "position": business.position,
-        "current_level": business.current_level, "current_authority": business.current_authority_id,
-        "hold": business.hold,
+        "current_level": business.current_level, "current_school": business.current_school_id,
+        "current_authority": business.current_authority_id, "hold": business.hold,
     }
 
 
@@ -254,8 +270,18 @@ def levels_for(school: School, kind: str, stage: str) -> list[str]:
     return list(_business_type(kind).default_chain)
 
 
-def chain_for(school: School, kind: str, stage: str) -> list[rules.Step]:
-    return rules.resolve_chain(levels_for(school, kind, stage), school.supervisor.ancestors(), school.name)
+def chain_for(school: School, kind: str, stage: str, party: str = registry.APPLICANT) -> list[rules.Step]:
+    """The segment of ``school`` as the party ``party``, from its configuration of ``kind``."""
+    return rules.resolve_chain(levels_for(school, kind, stage), school.supervisor.ancestors(), school.name,
+                               school_id=school.pk, party=party)
+
+
+def chain_for_parties(btype: registry.BusinessType, schools: dict, stage: str) -> list[rules.Step]:
+    """The whole chain of a business: each party's segment from its school's configuration
+    of the party's configuration type (most specific scope wins), joined in the parties'
+    order; an authority in two segments reviews as ``btype.shared_steps`` says."""
+    segments = [chain_for(schools[p.role], p.config_type, stage, p.role) for p in btype.all_parties]
+    return rules.join_segments(segments, btype.shared_steps)
 
 
 # --- business windows (业务时间控制, F-05) ----------------------------------------------------
@@ -306,6 +332,9 @@ def delete_window(actor, window: BusinessWindow, request=None) -> None:
 
 
 # --- initiating ------------------------------------------------------------------------------
+NOT_OPEN_MESSAGE = "该业务尚未开放办理"
+
+
 def _check_applicant(applicant, school: School) -> None:
     if applicant.is_school_user:
         if applicant.school_id != school.pk:
@@ -317,8 +346,12 @@ def _check_applicant(applicant, school: School) -> None:
 
 
 def _start(kind: str, school: School, applicant, hold: str, now) -> registry.BusinessType:
-    """The checks before any business of ``kind`` starts at ``school``."""
+    """The checks before any business of ``kind`` starts at ``school``: a type with an
+    effect, an applicant of the school, a known hold, no business window suspending it
+    (the students' status: :func:`_check_status_allows`)."""
     btype = _business_type(kind)
+    if not btype.has_effect:
+        raise ValidationError(NOT_OPEN_MESSAGE)
     _check_applicant(applicant, school)
     if hold and registry.find_hold(hold) is None:
         raise ValidationError(f"未知的暂停原因:{hold}")
@@ -339,19 +372,54 @@ def _check_status_allows(btype, students) -> None:
         raise ValidationError(refusals)
 
 
-def _first_chain(btype, school: School, stage: str, chains: dict) -> list[dict]:
-    """The chain in force for a new business of ``btype`` at ``stage`` (``chains``
-    caches it per stage for a batch); refuses a stage the type does not apply to and an
-    empty chain."""
+def _check_stage(btype, stage: str) -> None:
     if stage not in btype.stages:
         label = Stage(stage).label if stage in Stage.values else stage
         raise ValidationError(f"{btype.name}不适用于{label}")
+
+
+def _first_chain(btype, school: School, stage: str, chains: dict) -> list[dict]:
+    """The chain in force for a new single-party business of ``btype`` at ``stage``
+    (``chains`` caches it per stage for a batch); refuses a stage the type does not apply
+    to and an empty chain."""
+    _check_stage(btype, stage)
     if stage not in chains:
         chains[stage] = [step.as_dict() for step in chain_for(school, btype.code, stage)]
     chain = chains[stage]
     if not chain:
         raise ValidationError("业务流程配置没有适用于该学校的审核环节")
     return chain
+
+
+def _party_schools(btype, school: School, student, parties: dict | None) -> dict:
+    """{role: School} of every party: the applicant school, the student's school, or the
+    one given in ``parties``. The parties must be different schools."""
+    given = dict(parties or {})
+    roles = {p.role for p in btype.all_parties}
+    if set(given) - roles:
+        raise ValidationError("业务当事方不正确")
+    result = {}
+    for party in btype.all_parties:
+        chosen = given.get(party.role)
+        if party.school_from == registry.FROM_APPLICANT:
+            if chosen is not None and chosen.pk != school.pk:
+                raise ValidationError(f"{party.name}应为发起业务的学校")
+            chosen = school
+        elif chosen is None and party.school_from == registry.FROM_STUDENT and student is not None:
+            chosen = student.school
+        if chosen is None:
+            raise ValidationError(f"请指定{party.name}学校")
+        result[party.role] = chosen
+    if len({s.pk for s in result.values()}) != len(result):
+        raise ValidationError("、".join(p.name for p in btype.all_parties) + "不能是同一所学校")
+    return result
+
+
+def _check_payload(btype, payload) -> dict:
+    errors = payloads.check(btype.schema, payload)
+    if errors:
+        raise ValidationError(errors)
+    return payload or {}
 
 
 def _summary(text: str | None) -> str:
@@ -365,46 +433,55 @@ def _applicant_name(applicant) -> str:
     return (applicant.real_name or applicant.get_username())[:50]
 
 
-def _new_business(btype, school: School, applicant, *, stage: str, summary: str, payload, student, hold: str,
-                  hold_note: str, chains: dict) -> Business:
-    """An unsaved business at the first step of the chain in force."""
-    chain = _first_chain(btype, school, stage, chains)
-    return Business(
-        kind=btype.code, school=school, student=student, applicant=applicant,
-        applicant_name=_applicant_name(applicant), category=school.category,
-        stage=stage, summary=_summary(summary), payload=payload or {}, chain=[dict(s) for s in chain], position=0,
-        status=BusinessStatus.OPEN, hold=hold, hold_note=(hold_note or "")[:200],
-        current_level=chain[0]["level"], current_authority_id=chain[0]["authority_id"],
-    )
-
-
 def initiate(
     *, kind: str, school: School, applicant, payload: dict | None = None, student=None, stage: str,
-    summary: str, hold: str = "", hold_note: str = "", request=None,
+    summary: str, hold: str = "", hold_note: str = "", parties: dict | None = None, request=None,
 ) -> Business:
-    """发起业务: resolve the review chain in force for the school, 办学类型 and stage, and
-    start the business at its first step.
+    """发起业务: resolve the review chain in force and start the business at its first step.
 
-    Refused while a business window of the school's province or the ministry suspends
-    the type, and when the student already has a business in progress (enforced by the
-    database, so it holds under races). ``hold`` starts it on hold (e.g. 查重认证未完成).
-    Joins the caller's transaction, so a feature can create its own rows with it."""
+    ``school`` is the applicant school. A multi-party type (转学: 转入方 → 转出方) takes the
+    other parties' schools from ``parties`` (``{"sending": school}``) or, for a party
+    that is the student's school, from ``student``; each party's segment comes from its
+    own school's configuration. ``payload`` must fit the type's schema (:mod:`.payloads`).
+
+    Refused for a type without an effect, while a business window of the school's
+    province or the ministry suspends the type, and when the student already has a
+    business in progress (enforced by the database, so it holds under races). ``hold``
+    starts it on hold (e.g. 查重认证未完成). Joins the caller's transaction, so a feature
+    can create its own rows with it."""
     now = timezone.now()
     btype = _start(kind, school, applicant, hold, now)
     if student is not None:
         _check_status_allows(btype, [student])
-    business = _new_business(btype, school, applicant, stage=stage, summary=summary, payload=payload,
-                             student=student, hold=hold, hold_note=hold_note, chains={})
+    _check_stage(btype, stage)
+    payload = _check_payload(btype, payload)
+    schools = _party_schools(btype, school, student, parties)
+    chain = [step.as_dict() for step in chain_for_parties(btype, schools, stage)]
+    if not chain:
+        raise ValidationError("业务流程配置没有适用于该学校的审核环节")
+    first = chain[0]
+    business = Business(
+        kind=btype.code, school=school, student=student, applicant=applicant,
+        applicant_name=_applicant_name(applicant), category=school.category, stage=stage,
+        summary=_summary(summary), payload=payload, chain=chain, position=0, status=BusinessStatus.OPEN,
+        hold=hold, hold_note=(hold_note or "")[:200], current_level=first["level"],
+        current_school_id=first["school_id"], current_authority_id=first["authority_id"],
+    )
     with transaction.atomic():
         try:
             with transaction.atomic():
                 business.save()
         except IntegrityError as error:
             raise ValidationError("该学生已有在办业务") from error
+        if btype.multi_party:
+            BusinessParty.objects.bulk_create(
+                [BusinessParty(business=business, school=s, role=role) for role, s in schools.items()]
+            )
         record_event(
             action="workflow.initiated", summary=f"发起业务:{btype.name} {business.summary}",
             actor=applicant, request=request, target=business,
             after={"kind": kind, "stage": stage, "student": getattr(student, "pk", None),
+                   "parties": {role: s.pk for role, s in schools.items()},
                    "chain": business.chain, "hold": hold, "payload": business.payload},
         )
     return business
@@ -412,18 +489,21 @@ def initiate(
 
 _MANY_COLUMNS = (
     "id", "kind", "school_id", "student_id", "applicant_id", "applicant_name", "category", "stage", "summary",
-    "payload", "chain", "position", "status", "hold", "hold_note", "current_level", "current_authority_id",
+    "payload", "chain", "position", "status", "hold", "hold_note", "current_level", "current_school_id",
+    "current_authority_id",
 )
 
 
 def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict], hold: str = "",
                   request=None, ids: list[int] | None = None) -> list[int]:
-    """发起业务 for many at once (an Excel import): ``items`` are dicts with ``stage``,
-    ``summary`` and optionally ``payload`` (or ``payload_json``, the same already encoded
-    by :func:`xueji.common.bulk.dumps`), ``student`` (a pk), ``hold_note``. Returns
-    the new businesses' ids in the order of ``items``. ``ids`` are primary keys the
-    caller reserved with :func:`xueji.common.bulk.allocate_ids` (so rows naming the
-    businesses can be written first); by default they are reserved here.
+    """发起业务 for many at once (an Excel import) of a single-party type: ``items`` are
+    dicts with ``stage``, ``summary`` and optionally ``payload`` (checked against the
+    type's schema) or ``payload_json`` (the same already encoded by
+    :func:`xueji.common.bulk.dumps` — the caller's own rules checked it: the registration
+    import's rows passed the field rules of the 72-item catalogue), ``student`` (a pk),
+    ``hold_note``. Returns the new businesses' ids in the order of ``items``. ``ids``
+    are primary keys the caller reserved with :func:`xueji.common.bulk.allocate_ids` (so
+    rows naming the businesses can be written first); by default they are reserved here.
 
     Set-based and without model instances (:mod:`xueji.common.bulk`): one insert, one
     audit entry. All or nothing: a student with a business in progress refuses the
@@ -435,6 +515,8 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
         raise ValueError("one reserved id per item")
     now = timezone.now()
     btype = _start(kind, school, applicant, hold, now)
+    if btype.multi_party:
+        raise ValidationError(f"{btype.name}须逐项发起")
     chains: dict = {}
     chain_json: dict[str, str] = {}
     name = _applicant_name(applicant)
@@ -444,12 +526,14 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
         chain = _first_chain(btype, school, stage, chains)
         if stage not in chain_json:
             chain_json[stage] = bulk.dumps(chain)
+        payload_json = item.get("payload_json")
+        if not payload_json:
+            payload_json = bulk.dumps(_check_payload(btype, item.get("payload")))
         rows.append((
             btype.code, school.pk, item.get("student"), applicant.pk, name, school.category, stage,
-            _summary(item.get("summary")), item.get("payload_json") or bulk.dumps(item.get("payload") or {}),
-            chain_json[stage], 0,
+            _summary(item.get("summary")), payload_json, chain_json[stage], 0,
             BusinessStatus.OPEN, hold, (item.get("hold_note") or "")[:200], chain[0]["level"],
-            chain[0]["authority_id"],
+            chain[0]["school_id"], chain[0]["authority_id"],
         ))
     student_ids = [i.get("student") for i in items if i.get("student") is not None]
     if len(set(student_ids)) != len(student_ids):
@@ -551,6 +635,18 @@ def attach_material(business: Business, user, uploaded_file, request=None) -> Ma
     return material
 
 
+# --- 查看 (full ID numbers) --------------------------------------------------------------------
+def reveal_identity(business: Business, user, request=None) -> None:
+    """查看: the full ID and phone numbers of a business the user can open, for one page
+    view — a permission-checked action with its audit entry (lists and the detail page
+    show them masked)."""
+    if not rules.can_reveal(user):
+        raise PermissionDenied("您无权查看完整证件号")
+    with transaction.atomic():
+        record_event(action="workflow.revealed", summary=f"查看完整证件号:{business.kind_name} {business.summary}",
+                     actor=user, request=request, target=business)
+
+
 # --- deciding (审核) -------------------------------------------------------------------------
 @dataclass
 class BatchResult:
@@ -583,13 +679,16 @@ def _refusal(business: Business, reviewer) -> tuple[str, str] | None:
     return None
 
 
+def _reviewer_name(reviewer) -> str:
+    return (reviewer.real_name or reviewer.get_username())[:50]
+
+
 def _new_decision(business: Business, reviewer, passed: bool, opinion: str, now, batch: bool) -> Decision:
     step = business.chain[business.position]
     return Decision(
         business=business, position=business.position, level=step["level"], authority_id=step["authority_id"],
-        unit_name=step["unit"][:100], reviewer=reviewer,
-        reviewer_name=(reviewer.real_name or reviewer.get_username())[:50], passed=passed, opinion=opinion,
-        batch=batch, decided_at=now,
+        unit_name=step["unit"][:100], reviewer=reviewer, reviewer_name=_reviewer_name(reviewer), passed=passed,
+        opinion=opinion, batch=batch, decided_at=now,
     )
 
 
@@ -600,35 +699,52 @@ def _move(business: Business, outcome: str, now) -> None:
         leaving = business.chain[business.position]["level"]
         business.position += 1
         step = business.chain[business.position]
-        business.current_level, business.current_authority_id = step["level"], step["authority_id"]
+        business.current_level = step["level"]
+        business.current_school_id = step.get("school_id")
+        business.current_authority_id = step["authority_id"]
         if (btype is not None and btype.report_after_school and leaving == registry.SCHOOL
                 and step["level"] != registry.SCHOOL and not business.hold):
             business.hold, business.hold_note = registry.REPORT_PENDING, ""
     else:
         business.status = BusinessStatus.PASSED if outcome == rules.PASSED else BusinessStatus.FAILED
-        business.current_level, business.current_authority_id = "", None
+        business.current_level, business.current_school_id, business.current_authority_id = "", None, None
         business.hold, business.hold_note = "", ""
         business.finished_at = now
     business.updated_at = now
 
 
-def _hook_for(business: Business, outcome: str):
-    btype = registry.find(business.kind)
+_HOOKS = {rules.ADVANCE: ("on_advance", None), rules.PASSED: ("on_complete", "on_complete_many"),
+          rules.FAILED: ("on_end", "on_end_many")}
+
+
+def _hooks_for(kind: str, outcome: str) -> tuple:
+    """(one-by-one hook, set-based hook) of a type for a decision's outcome."""
+    btype = registry.find(kind)
     if btype is None:
-        return None
-    return {rules.ADVANCE: btype.on_advance, rules.PASSED: btype.on_complete, rules.FAILED: btype.on_end}[outcome]
+        return None, None
+    single, many = _HOOKS[outcome]
+    return getattr(btype, single), (getattr(btype, many) if many else None)
 
 
-def _decide_one(business: Business, reviewer, passed: bool, opinion: str, now, batch: bool) -> tuple[Decision, str]:
+def _effect_audit(summary: str, after: dict, effects: Iterable) -> tuple[str, dict]:
+    """The audit summary and details of a decision, with what its hooks did."""
+    effects = [e for e in effects if isinstance(e, registry.Effect)]
+    if effects:
+        summary = summary + ";" + ";".join(e.summary for e in effects)
+        after = {**after, "effects": [{"summary": e.summary, **e.detail} for e in effects]}
+    return summary[:500], after
+
+
+def _decide_one(business: Business, reviewer, passed: bool, opinion: str, now,
+                batch: bool) -> tuple[Decision, str, object]:
     decision = _new_decision(business, reviewer, passed, opinion, now, batch)
     outcome = rules.transition(len(business.chain), business.position, passed)
     decision.save()
     _move(business, outcome, now)
     business.save(update_fields=_ADVANCE_FIELDS if outcome == rules.ADVANCE else _CLOSE_FIELDS)
-    hook = _hook_for(business, outcome)
-    if hook is not None:
-        hook(business)
-    return decision, outcome
+    hook, _ = _hooks_for(business.kind, outcome)
+    effect = hook(business, decision, reviewer) if hook is not None else None
+    return decision, outcome, effect
 
 
 _OUTCOME_WORDS = {rules.ADVANCE: "审核通过,提交上级审核", rules.PASSED: "审核通过,业务办结", rules.FAILED: "审核不通过"}
@@ -637,10 +753,10 @@ _OUTCOME_WORDS = {rules.ADVANCE: "审核通过,提交上级审核", rules.PASSED
 def decide(business: Business, reviewer, passed: bool, opinion: str = "", request=None) -> Business:
     """审核通过 / 审核不通过 at the business's current step.
 
-    The reviewer must be of that step (the school's leader; a registrar of exactly the
-    step's authority): PermissionDenied otherwise. Failing needs an opinion and ends the
-    business (``on_end``); passing the last step completes it (``on_complete``), both in
-    this transaction."""
+    The reviewer must be of that step (the leader of the step's school; a registrar of
+    exactly the step's authority): PermissionDenied otherwise. Failing needs an opinion
+    and ends the business (``on_end``); passing the last step completes it
+    (``on_complete``), both in this transaction, with one audit entry."""
     opinion = _check_opinion(passed, opinion)
     now = timezone.now()
     given = business
@@ -653,14 +769,13 @@ def decide(business: Business, reviewer, passed: bool, opinion: str = "", reques
                 raise PermissionDenied(message)
             raise ValidationError(message)
         before = _snapshot(business)
-        decision, outcome = _decide_one(business, reviewer, passed, opinion, now, batch=False)
-        record_event(
-            action="workflow.decided",
-            summary=f"{decision.unit_name}{_OUTCOME_WORDS[outcome]}:{business.kind_name} {business.summary}",
-            actor=reviewer, request=request, target=business, before=before,
-            after={**_snapshot(business), "decision": decision.pk, "passed": passed, "opinion": opinion,
-                   "level": decision.level},
-        )
+        decision, outcome, effect = _decide_one(business, reviewer, passed, opinion, now, batch=False)
+        summary, after = _effect_audit(
+            f"{decision.unit_name}{_OUTCOME_WORDS[outcome]}:{business.kind_name} {business.summary}",
+            {**_snapshot(business), "decision": decision.pk, "passed": passed, "opinion": opinion,
+             "level": decision.level}, [effect])
+        record_event(action="workflow.decided", summary=summary, actor=reviewer, request=request, target=business,
+                     before=before, after=after)
     _copy_state(given, business)
     return business
 
@@ -672,18 +787,27 @@ def _ids_of(businesses) -> list[int]:
 
 
 #: The state fields a service copies back onto the caller's instances.
-_STATE_FIELDS = ("status", "position", "current_level", "current_authority_id", "hold", "hold_note",
-                 "finished_at", "updated_at", "closed_by_id", "close_note")
+_STATE_FIELDS = ("status", "position", "current_level", "current_school_id", "current_authority_id", "hold",
+                 "hold_note", "finished_at", "updated_at", "closed_by_id", "close_note")
 
 
 def _copy_state(target, source: Business) -> None:
     if isinstance(target, Business) and target is not source:
         for name in _STATE_FIELDS:
             setattr(target, name, getattr(source, name))
-        for name in ("current_authority", "closed_by"):
+        for name in ("current_school", "current_authority", "closed_by"):
             relation = Business._meta.get_field(name)
             if relation.is_cached(target):
                 relation.delete_cached_value(target)
+
+
+def _state_of(business: Business) -> tuple:
+    return tuple(getattr(business, name) for name in _STATE_FIELDS)
+
+
+def _restore(business: Business, state: tuple) -> None:
+    for name, value in zip(_STATE_FIELDS, state, strict=True):
+        setattr(business, name, value)
 
 
 def _refresh_given(businesses) -> None:
@@ -691,8 +815,9 @@ def _refresh_given(businesses) -> None:
     given = [b for b in businesses if isinstance(b, Business)]
     if not given:
         return
-    fresh = {row["pk"]: row for row in Business.objects.filter(pk__in=[b.pk for b in given])
-             .values("pk", *_STATE_FIELDS)}
+    fresh = {}
+    for chunk in _chunks([b.pk for b in given]):
+        fresh.update({row["pk"]: row for row in Business.objects.filter(pk__in=chunk).values("pk", *_STATE_FIELDS)})
     for business in given:
         row = fresh.get(business.pk)
         if row is not None:
@@ -700,15 +825,68 @@ def _refresh_given(businesses) -> None:
                 setattr(business, name, row[name])
 
 
+_DECISION_COLUMNS = ("id", "business_id", "position", "level", "authority_id", "unit_name", "reviewer_id",
+                     "reviewer_name", "passed", "opinion", "batch", "decided_at")
+
+
+def _update_set(businesses: list[Business], fields: list[str]) -> None:
+    """Write ``fields`` of businesses whose new values coincide in a few groups (every
+    business leaving one step for the same next step, every one closing): one UPDATE per
+    group of equal values, not one per business."""
+    attnames = [Business._meta.get_field(name).attname for name in fields]
+    groups: dict[tuple, list[int]] = {}
+    for business in businesses:
+        groups.setdefault(tuple(getattr(business, a) for a in attnames), []).append(business.pk)
+    for values, pks in groups.items():
+        changes = dict(zip(attnames, values, strict=True))
+        for chunk in _chunks(pks):
+            Business.objects.filter(pk__in=chunk).update(**changes)
+
+
+def _decide_set(businesses: list[Business], outcome: str, reviewer, passed: bool, opinion: str,
+                now) -> dict[int, Decision]:
+    """One decision for each of ``businesses`` (all at a step of the reviewer, all with the
+    same ``outcome``), written set-based: one insert of the decisions, one update per group
+    of equal new states."""
+    decisions = {b.pk: _new_decision(b, reviewer, passed, opinion, now, batch=True) for b in businesses}
+    ids = bulk.allocate_ids(Decision, len(decisions))
+    connection = transaction.get_connection()
+    decided_at = Decision._meta.get_field("decided_at").get_db_prep_save(now, connection)
+    rows = []
+    for pk, decision in zip(ids, decisions.values(), strict=True):
+        decision.pk = pk
+        decision._state.adding = False
+        rows.append((pk, decision.business_id, decision.position, decision.level, decision.authority_id,
+                     decision.unit_name, decision.reviewer_id, decision.reviewer_name, passed, opinion, True,
+                     decided_at))
+    bulk.insert_rows(Decision, _DECISION_COLUMNS, rows)
+    for business in businesses:
+        _move(business, outcome, now)
+    _update_set(businesses, _ADVANCE_FIELDS if outcome == rules.ADVANCE else _CLOSE_FIELDS)
+    return decisions
+
+
+def _lock_many(ids: list[int]) -> list[Business]:
+    locked = []
+    for chunk in _chunks(ids):
+        locked.extend(Business.objects.select_for_update(of=("self",)).select_related("school__supervisor")
+                      .filter(pk__in=chunk).order_by("pk"))
+    return locked
+
+
 def decide_many(businesses, reviewer, passed: bool, opinion: str = "", request=None) -> BatchResult:
     """全部审核: decide many businesses at once (a selection, or everything pending at the
     reviewer's step in one school: ``selectors.decidable_queue_for(user).filter(school=…)``).
 
-    Each business still gets its own decision row; those the reviewer can't decide now
-    (another step, on hold, already finished) are skipped with the reason. Businesses
-    whose type has no hook for the outcome are written set-based (one insert, one
-    update); the others one by one, each in a savepoint, so a hook refusing one business
-    (ValidationError) skips that one only. One audit entry lists the ids."""
+    Each business gets its own decision row; those the reviewer can't decide now (another
+    step, on hold, already finished) are skipped with the reason. The rest is decided in
+    groups of one type and outcome, each group set-based — one insert of the decisions,
+    a few updates of the businesses — when the type has no hook for the outcome or a
+    set-based one (``on_complete_many``/``on_end_many``: one call for the group, in one
+    savepoint). Only a type with just a one-by-one hook is decided business by business,
+    each in a savepoint, so a hook refusing one business (ValidationError) skips that one
+    only; a set-based hook that refuses falls back to that. One audit entry lists the ids
+    and the hooks' effects."""
     opinion = _check_opinion(passed, opinion)
     if not isinstance(businesses, QuerySet):
         businesses = list(businesses)
@@ -717,59 +895,58 @@ def decide_many(businesses, reviewer, passed: bool, opinion: str = "", request=N
     if not ids:
         return result
     now = timezone.now()
+    effects: list = []
     with transaction.atomic():
-        locked = list(
-            Business.objects.select_for_update(of=("self",)).select_related("school__supervisor")
-            .filter(pk__in=ids).order_by("pk")
-        )
+        locked = _lock_many(ids)
         found = {b.pk for b in locked}
         result.skipped.extend((pk, "业务不存在") for pk in ids if pk not in found)
-        plain: list[tuple[Business, str]] = []
-        hooked: list[Business] = []
+        groups: dict[tuple[str, str], list[Business]] = {}
         for business in locked:
             refusal = _refusal(business, reviewer)
             if refusal is not None:
                 result.skipped.append((business.pk, refusal[1]))
                 continue
             outcome = rules.transition(len(business.chain), business.position, passed)
-            if _hook_for(business, outcome) is None:
-                plain.append((business, outcome))
-            else:
-                hooked.append(business)
-        if plain:
-            Decision.objects.bulk_create(
-                [_new_decision(b, reviewer, passed, opinion, now, batch=True) for b, _ in plain], batch_size=500,
-            )
-            advancing = [b for b, outcome in plain if outcome == rules.ADVANCE]
-            closing = [b for b, outcome in plain if outcome != rules.ADVANCE]
-            for business, outcome in plain:
-                _move(business, outcome, now)
-            if advancing:
-                Business.objects.bulk_update(advancing, _ADVANCE_FIELDS, batch_size=500)
-            if closing:
-                Business.objects.bulk_update(closing, _CLOSE_FIELDS, batch_size=500)
-            result.decided.extend(b.pk for b, _ in plain)
-        for business in hooked:
-            try:
-                with transaction.atomic():
-                    _decide_one(business, reviewer, passed, opinion, now, batch=True)
-            except ValidationError as error:
-                result.skipped.append((business.pk, "; ".join(error.messages)))
-            else:
-                result.decided.append(business.pk)
+            groups.setdefault((business.kind, outcome), []).append(business)
+        for (kind, outcome), members in groups.items():
+            single, many = _hooks_for(kind, outcome)
+            if many is not None or single is None:
+                states = [_state_of(b) for b in members]
+                try:
+                    with transaction.atomic():
+                        decisions = _decide_set(members, outcome, reviewer, passed, opinion, now)
+                        if many is not None:
+                            effects.append(many(members, decisions, reviewer))
+                except ValidationError as error:
+                    for business, state in zip(members, states, strict=True):
+                        _restore(business, state)
+                    if single is None:
+                        result.skipped.extend((b.pk, "; ".join(error.messages)) for b in members)
+                        continue
+                else:
+                    result.decided.extend(b.pk for b in members)
+                    continue
+            for business in members:  # one by one, each in a savepoint
+                try:
+                    with transaction.atomic():
+                        _, _, effect = _decide_one(business, reviewer, passed, opinion, now, batch=True)
+                except ValidationError as error:
+                    result.skipped.append((business.pk, "; ".join(error.messages)))
+                else:
+                    result.decided.append(business.pk)
+                    effects.append(effect)
         result.decided.sort()
         if result.decided:
-            schools = {b.school_id for b in locked if b.pk in set(result.decided)}
+            decided = set(result.decided)
+            schools = {b.school_id for b in locked if b.pk in decided}
             school = next(b.school for b in locked if b.pk == result.decided[0]) if len(schools) == 1 else None
-            record_event(
-                action="workflow.batch_decided",
-                summary=f"全部审核:{'审核通过' if passed else '审核不通过'}{len(result.decided)}件业务"
+            summary, after = _effect_audit(
+                f"全部审核:{'审核通过' if passed else '审核不通过'}{len(result.decided)}件业务"
                 + (f",跳过{len(result.skipped)}件" if result.skipped else ""),
-                actor=reviewer, request=request, school=school,
-                target=("workflow.business", None),
-                after={"decided": result.decided, "skipped": [list(s) for s in result.skipped],
-                       "passed": passed, "opinion": opinion},
-            )
+                {"decided": result.decided, "skipped": [list(s) for s in result.skipped], "passed": passed,
+                 "opinion": opinion}, effects)
+            record_event(action="workflow.batch_decided", summary=summary, actor=reviewer, request=request,
+                         school=school, target=("workflow.business", None), after=after)
     if not isinstance(businesses, QuerySet):
         _refresh_given(businesses)
     return result
@@ -778,7 +955,7 @@ def decide_many(businesses, reviewer, passed: bool, opinion: str = "", request=N
 # --- ending without a decision ---------------------------------------------------------------
 def _close(business: Business, status: str, actor, note: str, now) -> None:
     business.status = status
-    business.current_level, business.current_authority_id = "", None
+    business.current_level, business.current_school_id, business.current_authority_id = "", None, None
     business.hold, business.hold_note = "", ""
     business.finished_at = now
     business.closed_by = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
@@ -786,10 +963,26 @@ def _close(business: Business, status: str, actor, note: str, now) -> None:
     business.updated_at = now
 
 
-def _run_on_end(business: Business) -> None:
-    btype = registry.find(business.kind)
-    if btype is not None and btype.on_end is not None:
-        btype.on_end(business)
+def _acting(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _run_on_end(businesses: list[Business], user) -> list:
+    """on_end of closed businesses (no decision): set-based per type where the type has
+    ``on_end_many``, else one by one. Returns the effects."""
+    effects = []
+    by_kind: dict[str, list[Business]] = {}
+    for business in businesses:
+        by_kind.setdefault(business.kind, []).append(business)
+    for kind, members in by_kind.items():
+        btype = registry.find(kind)
+        if btype is None:
+            continue
+        if btype.on_end_many is not None:
+            effects.append(btype.on_end_many(members, {}, _acting(user)))
+        elif btype.on_end is not None:
+            effects.extend(btype.on_end(b, None, _acting(user)) for b in members)
+    return effects
 
 
 def withdraw(business: Business, user, request=None, note: str = "") -> Business:
@@ -806,11 +999,10 @@ def withdraw(business: Business, user, request=None, note: str = "") -> Business
         before = _snapshot(business)
         _close(business, BusinessStatus.WITHDRAWN, user, note or "申请人撤销", now)
         business.save(update_fields=_CLOSE_FIELDS)
-        _run_on_end(business)
-        record_event(
-            action="workflow.withdrawn", summary=f"撤销业务:{business.kind_name} {business.summary}",
-            actor=user, request=request, target=business, before=before, after=_snapshot(business),
-        )
+        summary, after = _effect_audit(f"撤销业务:{business.kind_name} {business.summary}", _snapshot(business),
+                                       _run_on_end([business], user))
+        record_event(action="workflow.withdrawn", summary=summary, actor=user, request=request, target=business,
+                     before=before, after=after)
     _copy_state(given, business)
     return business
 
@@ -830,11 +1022,11 @@ def terminate(business: Business, *, reason: str, actor=None, request=None) -> B
         before = _snapshot(business)
         _close(business, BusinessStatus.FAILED, actor, reason, now)
         business.save(update_fields=_CLOSE_FIELDS)
-        _run_on_end(business)
-        record_event(
-            action="workflow.terminated", summary=f"系统结束业务:{business.kind_name} {business.summary}({reason})",
-            actor=actor, request=request, target=business, before=before, after=_snapshot(business),
-        )
+        summary, after = _effect_audit(
+            f"系统结束业务:{business.kind_name} {business.summary}({reason})", _snapshot(business),
+            _run_on_end([business], actor))
+        record_event(action="workflow.terminated", summary=summary, actor=actor, request=request, target=business,
+                     before=before, after=after)
     _copy_state(given, business)
     return business
 
@@ -858,15 +1050,14 @@ def clear_open_businesses(school: School, actor, request=None, kinds: Iterable[s
             return 0
         for business in locked:
             _close(business, BusinessStatus.WITHDRAWN, actor, note, now)
-        Business.objects.bulk_update(locked, _CLOSE_FIELDS, batch_size=500)
-        for business in locked:
-            _run_on_end(business)
+        _update_set(locked, _CLOSE_FIELDS)
+        effects = _run_on_end(locked, actor)
         ids = [b.pk for b in locked]
-        record_event(
-            action="workflow.cleared", summary=f"在办业务清理:{school.name}撤销{len(ids)}件在办业务",
-            actor=actor, request=request, target=school,
-            after={"withdrawn": ids, "kinds": sorted(kinds) if kinds is not None else None, "note": note},
-        )
+        summary, after = _effect_audit(
+            f"在办业务清理:{school.name}撤销{len(ids)}件在办业务",
+            {"withdrawn": ids, "kinds": sorted(kinds) if kinds is not None else None, "note": note}, effects)
+        record_event(action="workflow.cleared", summary=summary, actor=actor, request=request, target=school,
+                     after=after)
     return len(locked)
 
 

@@ -19,7 +19,7 @@ from xueji.common.lists import paginate_sorted
 from xueji.common.params import content_disposition, local_url
 from xueji.org import selectors as org_selectors
 
-from . import registry, rules, selectors, services
+from . import batches, payloads, registry, rules, selectors, services
 from .forms import (
     ConfigCreateForm,
     ConfigEditForm,
@@ -133,25 +133,40 @@ def _require_reviewer(user) -> None:
         raise PermissionDenied("只有学校学籍主管领导和教育部门学籍管理员可以审核业务")
 
 
+def _groups() -> list[str]:
+    return list(dict.fromkeys(t.group for t in registry.all_types()))
+
+
+def _of_types(businesses, kind: str, group: str):
+    """The businesses of one type or one group of types (unknown values: no filter)."""
+    if kind and registry.find(kind) is not None:
+        businesses = businesses.filter(kind=kind)
+    if group in _groups():
+        businesses = businesses.filter(kind__in=[t.code for t in registry.all_types() if t.group == group])
+    return businesses
+
+
 @login_required
 def queue(request):
-    """待审核业务: what waits at the user's step, with 审核 of a selection and 全部审核 of a
-    school."""
+    """待审核业务: the one way in for reviewers — what waits at the user's step (every type:
+    registrations with their 查重认证 results, changes, transfers …), with 审核 of a
+    selection, 全部审核 of a school, and the batch operations waiting for them."""
     _require_reviewer(request.user)
-    businesses = selectors.queue_for(request.user)
     kind = request.GET.get("kind", "")
-    if kind:
-        businesses = businesses.filter(kind=kind)
-    q = request.GET.get("q", "").strip()
+    kind = kind if registry.find(kind) is not None else ""
+    group = request.GET.get("group", "")
+    group = group if group in _groups() else ""
+    businesses = _of_types(selectors.queue_for(request.user), kind, group)
+    q = request.GET.get("q", "").strip()[:50]
     if q:
         businesses = businesses.filter(Q(summary__icontains=q) | Q(student__national_number=q))
     school_id = request.GET.get("school", "")
     school = None
     if school_id.isdigit():
-        school = org_selectors.get_in_scope(request, org_selectors.schools_for(request.user), "学校", pk=school_id)
+        school = org_selectors.get_in_scope(request, selectors.queue_schools_for(request.user), "学校", pk=school_id)
         businesses = businesses.filter(school=school)
     summary = (
-        selectors.queue_for(request.user).order_by()
+        _of_types(selectors.queue_for(request.user), kind, group).order_by()
         .values("school_id", "school__name", "school__code")
         .annotate(total=Count("pk"), held=Count("pk", filter=~Q(hold="")))
         .order_by("school__code")
@@ -159,11 +174,17 @@ def queue(request):
     result = paginate_sorted(request, businesses, {
         "created": "created_at", "kind": "kind", "school": "school__code", "summary": "summary",
     }, "created")
+    page = list(result.objects)
+    facts = selectors.facts_for(page)
+    columns = selectors.fact_columns(page)
+    rows = [{"business": b, "facts": [facts.get(b.pk, {}).get(c, "—") for c in columns]} for b in page]
     return render(request, "workflow/queue.html", {
-        "result": result, "summary": summary[:200], "school": school, "kind": kind, "q": q,
+        "result": result, "rows": rows, "fact_columns": columns, "summary": summary[:200], "school": school,
+        "kind": kind, "group": group, "groups": _groups(), "q": q,
         "kinds": registry.type_choices(), "decision_form": DecisionForm(),
-        "pending_in_school": selectors.decidable_queue_for(request.user).filter(school=school).count()
-        if school else 0,
+        "pending_in_school": _of_types(selectors.decidable_queue_for(request.user).filter(school=school), kind,
+                                       group).count() if school else 0,
+        "batches": selectors.batch_queue_for(request.user)[:50],
     })
 
 
@@ -177,9 +198,10 @@ def queue_decide(request):
     back = _back(request, reverse("workflow:queue"))
     if request.POST.get("mode") == "school":
         school_pk = request.POST.get("school", "")
-        school = org_selectors.get_in_scope(request, org_selectors.schools_for(request.user), "学校",
+        school = org_selectors.get_in_scope(request, selectors.queue_schools_for(request.user), "学校",
                                             pk=int(school_pk) if school_pk.isdigit() else 0)
-        targets = selectors.decidable_queue_for(request.user).filter(school=school)
+        targets = _of_types(selectors.decidable_queue_for(request.user).filter(school=school),
+                            request.POST.get("kind", ""), request.POST.get("group", ""))
     else:
         try:  # every id must be in the user's queue: otherwise refused whole, and audited
             targets = org_selectors.chosen_in_scope(request, selectors.queue_for(request.user),
@@ -207,49 +229,61 @@ def queue_decide(request):
 # --- 业务详情 -------------------------------------------------------------------------------------
 def _chain_rows(business: Business) -> list[dict]:
     decided = {d.position: d for d in business.decisions.all()}
+    btype = registry.find(business.kind)
     rows = []
     for position, step in enumerate(business.chain):
         decision = decided.get(position)
-        if decision is not None:
-            state = "通过" if decision.passed else "不通过"
-        elif business.is_open and position == business.position:
-            state = "待审核" + (f"({business.hold_name})" if business.hold else "")
-        elif business.is_open and position > business.position:
-            state = "未到达"
-        else:
-            state = "—"
         rows.append({
-            "level": registry.LEVEL_NAMES.get(step["level"], step["level"]), "unit": step["unit"],
-            "state": state, "current": business.is_open and position == business.position,
+            "party": rules.party_label(btype, step),
+            "level": registry.LEVEL_NAMES.get(step.get("level"), "审核"), "unit": step.get("unit", ""),
+            "state": rules.step_state(position, business.position, business.is_open, decision,
+                                      business.hold_name if business.hold else ""),
+            "current": business.is_open and position == business.position,
             "decision": decision,
         })
     return rows
 
 
-def _payload_rows(payload) -> list[tuple[str, object]]:
-    if not isinstance(payload, dict):
-        return [("内容", payload)]
-    labels = payload.get("_labels", {}) if isinstance(payload.get("_labels"), dict) else {}
-    return [(labels.get(key, key), value) for key, value in payload.items() if key != "_labels"]
-
-
-@login_required
-def business_detail(request, pk: int):
-    """业务详情: what the business changes, its chain and where it waits, the decisions
-    and the proof materials."""
-    business = selectors.business_for(request, pk)
+def _detail(request, business: Business, *, reveal: bool = False):
+    """The detail page of ``business`` (full ID numbers only when ``reveal``: the
+    audited 查看 action)."""
     user = request.user
+    btype = registry.find(business.kind)
+    schema = btype.schema if btype else payloads.EMPTY
+    names = selectors.division_names(payloads.division_codes(schema, business.payload))
     can_decide = business.is_open and rules.refusal(user, business) is None
+    chain = _chain_rows(business)
     return render(request, "workflow/business_detail.html", {
-        "business": business, "chain": _chain_rows(business), "payload": _payload_rows(business.payload),
-        "decisions": business.decisions.select_related("authority").order_by("position"),
+        "business": business, "chain": chain, "description": schema.description,
+        "payload": payloads.display_rows(schema, business.payload, reveal=reveal, division_names=names),
+        "facts": list(selectors.facts_for([business]).get(business.pk, {}).items()),
+        "parties": selectors.parties_of(business), "multi_party": bool(btype and btype.multi_party),
+        "decisions": [row for row in chain if row["decision"] is not None],
         "materials": business.materials.all(),
         "can_decide": can_decide, "blocked": business.hold_message if can_decide and business.hold else "",
         "can_withdraw": business.is_open and rules.can_withdraw(user, business),
         "can_attach": business.is_open and rules.can_attach(user, business),
+        "can_reveal": not reveal and rules.can_reveal(user) and payloads.has_sensitive(schema),
+        "revealed": reveal,
         "decision_form": DecisionForm(), "material_form": MaterialForm(),
         "age": selectors.age_in_days(business),
     })
+
+
+@login_required
+def business_detail(request, pk: int):
+    """业务详情: what the business changes (labelled, ID numbers masked), its parties, its
+    chain and where it waits, the decisions and the proof materials."""
+    return _detail(request, selectors.business_for(request, pk))
+
+
+@login_required
+@require_POST
+def business_reveal(request, pk: int):
+    """查看: the same page with the full ID and phone numbers, once, audited."""
+    business = selectors.business_for(request, pk)
+    services.reveal_identity(business, request.user, request=request)
+    return _detail(request, business, reveal=True)
 
 
 @login_required
@@ -403,3 +437,35 @@ def window_delete(request, pk: int):
     messages.success(request, "业务时间控制已删除")
     return redirect("workflow:window_list")
 
+
+
+# --- 批量业务 ------------------------------------------------------------------------------------
+@login_required
+def batch_detail(request, pk: int):
+    """批量业务详情: what it does to how many students, its review, its progress, and the
+    students it could not change."""
+    batch = selectors.batch_for(request, pk)
+    kind = registry.find_batch_kind(batch.kind)
+    chain = [{"level": registry.LEVEL_NAMES.get(s.get("level"), "审核"), "unit": s.get("unit", ""),
+              "current": batch.current_step is not None and i == batch.position} for i, s in enumerate(batch.chain)]
+    return render(request, "workflow/batch_detail.html", {
+        "batch": batch, "chain": chain, "decisions": batch.decisions.order_by("position"),
+        "criteria": kind.describe(batch.criteria) if kind and kind.describe else [],
+        "failures": selectors.batch_failures(batch)[:200],
+        "can_decide": batch.current_step is not None and rules.refusal(request.user, batch) is None,
+        "decision_form": DecisionForm(),
+    })
+
+
+@login_required
+@require_POST
+def batch_decide(request, pk: int):
+    batch = selectors.batch_for(request, pk)
+    passed = request.POST.get("decision") == "pass"
+    try:
+        batches.decide_batch(batch, request.user, passed, request.POST.get("opinion", ""), request=request)
+    except ValidationError as error:
+        _error_messages(request, error)
+    else:
+        messages.success(request, f"{'审核通过' if passed else '审核不通过'}:{batch.kind_name} {batch.summary}")
+    return redirect("workflow:batch_detail", pk=pk)

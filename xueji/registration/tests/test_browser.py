@@ -1,8 +1,8 @@
 """Browser tests (Playwright + Debian's chromium) of 学籍注册:
 
 1. resident-ID first-grade flow: download the template → upload it with one bad row →
-   see the error → the leader audits all → the registrar reports → the county audits →
-   the pupil is in the class with a G number;
+   see the error → the leader audits all in 待审核业务 (seeing 查重认证) → the registrar
+   reports → the county audits in 待审核业务 → the pupil is in the class with a G number;
 2. a no-ID pupil entered singly climbs school → county → city → province.
 """
 
@@ -28,6 +28,17 @@ def _login(page, base, username):
 def _logout(page):
     page.get_by_role("button", name="注销").click()
     page.wait_for_url("**/accounts/login/")
+
+
+def _approve_all(page, base, name: str) -> None:
+    """待审核业务 (the one way in for reviewers): the school's registrations, 全部审核通过."""
+    page.goto(base + "/workflow/queue/?group=学籍注册")
+    assert name in page.get_by_test_id("queue-list").inner_text()
+    page.get_by_test_id("queue-summary").get_by_role("link", name="查看/全部审核").first.click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("school-batch").get_by_role("button", name="全部审核通过").click()
+    page.wait_for_load_state()
+    assert "审核通过1件业务" in page.content()
 
 
 @pytest.mark.browser
@@ -64,9 +75,9 @@ def test_resident_first_grade_flow(live_server, page, reg, tmp_path):
     _login(page, base, "sch_leader")
     page.goto(base + "/registration/pending/?state=audit")
     assert good["姓名"] in page.get_by_test_id("pending-list").inner_text()
-    page.get_by_role("button", name="全部审核通过").click()
-    page.wait_for_load_state()
-    assert "已审核1条" in page.content()
+    page.get_by_test_id("review-link").get_by_role("link", name="去审核").click()
+    assert "查重通过,认证通过" in page.get_by_test_id("queue-list").inner_text()
+    _approve_all(page, base, good["姓名"])
     _logout(page)
 
     _login(page, base, "sch_registrar")
@@ -77,11 +88,9 @@ def test_resident_first_grade_flow(live_server, page, reg, tmp_path):
     _logout(page)
 
     _login(page, base, "th_registrar")
-    page.goto(base + "/registration/review/")
-    assert good["姓名"] in page.get_by_test_id("review-list").inner_text()
-    page.get_by_role("button", name="全部审核通过").click()
-    page.wait_for_load_state()
-    assert "已审核1条" in page.content()
+    page.goto(base + "/registration/review/")  # the old address leads to 待审核业务
+    page.wait_for_url("**/workflow/queue/**")
+    _approve_all(page, base, good["姓名"])
 
     student = Student.objects.get()
     assert student.national_number == "G" + good["身份证件号"]
@@ -121,8 +130,7 @@ def test_no_id_single_entry_climbs_to_the_province(live_server, page, reg, tmp_p
     _logout(page)
 
     _login(page, base, "sch_leader")
-    page.goto(base + "/registration/pending/?state=audit")
-    page.get_by_role("button", name="全部审核通过").click()
+    _approve_all(page, base, row["姓名"])
     _logout(page)
     _login(page, base, "sch_registrar")
     page.goto(base + "/registration/pending/?state=report")
@@ -130,11 +138,7 @@ def test_no_id_single_entry_climbs_to_the_province(live_server, page, reg, tmp_p
     _logout(page)
     for username in ("th_registrar", gz.username, gd.username):
         _login(page, base, username)
-        page.goto(base + "/registration/review/")
-        assert row["姓名"] in page.get_by_test_id("review-list").inner_text(), username
-        page.get_by_role("button", name="全部审核通过").click()
-        page.wait_for_load_state()
-        assert "已审核1条" in page.content()
+        _approve_all(page, base, row["姓名"])
         _logout(page)
     student = Student.objects.get()
     assert student.national_number.startswith("J440106") and student.id_type == "Z"

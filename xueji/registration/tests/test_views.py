@@ -146,29 +146,42 @@ def test_upload_detail_of_another_school_is_404(client, reg):
     assert AuditEntry.objects.filter(action="scope.denied", actor_username="hz_sch_registrar").exists()
 
 
+def _decide_school(client, school, **extra):
+    """全部审核 of one school's registrations in 待审核业务 (the one way in for reviewers)."""
+    return client.post(reverse("workflow:queue_decide"), {
+        "mode": "school", "school": school.pk, "group": "学籍注册", "decision": "pass", **extra})
+
+
 def test_whole_flow_through_pages(client, reg):
     client.force_login(reg.users.school_registrar)
     _upload(client, workbook_bytes("primary-resident", [reg.row(1), reg.row(2)]))
-    # school leader: audit all
+    # school leader: the registration page leads to 待审核业务, which shows 查重认证
     client.force_login(reg.users.school_leader)
     url = reverse("registration:pending")
-    assert "待学校审核" in client.get(url + "?state=audit").content.decode()
-    client.post(url + "?state=audit", {"action": "pass", "all": "1"})
+    page = client.get(url + "?state=audit").content.decode()
+    assert "待学校审核" in page and "去审核" in page and 'name="action" value="pass"' not in page
+    queue = client.get(reverse("workflow:queue") + "?group=学籍注册").content.decode()
+    assert "查重认证" in queue and "查重通过,认证通过" in queue and reg.row(1)["姓名"] in queue
+    assert client.post(url + "?state=audit", {"action": "pass", "all": "1"}).status_code == 403
+    _decide_school(client, reg.world.th_school)
     # county can't see them before 上报
     client.force_login(reg.users.th_registrar)
-    assert "review-list" in client.get(reverse("registration:authority_review")).content.decode()
+    response = client.get(reverse("registration:authority_review"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("workflow:queue"))
     assert Registration.objects.filter(business__hold="report_pending").count() == 2
-    client.post(reverse("registration:authority_review"), {"action": "pass", "all": "1"})
+    assert reg.row(1)["姓名"] not in client.get(reverse("workflow:queue")).content.decode()
+    _decide_school(client, reg.world.th_school)
     assert not Student.objects.exists()
     # registrar reports all
     client.force_login(reg.users.school_registrar)
     client.post(url + "?state=report", {"action": "report", "all": "1"})
     # county audits all
     client.force_login(reg.users.th_registrar)
-    client.post(reverse("registration:authority_review"), {"action": "pass", "all": "1"})
+    _decide_school(client, reg.world.th_school)
     students = Student.objects.all()
     assert students.count() == 2
     assert all(s.national_number.startswith("G") and s.klass == reg.class1 for s in students)
+    assert AuditEntry.objects.filter(action="workflow.batch_decided").count() == 2
 
 
 def test_sibling_county_cannot_review(client, reg):
@@ -176,10 +189,34 @@ def test_sibling_county_cannot_review(client, reg):
     _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
     registration = Registration.objects.get()
     client.force_login(reg.users.hz_registrar)
-    client.post(reverse("registration:authority_review"), {"action": "pass", "reg": [registration.pk]})
+    client.post(reverse("workflow:queue_decide"), {"mode": "selected", "ids": [registration.business_id],
+                                                   "decision": "pass"})
+    assert _decide_school(client, reg.world.th_school).status_code == 404  # not in their scope or queue
     registration.business.refresh_from_db()
     assert registration.business.current_level == "school"
     assert client.get(reverse("registration:detail", args=[registration.pk])).status_code == 404
+    assert client.get(reverse("workflow:business_detail", args=[registration.business_id])).status_code == 404
+
+
+def test_registration_detail_speaks_chinese_and_masks(client, reg):
+    client.force_login(reg.users.school_registrar)
+    row = reg.row(1)
+    _upload(client, workbook_bytes("primary-resident", [row]))
+    registration = Registration.objects.get()
+    page = client.get(reverse("registration:detail", args=[registration.pk])).content.decode()
+    assert "等待学校(天河测试小学)审核" in page and "school" not in page.split("<main", 1)[-1].split("</main>")[0]
+    assert row["身份证件号"] not in page and row["身份证件号"][:4] + "**********" in page
+    assert reverse("workflow:business_detail", args=[registration.business_id]) in page
+
+
+def test_pending_page_bad_state_and_ids(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    url = reverse("registration:pending")
+    assert client.get(url + "?state=<script>&entry=x").status_code == 200
+    response = client.post(url + "?state=audit", {"action": "withdraw", "reg": ["abc", "1.5"]})
+    assert response.status_code == 302
+    assert Registration.objects.get().business.status == "open"
 
 
 def test_registration_import_command(reg, tmp_path, capsys):

@@ -1,5 +1,9 @@
 """Fixtures of the workflow tests: students in the ``world`` schools, hooks that count
-their calls, and small real images for the proof-material checks."""
+their calls, and small real images for the proof-material checks.
+
+The engine refuses to start a type without an effect, and no feature has plugged into
+休学 and 复学 yet: every test here runs with test effects and a payload schema on them
+(``_test_effects``), restored afterwards."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from xueji.accounts.models import Role
 from xueji.org.models import Grade, SchoolClass
 from xueji.students.models import Student
 from xueji.testing import make_user
-from xueji.workflow import registry
+from xueji.workflow import payloads, registry
 
 _serial = itertools.count(1)
 
@@ -47,43 +51,69 @@ def more(world):
     )
 
 
+#: The content of the test 休学/复学 businesses.
+REASON_SCHEMA = payloads.Schema("测试休学申请", (
+    payloads.Field("reason", "原因", required=False),
+    payloads.Field("from_date", "开始日期", "date", required=False),
+))
+
+
+def no_effect(business, decision, user):
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _test_effects():
+    saved = dict(registry._TYPES)
+    for code in ("suspend", "resume"):
+        registry.set_handlers(code, on_complete=no_effect, payload=REASON_SCHEMA)
+    yield
+    registry._TYPES.clear()
+    registry._TYPES.update(saved)
+
+
 class Calls:
+    """Records every hook call: (business id, decision id or None, user id or None)."""
+
     def __init__(self):
         self.completed: list[int] = []
         self.ended: list[tuple[int, str]] = []
         self.advanced: list[tuple[int, int]] = []
+        self.arguments: list[tuple[str, int, int | None, int | None]] = []
 
-    def on_complete(self, business):
+    def _note(self, name, business, decision, user):
+        self.arguments.append((name, business.pk, getattr(decision, "pk", None), getattr(user, "pk", None)))
+
+    def on_complete(self, business, decision, user):
+        self._note("complete", business, decision, user)
         self.completed.append(business.pk)
 
-    def on_end(self, business):
+    def on_end(self, business, decision, user):
+        self._note("end", business, decision, user)
         self.ended.append((business.pk, business.status))
 
-    def on_advance(self, business):
+    def on_advance(self, business, decision, user):
+        self._note("advance", business, decision, user)
         self.advanced.append((business.pk, business.position))
 
 
 @pytest.fixture
 def hooks():
     """Count the hooks of the "suspend" (休学) type; restore the registry afterwards."""
-    saved = dict(registry._TYPES)
     calls = Calls()
     registry.set_handlers("suspend", on_complete=calls.on_complete, on_end=calls.on_end)
-    yield calls
-    registry._TYPES.clear()
-    registry._TYPES.update(saved)
+    return calls
 
 
 @pytest.fixture
 def registration_like():
-    """A type like a no-ID registration (up to the province, 上报 after the school), with no
-    effects, so the engine is tested apart from the registration app's hooks."""
-    saved = dict(registry._TYPES)
+    """A type like a no-ID registration (up to the province, 上报 after the school), with a
+    test effect, so the engine is tested apart from the registration app's hooks."""
     btype = registry.register("test_no_id_registration", "测试无身份证件注册", registry.TO_PROVINCE,
-                              group="学籍注册", report_after_school=True)
-    yield btype.code
-    registry._TYPES.clear()
-    registry._TYPES.update(saved)
+                              group="学籍注册", report_after_school=True, on_complete=no_effect,
+                              payload=payloads.Schema("测试注册", (payloads.Field("name", "姓名", required=False),
+                                                                  payloads.Field("born", "出生日期", "date", required=False))))
+    return btype.code
 
 
 def image_bytes(fmt: str = "PNG", size=(20, 10)) -> bytes:

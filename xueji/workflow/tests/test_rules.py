@@ -126,8 +126,10 @@ def test_transition():
 
 
 def test_refusal_by_level():
-    at_school = NS(current_level="school", school_id=7, current_authority_id=None)
-    at_county = NS(current_level="supervisor", school_id=7, current_authority_id=4)
+    at_school = NS(current_level="school", school_id=7, current_school_id=7, current_authority_id=None)
+    at_county = NS(current_level="supervisor", school_id=7, current_school_id=None, current_authority_id=4)
+    # a transfer at the sending school's step: that school's leader decides, not the applicant's
+    at_sending = NS(current_level="school", school_id=7, current_school_id=8, current_authority_id=None)
     leader = NS(role="school_leader", school_id=7, authority_id=None)
     other_leader = NS(role="school_leader", school_id=8, authority_id=None)
     registrar = NS(role="school_registrar", school_id=7, authority_id=None)
@@ -142,6 +144,10 @@ def test_refusal_by_level():
     assert rules.refusal(county_admin, at_county)
     assert rules.refusal(city, at_county)
     assert rules.refusal(leader, at_county)
+    assert rules.refusal(other_leader, at_sending) is None
+    assert rules.refusal(leader, at_sending) == "只有本校学籍主管领导可以审核该业务"
+    assert rules.refusal(leader, NS(current_level="school", school_id=7, current_school_id=None,
+                                    current_authority_id=None))  # a step without its school: nobody
 
 
 # --- proof materials -------------------------------------------------------------------------

@@ -402,7 +402,7 @@ def test_batch_hook_refusing_one_skips_only_that_one(world):
     students = [make_student(world.th_school) for _ in range(3)]
     refused = students[1]
 
-    def complete(business):
+    def complete(business, decision, user):
         if business.student_id == refused.pk:
             raise ValidationError("该学生状态不允许休学")
         Business.objects.filter(pk=business.pk).update(summary="已生效")
@@ -428,11 +428,11 @@ def test_initiate_many_and_discard_unstarted(world, registration_like):
     ids = services.initiate_many(
         kind=registration_like, school=world.th_school, applicant=u.school_registrar,
         hold=registry.DEDUP_PENDING,
-        items=[{"stage": "1", "summary": f"新生{i}", "payload": {"row": i, "born": dt.date(2019, 9, 1)}}
+        items=[{"stage": "1", "summary": f"新生{i}", "payload": {"name": f"新生{i}", "born": dt.date(2019, 9, 1)}}
                for i in range(5)],
     )
     businesses = [Business.objects.get(pk=pk) for pk in ids]
-    assert [b.payload["row"] for b in businesses] == list(range(5)) and ids == sorted(ids)
+    assert [b.payload["name"] for b in businesses] == [f"新生{i}" for i in range(5)] and ids == sorted(ids)
     assert businesses[0].payload["born"] == "2019-09-01"  # dates as ISO text, as JSONField reads them
     assert businesses[0].chain == [s.as_dict() for s in services.chain_for(world.th_school, registration_like, "1")]
     assert businesses[0].current_level == "school" and businesses[0].status == "open" and businesses[0].created_at

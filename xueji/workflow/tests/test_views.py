@@ -31,7 +31,7 @@ def _business(world, school=None, applicant=None, **extra):
                               else world.users.hz_school_registrar)
     student = make_student(school)
     return services.initiate(kind="suspend", school=school, applicant=applicant, student=student, stage="1",
-                             summary=f"{student.name}休学", payload={"原因": "身体原因"}, **extra)
+                             summary=f"{student.name}休学", payload={"reason": "身体原因"}, **extra)
 
 
 # --- 业务详情 and scope ----------------------------------------------------------------------
