@@ -132,6 +132,18 @@ def _lock(batch: BatchOperation | int) -> BatchOperation:
             .select_related("school__supervisor", "authority").get(pk=pk))
 
 
+_STATE = ("status", "position", "current_level", "current_school_id", "current_authority_id", "succeeded", "failed",
+          "close_note", "started_at", "finished_at", "updated_at")
+
+
+def _copy_back(given: BatchOperation, fresh: BatchOperation) -> BatchOperation:
+    """The caller's instance brought up to date with the one the service locked."""
+    if given is not fresh:
+        for name in _STATE:
+            setattr(given, name, getattr(fresh, name))
+    return given
+
+
 def _prefix(batch: BatchOperation) -> str:
     return batch.school.supervisor.prefix if batch.school_id else batch.authority.prefix
 
@@ -144,6 +156,7 @@ def decide_batch(batch: BatchOperation, reviewer, passed: bool, opinion: str = "
     if len(opinion) > 500:
         raise ValidationError("审核意见不能超过500字")
     now = timezone.now()
+    given = batch
     with transaction.atomic():
         batch = _lock(batch)
         if batch.status != BatchStatus.REVIEWING:
@@ -174,11 +187,12 @@ def decide_batch(batch: BatchOperation, reviewer, passed: bool, opinion: str = "
             actor=reviewer, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
             after={"passed": passed, "opinion": opinion, "level": step["level"], "status": batch.status},
         )
-    return batch
+    return _copy_back(given, batch)
 
 
 def cancel_batch(batch: BatchOperation, user, request=None, note: str = "") -> BatchOperation:
     """撤销 a batch before it is applied: its initiator, or a registrar of its unit."""
+    given = batch
     with transaction.atomic():
         batch = _lock(batch)
         mine = user.pk == batch.initiator_id or (
@@ -195,7 +209,7 @@ def cancel_batch(batch: BatchOperation, user, request=None, note: str = "") -> B
         record_event(action="workflow.batch_cancelled", summary=f"撤销批量业务:{batch.kind_name} {batch.summary}",
                      actor=user, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
                      after={"status": batch.status, "note": batch.close_note})
-    return batch
+    return _copy_back(given, batch)
 
 
 def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperation, int]:
@@ -263,7 +277,4 @@ def apply_batch(batch: BatchOperation, actor=None, *, chunk_size: int | None = N
         if count == 0:
             break
         chunks += 1
-    current = BatchOperation.objects.get(pk=pk)
-    for name in ("status", "succeeded", "failed", "started_at", "finished_at", "updated_at"):
-        setattr(batch, name, getattr(current, name))
-    return batch
+    return _copy_back(batch, BatchOperation.objects.get(pk=pk))

@@ -867,10 +867,14 @@ def _decide_set(businesses: list[Business], outcome: str, reviewer, passed: bool
 
 
 def _lock_many(ids: list[int]) -> list[Business]:
+    """Lock the businesses, and give them their schools read once (5,000 businesses of
+    one school share one School, not 5,000 copies from a join)."""
     locked = []
     for chunk in _chunks(ids):
-        locked.extend(Business.objects.select_for_update(of=("self",)).select_related("school__supervisor")
-                      .filter(pk__in=chunk).order_by("pk"))
+        locked.extend(Business.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by("pk"))
+    schools = School.objects.select_related("supervisor").in_bulk({b.school_id for b in locked})
+    for business in locked:
+        business.school = schools[business.school_id]
     return locked
 
 

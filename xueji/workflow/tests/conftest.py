@@ -135,3 +135,45 @@ def jpeg() -> bytes:
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+#: The content of the test transfers.
+TRANSFER_SCHEMA = payloads.Schema("测试转学申请", (
+    payloads.Field("reason", "转学原因", required=False),
+    payloads.Field("to_class", "转入班级", required=False),
+))
+
+
+@pytest.fixture
+def transfers():
+    """Test effects on 省内转学 and 跨省转学 (no feature has plugged into them yet)."""
+    calls = Calls()
+    for code in ("transfer_in_province", "transfer_cross_province"):
+        registry.set_handlers(code, on_complete=calls.on_complete, on_end=calls.on_end,
+                              on_advance=calls.on_advance, payload=TRANSFER_SCHEMA)
+    return calls
+
+
+@pytest.fixture
+def parties(world):
+    """The people of the other parties: leaders of 海珠, 兴宁 and the 天河 middle school,
+    the registrar of 兴宁区 and of 广西, and a third school's registrar and leader."""
+    from xueji.testing import make_school
+
+    t = world.tree
+    third = make_school(t.futian, "3440304001", "福田测试小学")
+    return dataclasses.make_dataclass("Parties", [
+        "hz_leader", "gx_leader", "th_middle_leader", "xn_registrar", "gx_registrar", "third_registrar",
+        "third_leader", "third", "nn_registrar", "futian_registrar",
+    ])(
+        hz_leader=make_user("hz_leader", Role.SCHOOL_LEADER, school=world.hz_school),
+        gx_leader=make_user("gx_leader", Role.SCHOOL_LEADER, school=world.gx_school),
+        th_middle_leader=make_user("th_middle_leader", Role.SCHOOL_LEADER, school=world.th_middle),
+        xn_registrar=make_user("xn_registrar", Role.AUTHORITY_REGISTRAR, authority=t.xingning),
+        gx_registrar=make_user("gx_prov_registrar", Role.AUTHORITY_REGISTRAR, authority=t.gx),
+        third_registrar=make_user("third_registrar", Role.SCHOOL_REGISTRAR, school=third),
+        third_leader=make_user("third_leader", Role.SCHOOL_LEADER, school=third),
+        third=third,
+        nn_registrar=make_user("nn_registrar", Role.AUTHORITY_REGISTRAR, authority=t.nn),
+        futian_registrar=make_user("futian_registrar", Role.AUTHORITY_REGISTRAR, authority=t.futian),
+    )
