@@ -14,6 +14,9 @@ from xueji.org.models import Authority, Division, Grade, School, SchoolClass
 from xueji.registration.models import Entry, Upload
 from xueji.registration.services import EXCEL_ENTRIES
 from xueji.students.models import FamilyMember, Student
+from xueji.workflow import payloads as workflow_payloads
+from xueji.workflow import rules as workflow_rules
+from xueji.workflow.registry import LEVEL_NAMES
 
 
 class DivisionSerializer(serializers.ModelSerializer):
@@ -239,6 +242,19 @@ class ReviewRegistrationSerializer(serializers.Serializer):
         return mask_id_number(obj.id_number)
 
 
+class ContentRowSerializer(serializers.Serializer):
+    section = serializers.CharField(help_text="分组(如“学生信息”“家庭成员1”),空为无分组")
+    label = serializers.CharField(help_text="中文名称")
+    text = serializers.CharField(help_text="显示值:代码-名称、YYYY-MM-DD,证件号和电话脱敏")
+
+
+class StepSerializer(serializers.Serializer):
+    party = serializers.CharField(help_text="当事方(多方业务:转入方、转出方),单方业务为空")
+    level = serializers.CharField(help_text="审核环节代码")
+    level_name = serializers.CharField()
+    unit = serializers.CharField(help_text="审核单位名称")
+
+
 class ReviewSerializer(serializers.Serializer):
     """A business waiting at the caller's step."""
 
@@ -252,11 +268,27 @@ class ReviewSerializer(serializers.Serializer):
     national_number = serializers.SerializerMethodField()
     current_level = serializers.CharField()
     current_level_name = serializers.CharField(source="current_level_display")
+    current_party = serializers.CharField(help_text="当前环节的当事方(多方业务),单方业务为空")
     current_unit = serializers.CharField()
     hold = serializers.CharField(help_text="暂停原因代码;非空时暂不能审核")
     hold_name = serializers.CharField()
     created_at = serializers.DateTimeField()
+    chain = serializers.SerializerMethodField()
+    content = serializers.SerializerMethodField()
     registration = serializers.SerializerMethodField()
+
+    @extend_schema_field(StepSerializer(many=True))
+    def get_chain(self, obj) -> list[dict]:
+        btype = obj.btype
+        return [{"party": workflow_rules.party_label(btype, step), "level": step.get("level", ""),
+                 "level_name": LEVEL_NAMES.get(step.get("level"), "审核"), "unit": step.get("unit", "")}
+                for step in obj.chain]
+
+    @extend_schema_field(ContentRowSerializer(many=True))
+    def get_content(self, obj) -> list[dict]:
+        """业务内容 as labelled rows (the same as the detail page, masked)."""
+        schema = obj.btype.schema if obj.btype else workflow_payloads.EMPTY
+        return [row._asdict() for row in workflow_payloads.display_rows(schema, obj.payload)]
 
     def get_summary(self, obj) -> str:
         return mask_ids_in_text(obj.summary)

@@ -192,6 +192,14 @@ def test_review_queue_and_decisions(reg):
     assert item["registration"]["dedup_status"] == "passed" and item["registration"]["verify_status"] == "passed"
     assert item["registration"]["similar"] == [] and item["registration"]["id"] == first.pk
     assert rows[0]["身份证件号"] not in str(queue) and rows[0]["姓名"] in item["summary"]
+    # the content as labelled rows (masked), the chain with Chinese names
+    content = {(r["section"], r["label"]): r["text"] for r in item["content"]}
+    assert content[("学生信息", "姓名")] == rows[0]["姓名"] and content[("学生信息", "性别")] in ("1-男", "2-女")
+    assert content[("学生信息", "身份证件号")] == rows[0]["身份证件号"][:4] + "**********" + rows[0]["身份证件号"][-4:]
+    assert content[("家庭成员1", "关系")] == "1-父亲" and "班级" not in {r["label"] for r in item["content"]}
+    assert [(s["level_name"], s["unit"], s["party"]) for s in item["chain"]] == [
+        ("学校", "天河测试小学", ""), ("主管教育局", "天河区教育局", "")]
+    assert item["current_party"] == ""
     assert county.get("/api/v1/reviews/").json()["count"] == 0  # not reported yet
     assert _client(u.school_registrar).get("/api/v1/reviews/").status_code == 403
 
