@@ -109,6 +109,14 @@ def test_create_review_apply_in_chunks(world):
                        "workflow.batch_applied", "workflow.batch_applied", "workflow.batch_finished"]
 
 
+def test_a_waiting_batch_counts_as_a_to_do_of_its_reviewer(world):
+    _students(world, 2)
+    _batch(world)
+    assert selectors.pending_review_count(world.users.th_registrar) == 1
+    assert selectors.pending_review_count(world.users.gz_registrar) == 0
+    assert selectors.pending_review_count(world.users.school_registrar) == 0
+
+
 def test_a_crash_mid_run_resumes_without_doing_anything_twice(world):
     students = _students(world, 8)
     batch = batches.create_batch(kind="test_unreviewed", initiator=world.users.school_registrar, summary="升级",

@@ -131,3 +131,18 @@ def test_queue_shows_the_registration_facts_column_only_for_types_that_have_them
     assert "王小明" in page and "查重认证" not in page
     assert client.get(reverse("workflow:queue") + "?kind=nonsense&group=nonsense&school=x&q=" + "长" * 80
                       ).status_code == 200
+
+
+def test_school_wide_review_within_one_group_of_types(client, world, change_type, registration_like):
+    u = world.users
+    change = _change(world, change_type)
+    registration = services.initiate(kind=registration_like, school=world.th_school, applicant=u.school_registrar,
+                                     stage="1", summary="新生 李四", payload={"name": "李四"})
+    client.force_login(u.school_leader)
+    page = _main(client.get(reverse("workflow:queue") + f"?group=学籍注册&school={world.th_school.pk}"))
+    assert "新生 李四" in page and "王小明关键数据变更" not in page and "可审核 1 件" in page
+    client.post(reverse("workflow:queue_decide"), {"mode": "school", "school": world.th_school.pk,
+                                                   "group": "学籍注册", "decision": "pass"})
+    change.refresh_from_db()
+    registration.refresh_from_db()
+    assert registration.position == 1 and change.position == 0
