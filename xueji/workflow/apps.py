@@ -38,6 +38,9 @@ FIELD_LABELS = {
     "scope": "作用范围", "chain": "审核流程", "payload": "业务内容", "starts_at": "开始时间",
     "ends_at": "结束时间", "position": "当前环节序号", "current_level": "当前审核环节",
     "current_authority": "当前审核单位", "authority_id": "审核单位", "unit": "单位",
+    "current_school": "当前审核学校", "parties": "业务当事方", "party": "当事方", "shared": "共同审核的当事方",
+    "school_id": "学校", "effects": "业务效果", "summary": "摘要", "classes": "班级", "criteria": "选择条件",
+    "total": "学生数", "succeeded": "成功数", "failed": "未能办理的学生",
 }
 
 
@@ -62,5 +65,8 @@ class WorkflowConfig(AppConfig):
         rules.register_value_labels("business_types", lambda code: registry.find(code) and registry.type_name(code))
         for key in ("level", "levels", "current_level"):
             rules.register_value_labels(key, levels)
+        party_names = {p.role: p.name for t in registry.all_types() for p in t.all_parties}
+        for key in ("party", "shared"):
+            rules.register_value_labels(key, lambda role: party_names.get(role))
         for key in ("hold", "holds"):
             rules.register_value_labels(key, lambda code: (h := registry.find_hold(code)) and h.name)

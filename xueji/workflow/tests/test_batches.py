@@ -103,7 +103,7 @@ def test_create_review_apply_in_chunks(world):
     # once more: nothing is done twice
     batches.apply_batch(batch, u.school_registrar)
     assert len(APPLIED) == 7
-    actions = list(AuditEntry.objects.filter(action__startswith="workflow.batch_").order_by("seq")
+    actions = list(AuditEntry.objects.filter(action__startswith="workflow.batch_").order_by("pk")
                    .values_list("action", flat=True))
     assert actions == ["workflow.batch_created", "workflow.batch_reviewed", "workflow.batch_applied",
                        "workflow.batch_applied", "workflow.batch_applied", "workflow.batch_finished"]

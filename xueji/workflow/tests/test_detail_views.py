@@ -77,7 +77,7 @@ def test_reveal_is_post_permission_checked_and_audited(client, world, change_typ
     assert response.status_code == 200
     page = _main(response)
     assert ID in page and PARENT_ID in page and "13912345678" in page and "已记入审计日志" in page
-    entry = AuditEntry.objects.filter(action="workflow.revealed").latest("seq")
+    entry = AuditEntry.objects.filter(action="workflow.revealed").latest("pk")
     assert AuditEntry.objects.filter(action="workflow.revealed").count() == before + 1
     assert entry.actor_username == "th_registrar" and entry.object_id == str(business.pk)
     # the page after it is masked again

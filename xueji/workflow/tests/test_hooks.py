@@ -61,7 +61,7 @@ def test_set_based_completion_is_one_call_without_savepoints(world):
     hooks = SetHooks()
     _plug(hooks)
     businesses = _at_county(world, 30)
-    before = AuditEntry.objects.count()
+    before = AuditEntry.objects.order_by("pk").last().pk
     with CaptureQueriesContext(connection) as queries:
         result = services.decide_many(businesses, world.users.th_registrar, True)
     assert len(result.decided) == 30
@@ -73,7 +73,7 @@ def test_set_based_completion_is_one_call_without_savepoints(world):
     # the test's transaction makes decide_many's own a savepoint; then one for the group, not 30
     assert sum(q["sql"].startswith("SAVEPOINT") for q in queries.captured_queries) <= 2
     assert set(Business.objects.values_list("summary", flat=True)) == {"已生效"}
-    entry = AuditEntry.objects.get(seq__gt=before)
+    entry = AuditEntry.objects.get(pk__gt=before)
     assert entry.action == "workflow.batch_decided" and "生效30件" in entry.summary
     assert entry.after["effects"] == [{"summary": "生效30件", "count": 30}]
 
@@ -108,9 +108,9 @@ def test_one_decision_writes_one_audit_entry_with_its_effect(world):
     hooks = SetHooks()
     _plug(hooks)
     business = _at_county(world, 1)[0]
-    before = AuditEntry.objects.count()
+    before = AuditEntry.objects.order_by("pk").last().pk
     services.decide(business, world.users.th_registrar, True)
-    entry = AuditEntry.objects.get(seq__gt=before)
+    entry = AuditEntry.objects.get(pk__gt=before)
     assert entry.action == "workflow.decided" and entry.summary.endswith(";生效1件")
     assert hooks.calls[-1][0] == "one"  # decide() uses the one-by-one hook
 
