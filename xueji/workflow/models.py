@@ -233,11 +233,6 @@ class BusinessParty(models.Model):
     def __str__(self) -> str:
         return f"{self.business_id} {self.role} {self.school_id}"
 
-    @property
-    def role_name(self) -> str:
-        btype = registry.find(self.business.kind)
-        return (btype.party_name(self.role) if btype else "") or "当事方"
-
 
 class Decision(models.Model):
     """审核记录: one level's pass or fail, with a copy of the unit and reviewer names."""

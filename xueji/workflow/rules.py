@@ -75,15 +75,6 @@ class Step:
             data["shared"] = list(self.shared)
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict, default_school_id: int | None = None) -> Step:
-        """A stored step (older chains have no party and no school: the applicant's)."""
-        school_id = data.get("school_id")
-        if data.get("level") == SCHOOL and school_id is None:
-            school_id = default_school_id
-        return cls(data["level"], data.get("authority_id"), data.get("unit", ""), data.get("party") or APPLICANT,
-                   school_id, tuple(data.get("shared") or ()))
-
     @property
     def key(self) -> tuple[str, int | None]:
         """Who decides: the school's leader or the authority's registrars."""

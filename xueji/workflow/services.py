@@ -3,10 +3,15 @@ writes its audit entry last, inside it.
 
 The life of a business::
 
-    initiate ──► [school] ──pass──► [主管教育局] ──pass──► … ──last pass──► passed (on_complete)
+    initiate ──► [step 1] ──pass──► [step 2] ──pass──► … ──last pass──► passed (on_complete)
                     │                    │
-                    └──── fail ──────────┴──────────────────────────────► failed  (on_end)
-    withdraw / clear_open_businesses / terminate (while open) ──────────► withdrawn/failed (on_end)
+                    └──── fail ──────────┴──────────────────────────► failed  (on_end)
+    withdraw / clear_open_businesses / terminate (while open) ──────► withdrawn/failed (on_end)
+
+Each step is a school (its leader) or an authority (its registrars); a multi-party
+business (转学) passes through the steps of every party, resolved from each party
+school's own configuration. ``decide_many`` (全部审核) is set-based: one insert of the
+decisions, grouped updates, one call of a type's ``on_complete_many``/``on_end_many``.
 
 A business on hold (``hold``: 查重认证未完成, 学校尚未上报 …) can't be decided until the
 hold is released.
@@ -26,6 +31,7 @@ from django.utils import timezone
 
 from xueji.audit.services import record_event
 from xueji.common import bulk
+from xueji.common.batching import batches
 from xueji.org.models import Authority, School, SchoolCategory, Stage
 from xueji.students.selectors import business_refusals
 
@@ -74,9 +80,8 @@ def _lock(business: Business | int) -> Business:
     )
 
 
-def _chunks(ids: list[int], size: int = _ID_CHUNK):
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+def _chunks(ids: list[int]):
+    return batches(ids, _ID_CHUNK)
 
 
 def _snapshot(business: Business) -> dict:
