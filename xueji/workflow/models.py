@@ -117,9 +117,12 @@ class Business(models.Model):
     hold = models.CharField("暂停原因", max_length=30, blank=True)
     hold_note = models.CharField("暂停说明", max_length=200, blank=True)
     current_level = models.CharField("当前审核环节", max_length=12, choices=Level.choices, blank=True)
+    # A copy of the current step's school (``chain[position]``), written by the engine only:
+    # no foreign-key constraint in the database, so an import's insert does not check the
+    # school a second time per row (it is ``school`` itself at the first step).
     current_school = models.ForeignKey(
-        "org.School", verbose_name="当前审核学校", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", db_index=False,
+        "org.School", verbose_name="当前审核学校", null=True, blank=True, on_delete=models.DO_NOTHING,
+        related_name="+", db_index=False, db_constraint=False,
     )
     current_authority = models.ForeignKey(
         "org.Authority", verbose_name="当前审核单位", null=True, blank=True, on_delete=models.PROTECT,

@@ -42,10 +42,10 @@ def businesses_for(user) -> QuerySet[Business]:
         prefix = user.authority.prefix
         if not prefix:  # the ministry
             return Business.objects.all()
-        parties = BusinessParty.objects.filter(school__supervisor__prefix__startswith=prefix)
-        return Business.objects.filter(
-            Q(school__supervisor__prefix__startswith=prefix) | Q(pk__in=parties.values("business_id"))
-        )
+        # two indexed IN subqueries, not an OR across joins (docs/PERFORMANCE.md, the user list)
+        schools = School.objects.filter(supervisor__prefix__startswith=prefix).values("pk")
+        parties = BusinessParty.objects.filter(school_id__in=schools).values("business_id")
+        return Business.objects.filter(Q(school_id__in=schools) | Q(pk__in=parties))
     if user.role == Role.CLASS_TEACHER:
         return Business.objects.filter(applicant=user)
     if user.is_school_user:
