@@ -29,6 +29,8 @@ BENCHMARKS = [
      ["record_writer.py", "--rows", "10000", "--repeat", "3"]),
     ("upload bounds: the row count before reading, a million empty rows, a 45 MB shared string",
      ["upload_limits.py", "--rows", "10000"]),
+    ("全部审核 of 5,000 registrations (set-based, records created at the last step)",
+     ["batch_approval.py", "--count", "5000"]),
 ]
 #: Only with --full (each takes longer than the whole default set on 2 cores).
 FULL_BENCHMARKS = [
