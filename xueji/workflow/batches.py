@@ -222,8 +222,9 @@ def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperati
         if batch.status not in (BatchStatus.APPROVED, BatchStatus.APPLYING):
             raise ValidationError("该批量业务未审核通过,不能执行")
         kind = _kind(batch.kind)
-        ids = list(batch.members.filter(outcome=MemberOutcome.PENDING).order_by("student_id")
-                   .values_list("student_id", flat=True)[:chunk_size])
+        chunk = dict(batch.members.filter(outcome=MemberOutcome.PENDING).order_by("student_id")
+                     .values_list("student_id", "pk")[:chunk_size])
+        ids = list(chunk)
         now = timezone.now()
         if not ids:
             batch.status, batch.finished_at = BatchStatus.DONE, now
@@ -240,11 +241,10 @@ def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperati
             batch.save(update_fields=["status", "started_at", "updated_at"])
         failures = {int(k): str(v)[:200] for k, v in (kind.apply(batch, ids, actor) or {}).items() if int(k) in ids}
         done = [i for i in ids if i not in failures]
-        members = batch.members.filter(outcome=MemberOutcome.PENDING)
         if done:
-            members.filter(student_id__in=done).update(outcome=MemberOutcome.DONE)
-        bulk.update_rows(BatchMember, ("outcome", "message"), ("batch_id", "student_id"),
-                         [(MemberOutcome.FAILED, message or "执行失败", batch.pk, student_id)
+            BatchMember.objects.filter(pk__in=[chunk[i] for i in done]).update(outcome=MemberOutcome.DONE)
+        bulk.update_rows(BatchMember, "id", ["outcome", "message"],
+                         [(MemberOutcome.FAILED, message or "执行失败", chunk[student_id])
                           for student_id, message in failures.items()])
         BatchOperation.objects.filter(pk=batch.pk).update(
             succeeded=F("succeeded") + len(done), failed=F("failed") + len(failures), updated_at=now)

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from xueji.audit.models import AuditEntry
 from xueji.registration import services
-from xueji.registration.models import Registration, SimulatedResident
+from xueji.registration.models import Registration
+from xueji.registration.testing import first_grade_birth, student_row
 from xueji.students.models import FamilyMember, IdentityClaim, Student, StudentNumber
 from xueji.workflow import selectors
 from xueji.workflow import services as workflow
@@ -22,9 +23,11 @@ MAX_QUERIES = 45
 
 
 def _register(reg, count: int) -> list[int]:
-    rows = [(i + 2, reg.row(i, known=False)) for i in range(count)]
-    SimulatedResident.objects.bulk_create(
-        [SimulatedResident(id_number=r["身份证件号"], name=r["姓名"]) for _, r in rows], batch_size=1000)
+    """``count`` registrations waiting for the school audit (the simulated registry
+    verifies every well-formed ID number it does not list)."""
+    klass = reg.class1
+    rows = [(i + 2, student_row(klass.school.code, klass.code, i, birth=first_grade_birth(klass.grade.entry_year, i),
+                                division="440106000000")) for i in range(count)]
     outcome = services.register_rows(reg.world.th_school, "primary-resident", reg.users.school_registrar, rows,
                                      keep=False)
     assert outcome.passed_count == count and not outcome.failed
@@ -58,11 +61,11 @@ def test_5000_registrations_approved_in_one_set_based_step(reg):
     assert student.national_number == "G" + student.id_number and student.klass == reg.class1
     assert student.registration.business_id == ids[0] and student.family.get().relation == "1"
     assert student.commute_distance is not None and student.only_child is False
-    # one audit entry per 全部审核, naming the effect
+    # per 全部审核: one entry of the decision and one of the records (per school), not 5,000
     entries = list(AuditEntry.objects.filter(pk__gt=audit_before).order_by("pk"))
-    assert [e.action for e in entries] == ["workflow.batch_decided", "workflow.batch_decided"]
-    assert "建立学籍4950条" in entries[1].summary
-    assert len(entries[1].after["effects"][0]["students"]) == COUNT - 50
+    assert [e.action for e in entries] == ["registration.completed", "workflow.batch_decided"] * 2
+    assert entries[2].summary == "学籍注册完成:天河测试小学4950人"
+    assert len(entries[2].after["students"]) == COUNT - 50 and len(entries[3].after["decided"]) == COUNT - 50
 
 
 def test_set_based_completion_gives_temporary_numbers_and_problem_groups(reg):
@@ -80,7 +83,8 @@ def test_set_based_completion_gives_temporary_numbers_and_problem_groups(reg):
     assert official.national_number == "G" + known["身份证件号"]
     assert list(temporary.problem_groups.values_list("kind", flat=True)) == ["id_error"]
     assert not official.problem_groups.exists()
-    assert AuditEntry.objects.filter(action="problems.group_opened").count() == 1
+    completed = AuditEntry.objects.get(action="registration.completed")
+    assert completed.after["problem_groups"] == list(temporary.problem_groups.values_list("pk", flat=True))
 
 
 def test_batch_rejection_frees_every_identity_set_based(reg):

@@ -29,20 +29,29 @@ def _denied():
     return AuditEntry.objects.filter(action="scope.denied").order_by("-seq").first()
 
 
+def _review(client, ids):
+    """The reviewers' batch form: 待审核业务 (the one way in, also for registrations)."""
+    return client.post(reverse("workflow:queue_decide"), {"mode": "selected", "ids": ids, "decision": "pass"},
+                       follow=True)
+
+
 @pytest.mark.parametrize("bad", ["other", "abc", "-1", "99999999999999999999999"])
 def test_school_audit_refuses_a_batch_with_a_foreign_or_bad_id(client, reg, two, bad):
     mine, theirs = two
     client.force_login(reg.users.school_leader)
-    foreign = str(theirs.pk) if bad == "other" else bad
-    response = client.post(reverse("registration:pending") + "?state=audit",
-                           {"action": "pass", "reg": [mine[0].pk, foreign]}, follow=True)
+    foreign = str(theirs.business_id) if bad == "other" else bad
+    response = _review(client, [mine[0].business_id, foreign])
     page = response.content.decode()
-    assert "本次操作未执行" in page and "已审核" not in page
+    assert "本次操作未执行" in page and "审核通过" not in page.split("<main", 1)[1].split("本次操作未执行")[0]
     for r in mine:  # nothing was decided, not even the good one
         r.business.refresh_from_db()
         assert r.business.current_level == "school" and r.business.hold == ""
     entry = _denied()
     assert entry.actor_username == "sch_leader" and foreign[:40] in entry.summary
+    # the registration page no longer takes the leader's review
+    response = client.post(reverse("registration:pending") + "?state=audit",
+                           {"action": "pass", "reg": [mine[0].pk]})
+    assert response.status_code == 403
 
 
 def test_report_refuses_ids_not_in_the_shown_list(client, reg, two):
@@ -58,16 +67,14 @@ def test_report_refuses_ids_not_in_the_shown_list(client, reg, two):
 def test_good_batch_goes_through(client, reg, two):
     mine, _ = two
     client.force_login(reg.users.school_leader)
-    response = client.post(reverse("registration:pending") + "?state=audit",
-                           {"action": "pass", "reg": [r.pk for r in mine]}, follow=True)
-    assert "已审核2条注册申请" in response.content.decode()
+    response = _review(client, [r.business_id for r in mine])
+    assert "审核通过2件业务" in response.content.decode()
 
 
 def test_authority_review_refuses_foreign_ids(client, reg, two):
     mine, theirs = two
     client.force_login(reg.users.th_registrar)
-    response = client.post(reverse("registration:authority_review"),
-                           {"action": "pass", "reg": [theirs.pk, "x"]}, follow=True)
+    response = _review(client, [theirs.business_id, "x"])
     assert "本次操作未执行" in response.content.decode()
     assert _denied().actor_username == "th_registrar"
 

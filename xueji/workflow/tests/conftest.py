@@ -2,8 +2,8 @@
 their calls, and small real images for the proof-material checks.
 
 The engine refuses to start a type without an effect, and no feature has plugged into
-休学 and 复学 yet: every test here runs with test effects and a payload schema on them
-(``_test_effects``), restored afterwards."""
+休学, 复学, 留级 and 退学 yet: every test here runs with test effects and a payload schema
+on them (``_test_effects``), restored afterwards."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def no_effect(business, decision, user):
 @pytest.fixture(autouse=True)
 def _test_effects():
     saved = dict(registry._TYPES)
-    for code in ("suspend", "resume"):
+    for code in ("suspend", "resume", "repeat_grade", "quit_school"):
         registry.set_handlers(code, on_complete=no_effect, payload=REASON_SCHEMA)
     yield
     registry._TYPES.clear()

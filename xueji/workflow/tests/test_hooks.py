@@ -128,10 +128,11 @@ def test_clearing_ends_set_based(world):
 
 @pytest.mark.parametrize("passed", [True, False])
 def test_types_without_hooks_are_decided_set_based(world, passed):
-    businesses = [services.initiate(kind="resume", school=world.th_school, applicant=world.users.school_registrar,
-                                    student=make_student(world.th_school), stage="1", summary="复学")
+    businesses = [services.initiate(kind="repeat_grade", school=world.th_school,
+                                    applicant=world.users.school_registrar, student=make_student(world.th_school),
+                                    stage="1", summary="留级")
                   for _ in range(5)]
-    registry.set_handlers("resume", on_complete=None, on_complete_many=lambda b, d, u: None)
+    registry.set_handlers("repeat_grade", on_complete=None, on_complete_many=lambda b, d, u: None)
     result = services.decide_many(businesses, world.users.school_leader, passed, "" if passed else "不同意")
     assert len(result.decided) == 5
     expected = "open" if passed else "failed"

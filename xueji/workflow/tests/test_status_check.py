@@ -8,7 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from xueji.accounts.models import Role
 from xueji.students import services as student_services
+from xueji.testing import make_user
 from xueji.workflow import services
 from xueji.workflow.models import Business
 
@@ -21,7 +23,7 @@ def _suspend(student):
     student.refresh_from_db()
 
 
-def test_a_suspended_student_cannot_transfer(world, student):
+def test_a_suspended_student_cannot_transfer(world, student, transfers):
     _suspend(student)
     with pytest.raises(ValidationError) as caught:
         services.initiate(kind="transfer_in_province", school=world.th_school, applicant=world.users.school_registrar,
@@ -49,7 +51,7 @@ def test_many_at_once_name_every_student_refused(world):
                                       items=items[:1])) == 1
 
 
-def test_a_graduate_of_junior_school_cannot_transfer_across_provinces(world):
+def test_a_graduate_of_junior_school_cannot_transfer_across_provinces(world, transfers):
     junior = make_student(world.th_middle, stage="2", name="丁同学")
     primary = make_student(world.th_school, name="戊同学")
     with transaction.atomic():
@@ -57,6 +59,7 @@ def test_a_graduate_of_junior_school_cannot_transfer_across_provinces(world):
     with pytest.raises(ValidationError, match="学籍状态为毕业的初中学生不能办理跨省转学"):
         services.initiate(kind="transfer_cross_province", school=world.th_middle,
                           applicant=world.users.th_registrar, student=junior, stage="2", summary="跨省转学")
-    business = services.initiate(kind="transfer_cross_province", school=world.th_school,
-                                 applicant=world.users.school_registrar, student=primary, stage="1", summary="跨省转学")
-    assert business.student == primary
+    gx_registrar = make_user("gx_school_registrar", Role.SCHOOL_REGISTRAR, school=world.gx_school)
+    business = services.initiate(kind="transfer_cross_province", school=world.gx_school,
+                                 applicant=gx_registrar, student=primary, stage="1", summary="跨省转学")
+    assert business.student == primary and business.chain[-1]["unit"] == "天河区教育局"  # the sending side
