@@ -169,7 +169,11 @@ REVIEW_QUEUE = "workflow:queue"
 REVIEW_GROUP = "学籍注册"
 
 
-def _review_url() -> str:
+def _review_url(group: str = "") -> str:
+    """待审核业务 of the registrations (of one half — 小学 / 非小学新生注册 — when ``group``)."""
+    if group:
+        kinds = [code for entry, code in services.ENTRY_BUSINESS.items() if entry.value.startswith(f"{group}-")]
+        return reverse(REVIEW_QUEUE) + "?" + urlencode([("kind", k) for k in kinds])
     return reverse(REVIEW_QUEUE) + "?" + urlencode({"group": REVIEW_GROUP})
 
 
@@ -216,7 +220,7 @@ def pending(request):
     return render(request, "registration/pending.html", {
         "result": result, "state": stage, "entries": Entry.choices, "entry": entry,
         "group": group, "group_label": ENTRY_GROUPS.get(group, ""),
-        "verify_failed": VerifyStatus.FAILED, "review_url": _review_url(),
+        "verify_failed": VerifyStatus.FAILED, "review_url": _review_url(group),
         "reviews_here": user.role == Role.SCHOOL_LEADER and stage == "audit",
     })
 
@@ -226,7 +230,7 @@ def authority_review(request):
     """教育部门审核 of registrations happens in 待审核业务: this old address leads there."""
     if request.user.role != Role.AUTHORITY_REGISTRAR:
         raise PermissionDenied("只有教育部门学籍管理员可以审核注册申请")
-    return redirect(_review_url())
+    return redirect(_review_url(_entry_group(request)))
 
 
 @login_required

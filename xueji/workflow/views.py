@@ -11,6 +11,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from xueji.accounts.models import Role
@@ -137,10 +138,16 @@ def _groups() -> list[str]:
     return list(dict.fromkeys(t.group for t in registry.all_types()))
 
 
-def _of_types(businesses, kind: str, group: str):
-    """The businesses of one type or one group of types (unknown values: no filter)."""
-    if kind and registry.find(kind) is not None:
-        businesses = businesses.filter(kind=kind)
+def _known_kinds(values) -> list[str]:
+    return [kind for kind in dict.fromkeys(values) if registry.find(kind) is not None]
+
+
+def _of_types(businesses, kinds: list[str], group: str):
+    """The businesses of some types (``kind``, repeatable: 小学新生注册 is three) or of one
+    group of types (unknown values: no filter)."""
+    kinds = _known_kinds(kinds)
+    if kinds:
+        businesses = businesses.filter(kind__in=kinds)
     if group in _groups():
         businesses = businesses.filter(kind__in=[t.code for t in registry.all_types() if t.group == group])
     return businesses
@@ -152,11 +159,10 @@ def queue(request):
     registrations with their 查重认证 results, changes, transfers …), with 审核 of a
     selection, 全部审核 of a school, and the batch operations waiting for them."""
     _require_reviewer(request.user)
-    kind = request.GET.get("kind", "")
-    kind = kind if registry.find(kind) is not None else ""
+    kinds = _known_kinds(request.GET.getlist("kind"))
     group = request.GET.get("group", "")
     group = group if group in _groups() else ""
-    businesses = _of_types(selectors.queue_for(request.user), kind, group)
+    businesses = _of_types(selectors.queue_for(request.user), kinds, group)
     q = request.GET.get("q", "").strip()[:50]
     if q:
         businesses = businesses.filter(Q(summary__icontains=q) | Q(student__national_number=q))
@@ -166,7 +172,7 @@ def queue(request):
         school = org_selectors.get_in_scope(request, selectors.queue_schools_for(request.user), "学校", pk=school_id)
         businesses = businesses.filter(school=school)
     summary = (
-        _of_types(selectors.queue_for(request.user), kind, group).order_by()
+        _of_types(selectors.queue_for(request.user), kinds, group).order_by()
         .values("school_id", "school__name", "school__code")
         .annotate(total=Count("pk"), held=Count("pk", filter=~Q(hold="")))
         .order_by("school__code")
@@ -180,9 +186,10 @@ def queue(request):
     rows = [{"business": b, "facts": [facts.get(b.pk, {}).get(c, "—") for c in columns]} for b in page]
     return render(request, "workflow/queue.html", {
         "result": result, "rows": rows, "fact_columns": columns, "summary": summary[:200], "school": school,
-        "kind": kind, "group": group, "groups": _groups(), "q": q,
+        "kinds_chosen": kinds, "group": group, "groups": _groups(), "q": q,
+        "filter_query": urlencode([("kind", k) for k in kinds] + ([("group", group)] if group else [])),
         "kinds": registry.type_choices(), "decision_form": DecisionForm(),
-        "pending_in_school": _of_types(selectors.decidable_queue_for(request.user).filter(school=school), kind,
+        "pending_in_school": _of_types(selectors.decidable_queue_for(request.user).filter(school=school), kinds,
                                        group).count() if school else 0,
         "batches": selectors.batch_queue_for(request.user)[:50],
     })
@@ -201,7 +208,7 @@ def queue_decide(request):
         school = org_selectors.get_in_scope(request, selectors.queue_schools_for(request.user), "学校",
                                             pk=int(school_pk) if school_pk.isdigit() else 0)
         targets = _of_types(selectors.decidable_queue_for(request.user).filter(school=school),
-                            request.POST.get("kind", ""), request.POST.get("group", ""))
+                            request.POST.getlist("kind"), request.POST.get("group", ""))
     else:
         try:  # every id must be in the user's queue: otherwise refused whole, and audited
             targets = org_selectors.chosen_in_scope(request, selectors.queue_for(request.user),

@@ -238,3 +238,27 @@ def test_registration_import_command_refuses_bad_file(reg, tmp_path):
     with pytest.raises(CommandError):
         call_command("registration_import", "--entry", "primary-resident", "--school", reg.world.th_school.code,
                      "--user", "sch_leader", str(path))
+
+
+def test_the_halves_of_registration_review_lead_to_their_types_in_the_queue(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    client.force_login(reg.users.th_registrar)
+    response = client.get(reverse("registration:authority_review") + "?group=other")
+    location = response["Location"]
+    assert response.status_code == 302 and "kind=reg_other_resident" in location and "reg_primary" not in location
+    client.force_login(reg.users.school_leader)
+    name = reg.row(1)["姓名"]
+    assert name not in client.get(location).content.decode()
+    primary = client.get(reverse("registration:pending") + "?state=audit&group=primary").content.decode()
+    link = primary.split('data-testid="review-link"', 1)[1].split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    page = client.get(link).content.decode()
+    assert name in page and "查重认证" in page
+    # 全部审核 of the school keeps the filter
+    school = reg.world.th_school.pk
+    client.post(reverse("workflow:queue_decide"), {"mode": "school", "school": school, "decision": "pass",
+                                                   "kind": ["reg_other_resident", "reg_other_foreign"]})
+    assert Registration.objects.get().business.current_level == "school"
+    client.post(reverse("workflow:queue_decide"), {"mode": "school", "school": school, "decision": "pass",
+                                                   "kind": ["reg_primary_resident", "nonsense"]})
+    assert Registration.objects.get().business.hold == "report_pending"
