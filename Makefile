@@ -33,6 +33,10 @@ export UV_PYTHON_DOWNLOADS := never
 # Trust the OS certificate store (where a registry proxy's CA lives), not only uv's
 # bundled roots.
 export UV_SYSTEM_CERTS ?= 1
+# Byte-compile the installed packages once at install: processes (the web server, the task
+# worker, every test run, the benchmarks) then start without compiling them from source,
+# even where PYTHONDONTWRITEBYTECODE is set.
+export UV_COMPILE_BYTECODE := 1
 # An activated virtualenv elsewhere must not redirect uv sync.
 unexport VIRTUAL_ENV
 
@@ -53,6 +57,7 @@ $(UV_STAMP):
 # Installs the project and the dev group from uv.lock; a no-op when already in sync.
 setup: $(UV_STAMP)
 	@$(UV) sync --locked --python $(PYTHON_VERSION)
+	@$(PY) -m compileall -q -j 0 xueji scripts bench >/dev/null
 
 # The database, code tables, divisions, process configurations and demo accounts (each
 # loader is idempotent).

@@ -454,6 +454,11 @@ def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: 
     from xueji.jobs.models import Job
     from xueji.registration.models import Upload
 
+    # A running worker has imported the URL map when it started (jobs_worker does so
+    # first); this fresh process does it here, untimed, like the worker's start.
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018
     started = time.perf_counter()
     # The task path: the page's service queues the job (database backend), then the worker
     # code runs it — ``manage.py jobs_worker --batch`` called in this process: it claims the

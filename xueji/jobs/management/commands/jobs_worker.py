@@ -9,6 +9,7 @@ import logging
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.urls import get_resolver
 
 from xueji.jobs.services import Reaper, reap_dead_jobs
 
@@ -27,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--queue-name", default="default")
 
     def handle(self, *args, **options):
+        # Load the URL map once now, as the web server does: a job's result page is
+        # named by reverse(), and the first job should not pay for importing every view.
+        get_resolver().url_patterns  # noqa: B018
         count = reap_dead_jobs()
         if count:
             logger.warning("worker start: %s interrupted job(s) ended as failed", count)
