@@ -5,19 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 
-def batches(rows: Iterable, size: int, *, first: int | None = None) -> Iterator[list]:
+def batches(rows: Iterable, size: int, *, first: int | None = None,
+            expected: int | None = None) -> Iterator[list]:
     """Lists of at most ``size`` items, streaming: only one batch is in memory.
 
     ``first``: the first batch has at most this many items and each next one doubles
     until ``size`` — so the consumer of a pipeline (:mod:`xueji.common.parallel`) starts
-    working early instead of waiting for a whole batch."""
-    limit = min(first or size, size)
+    working early instead of waiting for a whole batch. ``expected``: about how many
+    items there are (an estimate, e.g. a sheet's declared last row); towards the end the
+    batches shrink again (at most half of what is left, not below ``first``), so the
+    consumer's last batch — the work left once the producer is done — is a small one."""
+    smallest = min(first or size, size)
+    limit = smallest
     batch: list = []
+    produced = 0
     for row in rows:
         batch.append(row)
         if len(batch) >= limit:
             yield batch
+            produced += len(batch)
             batch = []
             limit = min(limit * 2, size)
+            if expected is not None:
+                limit = max(smallest, min(limit, (expected - produced) // 2))
     if batch:
         yield batch

@@ -20,6 +20,7 @@ Both sides take the columns from :mod:`xueji.students.fields`; nothing is listed
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import operator
 import os
@@ -39,6 +40,7 @@ __all__ = [
     "TEMPLATE_ROWS",
     "ExcelFormatError",
     "build_template",
+    "check_bounds",
     "cells_from_values",
     "failed_rows_filename",
     "read_rows",
@@ -314,22 +316,30 @@ def import_limits(max_rows: int | None = None) -> xlsx_reader.Limits:
     )
 
 
-def check_upload(source: Source, max_rows: int | None = None) -> None:
-    """The quick bounds check of an uploaded workbook (:func:`import_limits`: expanded
-    size, shared-string part, rows), raising a form ``ValidationError`` with the reason;
-    nothing is read beyond the zip's directory and a count of the sheet's rows. A file
-    that is not a workbook passes here and is reported by the import itself."""
-    from django.core.exceptions import ValidationError
-
+def check_bounds(source: Source, max_rows: int | None = None) -> None:
+    """The quick bounds check of a workbook (:func:`import_limits`: expanded size,
+    shared-string part, rows), raising :class:`ExcelFormatError` with the reason; nothing
+    is read beyond the zip's directory and a count of the sheet's rows. A file that is not
+    a workbook passes here and is reported by the reading itself."""
     try:
         xlsx_reader.check_workbook(source, import_limits(max_rows))
     except xlsx_reader.LimitError as error:
-        raise ValidationError(error.message) from None
+        raise ExcelFormatError(error.message) from None
     except (xlsx_reader.XlsxError, OSError):
         return
     finally:
         if hasattr(source, "seek"):
             source.seek(0)
+
+
+def check_upload(source: Source, max_rows: int | None = None) -> None:
+    """:func:`check_bounds` for an upload form: the reason as a form ``ValidationError``."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        check_bounds(source, max_rows)
+    except ExcelFormatError as error:
+        raise ValidationError(str(error)) from None
 
 
 def _calamine_rows(source: Source, limits: xlsx_reader.Limits) -> Iterator[tuple[int, list[Any]]]:
@@ -417,6 +427,7 @@ def read_rows(
     headers: Iterable[str] | None = None,
     min_header_matches: int = 3,
     max_rows: int | None = None,
+    rows_checked: bool = False,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(row number, {header: value})`` for each non-empty data row of the first
     visible sheet; the row number is the sheet's (the first data row under a header in
@@ -437,6 +448,9 @@ def read_rows(
     ``max_rows`` bounds the rows of the sheet, empty ones included (default
     ``XUEJI_IMPORT_MAX_ROWS``); it and the other bounds of :func:`import_limits` (the
     expanded size, the shared strings) are checked before the first row is read.
+    ``rows_checked``: the caller checks the row bound itself (:func:`check_upload`, e.g.
+    in parallel with this reading, before it writes anything), so the sheet is not
+    scanned twice; a row beyond the bound still ends the reading.
 
     Raises :class:`ExcelFormatError` (a message for the user) when the file is not a
     workbook, is encrypted, is beyond the bounds, has no data, has no header row, or has
@@ -446,7 +460,11 @@ def read_rows(
     known = {F.normalize_header(h): h for h in wanted}
     need = min(min_header_matches, len(known))
 
-    rows, close = _sheet_rows(source, import_limits(max_rows))
+    limits = import_limits(max_rows)
+    bound = limits.max_rows
+    if rows_checked:
+        limits = dataclasses.replace(limits, max_rows=None)
+    rows, close = _sheet_rows(source, limits)
     try:
         columns: dict[int, str] | None = None
         has_data = False
@@ -475,6 +493,8 @@ def read_rows(
         template = dict.fromkeys(names, "")  # copying a dict of the same keys is the fastest
         yielded = False
         for number, row in rows:
+            if rows_checked and bound is not None and number > bound:
+                raise ExcelFormatError(f"Excel文件的行数超过{bound:,}行(空行也计算在内),请分批导入")
             if len(row) < width:
                 row = row + [""] * (width - len(row))
             values = template.copy()

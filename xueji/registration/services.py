@@ -40,7 +40,7 @@ from xueji.workflow import payloads
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business
 
-from . import adapters
+from . import adapters, excel
 from .excel import (
     ExcelFormatError,
     build_template,
@@ -179,12 +179,14 @@ class Prepared(NamedTuple):
 
 
 def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanContext,
-                 class_ids: dict[str, int], first_batch: int | None = None) -> Iterator[list[Prepared]]:
+                 class_ids: dict[str, int], first_batch: int | None = None,
+                 expected: int | None = None) -> Iterator[list[Prepared]]:
     """The checking half of an import, in batches: every row through the field rules
     (:func:`xueji.students.rules.clean_row`). Pure — no database — so it can run in a
     worker process (:func:`process_upload`; there the first batches are small, so the
-    writing half starts early)."""
-    for batch in batches(rows, BATCH_SIZE, first=first_batch):
+    writing half starts early, and with ``expected`` rows the last ones are small again,
+    so it finishes soon after the reading)."""
+    for batch in batches(rows, BATCH_SIZE, first=first_batch, expected=expected):
         out = []
         for row, raw in batch:
             cleaned = field_rules.clean_row(raw, context=context)
@@ -205,11 +207,13 @@ def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanCon
         yield out
 
 
-def _read_and_prepare(handle, context, class_ids) -> Iterator[list[tuple]]:
+def _read_and_prepare(handle, context, class_ids, expected: int | None = None,
+                      rows_checked: bool = False) -> Iterator[list[tuple]]:
     """Read the sheet and check its rows (the worker's half of :func:`process_upload`).
     The rows cross the pipe as plain tuples: pickling a named tuple costs four times as
     much (bench/registration_import.py)."""
-    for batch in prepare_rows(read_rows(handle), context, class_ids, first_batch=FIRST_BATCH_SIZE):
+    for batch in prepare_rows(read_rows(handle, rows_checked=rows_checked), context, class_ids,
+                              first_batch=FIRST_BATCH_SIZE, expected=expected):
         yield [tuple(p) for p in batch]
 
 
@@ -636,11 +640,22 @@ def process_upload(upload: Upload, request=None, today: dt.date | None = None, p
     context = rules_context(school, upload.entry, today or timezone.localdate())
     try:
         with upload.file.open("rb") as handle:
+            last = xlsx_reader.last_row_hint(handle)
+            handle.seek(0)
+            expected = last - 1 if last and last > 1 else None
             if progress is not None:
-                last = xlsx_reader.last_row_hint(handle)
-                handle.seek(0)
-                progress.set_total(last - 1 if last and last > 1 else None)
-            prepared = _as_prepared(parallel.iterate_in_worker(_read_and_prepare, handle, context, _class_ids(school)))
+                progress.set_total(expected)
+
+            def check_bounds() -> None:
+                # The sheet's bounds (rows, expanded size, shared strings) are checked here,
+                # on a handle of our own, while the worker reads its first rows: nothing is
+                # written before they pass, and the sheet is not scanned twice in a row.
+                with upload.file.storage.open(upload.file.name, "rb") as own:
+                    excel.check_bounds(own)
+
+            prepared = _as_prepared(parallel.iterate_in_worker(
+                _read_and_prepare, handle, context, _class_ids(school), expected, True,
+                while_starting=check_bounds))
             if progress is not None:
                 prepared = _counted(prepared, progress)
             outcome = _register_prepared(school, upload.entry, upload.user, prepared, context,

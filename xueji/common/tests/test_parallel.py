@@ -77,3 +77,29 @@ def test_batches_ramp_up_then_keep_size():
     assert [len(b) for b in batches(range(5), 2)] == [2, 2, 1]
     assert list(batches([], 3)) == []
     assert [x for b in batches(range(4321), 1000, first=7) for x in b] == list(range(4321))
+
+
+def test_batches_shrink_towards_the_expected_end():
+    sizes = [len(b) for b in batches(range(10_000), 1000, first=250, expected=10_000)]
+    assert sizes[:3] == [250, 500, 1000]
+    assert sizes[-3:] == [312, 250, 63]  # the consumer's last batch is a small one
+    assert max(sizes) == 1000 and sum(sizes) == 10_000
+    # A wrong estimate changes only the sizes, never the items.
+    for expected in (0, 10, 9_999, 50_000):
+        assert [x for b in batches(range(4321), 1000, first=7, expected=expected) for x in b] == list(range(4321))
+    assert min(len(b) for b in list(batches(range(4321), 1000, first=7, expected=0))[:-1]) >= 7
+
+
+def test_work_while_the_worker_starts_runs_before_the_first_item():
+    order = []
+    for item in parallel.iterate_in_worker(_pids, 2, while_starting=lambda: order.append("check")):
+        order.append(item[1])
+    assert order == ["check", 0, 1]
+
+
+def test_a_failing_check_while_starting_stops_the_worker():
+    def refuse():
+        raise ValueError("行数超过上限")
+
+    with pytest.raises(ValueError, match="行数超过上限"):
+        list(parallel.iterate_in_worker(_pids, 10_000_000, while_starting=refuse))
