@@ -453,12 +453,12 @@ def child_real(path: Path, profile: str | None, breakdown: bool = False, trace: 
         profiler.enable()
     from django.core.management import call_command
 
-    from xueji.jobs.models import Job
-    from xueji.registration.models import Upload
-
     # A running worker has imported the URL map when it started (jobs_worker does so
     # first); this fresh process does it here, untimed, like the worker's start.
     from django.urls import get_resolver
+
+    from xueji.jobs.models import Job
+    from xueji.registration.models import Upload
 
     get_resolver().url_patterns  # noqa: B018
     started = time.perf_counter()
