@@ -752,6 +752,22 @@ def _decide_one(business: Business, reviewer, passed: bool, opinion: str, now,
     return decision, outcome, effect
 
 
+def _decider_scope(reviewer, school) -> dict:
+    """Whose audit log a decision goes to: the business's school's (the default) when the
+    reviewer's unit is that school or covers it; otherwise — another party of a
+    multi-party business (the sending school, the sending authority, perhaps in another
+    province) — the reviewer's own unit, so each party's authorities find what their
+    party decided."""
+    if reviewer.is_school_user:
+        return {} if school is not None and reviewer.school_id == school.pk else {"school": reviewer.school}
+    if reviewer.is_authority_user:
+        prefix = reviewer.authority.prefix
+        if school is not None and school.supervisor.prefix.startswith(prefix):
+            return {}
+        return {"authority_prefix": prefix, "school": None if school is None else school}
+    return {}
+
+
 _OUTCOME_WORDS = {rules.ADVANCE: "审核通过,提交上级审核", rules.PASSED: "审核通过,业务办结", rules.FAILED: "审核不通过"}
 
 
@@ -780,7 +796,7 @@ def decide(business: Business, reviewer, passed: bool, opinion: str = "", reques
             {**_snapshot(business), "decision": decision.pk, "passed": passed, "opinion": opinion,
              "level": decision.level}, [effect])
         record_event(action="workflow.decided", summary=summary, actor=reviewer, request=request, target=business,
-                     before=before, after=after)
+                     before=before, after=after, **_decider_scope(reviewer, business.school))
     _copy_state(given, business)
     return business
 
@@ -954,8 +970,9 @@ def decide_many(businesses, reviewer, passed: bool, opinion: str = "", request=N
                 + (f",跳过{len(result.skipped)}件" if result.skipped else ""),
                 {"decided": result.decided, "skipped": [list(s) for s in result.skipped], "passed": passed,
                  "opinion": opinion}, effects)
+            scope = {"school": school, **_decider_scope(reviewer, school)}
             record_event(action="workflow.batch_decided", summary=summary, actor=reviewer, request=request,
-                         school=school, target=("workflow.business", None), after=after)
+                         target=("workflow.business", None), after=after, **scope)
     if not isinstance(businesses, QuerySet):
         _refresh_given(businesses)
     return result

@@ -230,3 +230,24 @@ def test_the_sending_school_decides_from_its_queue(client, world, parties, trans
     client.post(reverse("workflow:business_decide", args=[business.pk]), {"decision": "pass"})
     business.refresh_from_db()
     assert business.status == "passed"
+
+
+def test_each_party_finds_its_decisions_in_its_own_audit_log(world, parties, transfers):
+    """The sending side's decisions go to the sending side's audit scope (another province
+    here); the receiving side's stay with the applicant school's."""
+    from xueji.audit.selectors import entries_visible_to
+
+    u, p = world.users, parties
+    student = make_student(world.gx_school, name="跨省生")
+    business = _transfer(world, student, kind="transfer_cross_province")
+    for reviewer in (u.school_leader, u.th_registrar, p.gx_leader, p.xn_registrar):
+        services.decide(business, reviewer, True)
+    decided = AuditEntry.objects.filter(action="workflow.decided", object_id=str(business.pk))
+    by_actor = {e.actor_username: e for e in decided}
+    assert set(by_actor) == {u.school_leader.username, u.th_registrar.username, p.gx_leader.username,
+                             p.xn_registrar.username}
+    gx_log = entries_visible_to(u.gd_admin).filter(pk__in=[e.pk for e in decided])
+    assert {e.actor_username for e in gx_log} == {u.school_leader.username, u.th_registrar.username}
+    nn_admin_view = entries_visible_to(p.xn_registrar).filter(pk__in=[e.pk for e in decided])
+    assert {e.actor_username for e in nn_admin_view} == {p.gx_leader.username, p.xn_registrar.username}
+    assert by_actor[p.gx_leader.username].school_id == world.gx_school.pk
