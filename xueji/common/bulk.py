@@ -13,6 +13,9 @@ these helpers instead of ``bulk_create``:
 - :func:`update_rows` sets columns of many rows, each to its own values, with one
   ``UPDATE … WHERE key = %s`` run by ``executemany`` (a ``bulk_update`` builds one
   ``CASE WHEN`` per row and column instead);
+- :func:`delete_rows` deletes many rows by a key column, in chunks, without Django's
+  collector (which loads every instance to follow cascades): the caller deletes the
+  dependent rows first;
 - :func:`dumps` is the JSON encoding of JSON fields written this way (dates as ISO
   text, decimals as text — what ``DjangoJSONEncoder`` gives, and readable by JSONField).
 
@@ -34,7 +37,10 @@ import orjson
 from django.db import connections, models
 from django.utils import timezone
 
-__all__ = ["allocate_ids", "date_text", "dumps", "insert_rows", "update_rows"]
+__all__ = ["allocate_ids", "date_text", "delete_rows", "dumps", "insert_rows", "update_rows"]
+
+#: Values per ``IN (…)`` of :func:`delete_rows` (well under SQLite's limit of bound parameters).
+DELETE_CHUNK = 5000
 
 
 def _default(value):
@@ -171,3 +177,25 @@ def update_rows(model: type[models.Model], key: str, columns: Sequence[str], row
     with conn.cursor() as cursor:
         cursor.executemany(sql, rows)
         return cursor.rowcount
+
+
+def delete_rows(model: type[models.Model], key: str, values: Sequence, *, using: str = "default") -> int:
+    """DELETE the rows of ``model`` whose ``key`` column (a field name or attname, or
+    ``id``) is one of ``values``: one statement per :data:`DELETE_CHUNK` values, no
+    cascades and no signals — rows that point at them must be deleted first (the database
+    refuses otherwise). Returns how many rows were deleted."""
+    values = list(dict.fromkeys(values))
+    if not values:
+        return 0
+    conn = _connection_in_transaction(using)
+    meta = model._meta
+    key_field = meta.pk if key in ("id", "pk") else meta.get_field(key)
+    quote = conn.ops.quote_name
+    deleted = 0
+    with conn.cursor() as cursor:
+        for start in range(0, len(values), DELETE_CHUNK):
+            chunk = values[start:start + DELETE_CHUNK]
+            cursor.execute(f"DELETE FROM {quote(meta.db_table)} WHERE {quote(key_field.column)} IN "
+                           f"({', '.join(['%s'] * len(chunk))})", chunk)
+            deleted += cursor.rowcount
+    return deleted

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xueji.audit.services import record_event
+from xueji.common import references
 
 from . import rules
 from .models import Authority, AuthorityLevel, Campus, Division, Grade, School, SchoolClass, Term
@@ -294,3 +295,23 @@ def create_class(request, actor, grade: Grade, code: str, name: str = "", head_t
     except IntegrityError as error:
         raise ValidationError({"code": [f"班号{code}在本校已存在"]}) from error
     return klass
+
+
+def remove_unused_classes(class_ids, grade_ids=()) -> tuple[list[str], list[str]]:
+    """Take back classes and grades an unfinished load created (首次数据采集 creates the
+    classes its file names): each of ``class_ids`` that nothing points at any more (no
+    record, no registration … every foreign key to the class, :mod:`xueji.common.references`),
+    then each of ``grade_ids`` left without classes and records. A step of the caller's
+    business: its transaction, its audit entry. Returns the 班号 of the classes removed and
+    those kept (in use)."""
+    class_ids = list(dict.fromkeys(class_ids))
+    grade_ids = list(dict.fromkeys(grade_ids))
+    with transaction.atomic():
+        codes = dict(SchoolClass.objects.select_for_update().filter(pk__in=class_ids).values_list("pk", "code"))
+        used = references.referenced(SchoolClass, list(codes))
+        doomed = [pk for pk in codes if pk not in used]
+        SchoolClass.objects.filter(pk__in=doomed).delete()
+        grades = list(Grade.objects.select_for_update().filter(pk__in=grade_ids).values_list("pk", flat=True))
+        busy = references.referenced(Grade, grades)
+        Grade.objects.filter(pk__in=[pk for pk in grades if pk not in busy]).delete()
+    return sorted(codes[pk] for pk in doomed), sorted(codes[pk] for pk in used)

@@ -6,22 +6,42 @@ The convention is that of ``students.services``: each function is one step of th
 caller's business — it joins the caller's transaction, writes no audit entry of its own
 (the calling business names the groups in its entry) and returns the groups. Set-based:
 one insert of groups and one of members per call, whatever the number of groups.
+
+A caller that may have to take back what it wrote (an initial data collection that does
+not finish) passes a :class:`Written` to the functions that open and join groups; they
+note in it the groups opened and every membership written, and :func:`withdraw_written`
+removes exactly those later.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from xueji.common import bulk
 from xueji.students import numbers
 from xueji.students.models import Status, Student
 
 from .models import ProblemGroup, ProblemKind, ProblemMember
+
+
+@dataclass
+class Written:
+    """What the group writers wrote for one caller (filled when passed as ``written``):
+    the ids of the groups opened and the memberships ``(group id, student id)`` written —
+    those of the opened groups and those joined to existing groups."""
+
+    groups: list[int] = field(default_factory=list)
+    members: list[tuple[int, int]] = field(default_factory=list)
+
+    def extend(self, other: Written) -> None:
+        self.groups += other.groups
+        self.members += other.members
 
 
 @dataclass(frozen=True)
@@ -34,7 +54,7 @@ class NewGroup:
     historical: bool = False
 
 
-def open_groups(groups: Sequence[NewGroup]) -> list[ProblemGroup]:
+def open_groups(groups: Sequence[NewGroup], *, written: Written | None = None) -> list[ProblemGroup]:
     """产生问题学籍: open ``groups``, in order. Two inserts in all."""
     groups = [g for g in groups if g.student_ids]
     if not groups:
@@ -45,14 +65,18 @@ def open_groups(groups: Sequence[NewGroup]) -> list[ProblemGroup]:
     with transaction.atomic():
         created = ProblemGroup.objects.bulk_create(
             [ProblemGroup(kind=g.kind, historical=g.historical, note=g.note[:200]) for g in groups])
-        ProblemMember.objects.bulk_create(
-            [ProblemMember(group=made, student_id=pk) for made, g in zip(created, groups, strict=True)
-             for pk in dict.fromkeys(g.student_ids)], batch_size=1000)
+        members = [(made.pk, pk) for made, g in zip(created, groups, strict=True) for pk in dict.fromkeys(g.student_ids)]
+        ProblemMember.objects.bulk_create([ProblemMember(group_id=g, student_id=pk) for g, pk in members],
+                                          batch_size=1000)
+    if written is not None:
+        written.groups += [g.pk for g in created]
+        written.members += members
     return created
 
 
 def join_or_open(kind: str, members_by_key: Mapping[Hashable, Iterable[int]], *,
-                 notes: Mapping[Hashable, str] | None = None, historical: bool = False) -> list[ProblemGroup]:
+                 notes: Mapping[Hashable, str] | None = None, historical: bool = False,
+                 written: Written | None = None) -> list[ProblemGroup]:
     """For each key (an identity, a person): add its records to an unresolved group of
     ``kind`` that already holds one of them, or open a group with all of them. Returns
     the groups opened (joined ones are not repeated)."""
@@ -74,13 +98,16 @@ def join_or_open(kind: str, members_by_key: Mapping[Hashable, Iterable[int]], *,
         else:
             joins += [ProblemMember(group_id=group_id, student_id=pk) for pk in ids if pk not in existing]
     with transaction.atomic():
-        opened = open_groups([NewGroup(kind, tuple(ids), notes.get(key, ""), historical) for key, ids in new])
+        opened = open_groups([NewGroup(kind, tuple(ids), notes.get(key, ""), historical) for key, ids in new],
+                             written=written)
         ProblemMember.objects.bulk_create(joins, batch_size=1000, ignore_conflicts=True)
+    if written is not None:
+        written.members += [(m.group_id, m.student_id) for m in joins]
     return opened
 
 
 def group_duplicate_identities(keys: Iterable[str], *, notes: Mapping[str, str] | None = None,
-                               historical: bool = False) -> list[ProblemGroup]:
+                               historical: bool = False, written: Written | None = None) -> list[ProblemGroup]:
     """身份证件号重复: every record (not deleted) holding each identity of ``keys`` (the
     caller found them duplicated: two records, or a record and a pending registration —
     then the group has one record and a ``notes`` entry says who else) goes into one
@@ -94,10 +121,11 @@ def group_duplicate_identities(keys: Iterable[str], *, notes: Mapping[str, str] 
         key = numbers.identity_key(id_type, id_number)
         if key in keys:
             by_key[key].append(pk)
-    return join_or_open(ProblemKind.ID_DUPLICATE, by_key, notes=notes, historical=historical)
+    return join_or_open(ProblemKind.ID_DUPLICATE, by_key, notes=notes, historical=historical, written=written)
 
 
-def group_same_people(student_ids: Iterable[int], *, historical: bool = False) -> list[ProblemGroup]:
+def group_same_people(student_ids: Iterable[int], *, historical: bool = False,
+                      written: Written | None = None) -> list[ProblemGroup]:
     """无身份证件号姓名性别出生日期重复: each of ``student_ids`` that has no ID document
     (type Z) and shares 姓名 + 性别 + 出生日期 with another record (not deleted) goes into
     a group with all of them, joined or opened. Two reads."""
@@ -111,7 +139,7 @@ def group_same_people(student_ids: Iterable[int], *, historical: bool = False) -
         if (name, gender, birth) in people:
             by_person[(name, gender, birth)].append(pk)
     return join_or_open(ProblemKind.NO_ID_DUPLICATE, {p: v for p, v in by_person.items() if len(v) > 1},
-                        historical=historical)
+                        historical=historical, written=written)
 
 
 def resolve_groups(kind: str, student_ids: Iterable[int], *, resolution: str) -> list[int]:
@@ -125,3 +153,99 @@ def resolve_groups(kind: str, student_ids: Iterable[int], *, resolution: str) ->
         ProblemGroup.objects.filter(pk__in=ids).update(resolved=True, resolved_at=timezone.now(),
                                                        resolution=resolution[:200])
     return ids
+
+
+# --- taking back what a caller wrote ---------------------------------------------------------
+
+#: Ids per ``IN (…)``.
+_CHUNK = 5000
+
+
+def _chunks(values: list) -> Iterable[list]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def memberships_besides(student_ids: Iterable[int], written: Written) -> set[int]:
+    """Which of ``student_ids`` are in a problem group other than through ``written`` —
+    a membership someone else wrote, or one in a group settled (处理完毕) since: a
+    reference :func:`withdraw_written` leaves alone. Two queries per 5,000 students."""
+    ids = list(dict.fromkeys(student_ids))
+    ours = set(written.members)
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        for group_id, student_id, resolved in ProblemMember.objects.filter(student_id__in=chunk).values_list(
+                "group_id", "student_id", "group__resolved"):
+            if resolved or (group_id, student_id) not in ours:
+                found.add(student_id)
+    return found
+
+
+@dataclass
+class Withdrawn:
+    """What :func:`withdraw_written` removed and kept."""
+
+    groups: list[int] = field(default_factory=list)
+    members: int = 0
+    kept_groups: dict[int, str] = field(default_factory=dict)  # group → why
+
+
+def withdraw_written(written: Written, *, created: Iterable[int], kept: Iterable[int] = ()) -> Withdrawn:
+    """Take back what ``written`` says a caller wrote, when the records it created
+    (``created``) are being removed — except those ``kept`` (records that got a business
+    or another reference meanwhile stay, and so do their memberships):
+
+    - the memberships of the removed records, in any group of ``written``;
+    - a group it opened, with its other members (the earlier holders of the identity),
+      unless the group was settled since, holds a kept record, or holds a member written
+      by someone else — then only the removed records leave it;
+    - other memberships it joined to existing groups (an earlier holder joined beside
+      the new record).
+
+    In the caller's transaction; idempotent (rows already gone are skipped). A few
+    queries per 5,000 rows."""
+    result = Withdrawn()
+    kept_ids = set(kept)
+    removed = set(created) - kept_ids
+    ours = set(written.members)
+    opened = list(dict.fromkeys(written.groups))
+    with transaction.atomic():
+        states = {}
+        for chunk in _chunks(opened):
+            states.update(ProblemGroup.objects.select_for_update().filter(pk__in=chunk).values_list("pk", "resolved"))
+        members_of: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # group → (member pk, group, student)
+        for chunk in _chunks(opened):
+            for pk, group_id, student_id in ProblemMember.objects.filter(group_id__in=chunk).values_list(
+                    "pk", "group_id", "student_id"):
+                members_of[group_id].append((pk, group_id, student_id))
+        doomed_groups = []
+        for group_id in opened:
+            if group_id not in states:
+                continue
+            members = members_of.get(group_id, [])
+            if states[group_id]:
+                result.kept_groups[group_id] = "问题学籍已处理完毕"
+            elif any(s in kept_ids for _, _, s in members):
+                result.kept_groups[group_id] = "组内有保留的学籍"
+            elif any((g, s) not in ours and s not in removed for _, g, s in members):
+                result.kept_groups[group_id] = "组内有其他学籍加入"
+            else:
+                doomed_groups.append(group_id)
+        doomed = set(doomed_groups)
+        # memberships to remove: every one of a doomed group; elsewhere ours of a removed
+        # record, or ours of an earlier holder joined to an existing unsettled group
+        member_ids = [pk for g in doomed_groups for pk, _, _ in members_of.get(g, [])]
+        elsewhere = [(g, s) for g, s in ours if g not in doomed and (s in removed or (
+            g not in states and s not in kept_ids))]
+        if elsewhere:
+            wanted = set(elsewhere)
+            for chunk in _chunks(sorted({s for _, s in elsewhere})):
+                for pk, group_id, student_id in ProblemMember.objects.filter(
+                        student_id__in=chunk, group__resolved=False).values_list("pk", "group_id", "student_id"):
+                    if (group_id, student_id) in wanted:
+                        member_ids.append(pk)
+        for chunk in _chunks(member_ids):
+            result.members += ProblemMember.objects.filter(pk__in=chunk).delete()[0]
+        bulk.delete_rows(ProblemGroup, "id", doomed_groups)
+        result.groups = doomed_groups
+    return result

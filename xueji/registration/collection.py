@@ -31,6 +31,13 @@ with one query per kind of lookup, verified with one registry call, and written 
 ``bulk_create`` in one transaction together with its audit entry. Classes named by
 班号 that the school does not have yet are created (a stage the school offers, a
 plausible entry year) unless ``create_classes`` is off.
+
+Each load is a :class:`~xueji.registration.models.CollectionRun`; each committed batch
+writes, in its own transaction, one :class:`~xueji.registration.models.CollectionBatch`
+row naming what it created (records, problem groups and memberships, classes). A load
+that does not finish — its worker died, it raised, it was cancelled, the command was
+interrupted — is taken back exactly by :func:`withdraw_run`; records that got a business
+or another reference meanwhile are kept and named.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,11 +60,14 @@ from xueji.audit.services import record_event
 from xueji.common import xlsx_reader
 from xueji.common.batching import batches
 from xueji.org import rules as org_rules
+from xueji.org import services as org_services
 from xueji.org.models import Grade, School, SchoolClass
 from xueji.org.selectors import schools_for
-from xueji.problems.models import ProblemGroup, ProblemKind
+from xueji.problems import services as problem_services
+from xueji.problems.models import ProblemGroup, ProblemKind, ProblemMember
 from xueji.problems.services import (
     NewGroup,
+    Written,
     group_duplicate_identities,
     group_same_people,
     open_groups,
@@ -69,6 +80,7 @@ from xueji.students.models import NumberKind, Status, Student, StudentNumber
 
 from . import adapters, services
 from .excel import ExcelFormatError, read_rows
+from .models import CollectionBatch, CollectionRun, CollectionStatus
 
 __all__ = [
     "EXTRA_HEADERS",
@@ -77,6 +89,8 @@ __all__ = [
     "check_collector",
     "collect",
     "may_collect",
+    "start_run",
+    "withdraw_run",
 ]
 
 #: The optional columns of a provincial export, beside the 72 of the template.
@@ -186,16 +200,30 @@ class _Run:
     create_classes: bool
     request: Any
     report: CollectionReport
+    record: CollectionRun
     first_row_of_key: dict[str, int] = field(default_factory=dict)
+
+
+def start_run(school: School, user, filename: str = "", *, job=None) -> CollectionRun:
+    """The record of a load about to start (after the check of who may): what its batches
+    create is noted on it, so :func:`withdraw_run` can take an unfinished load back."""
+    check_collector(user, school)
+    return CollectionRun.objects.create(school=school, user=user, job=job, filename=(filename or "")[:200])
 
 
 def collect(
     school: School, user, source, *, filename: str = "", request=None, today: dt.date | None = None,
-    create_classes: bool = True, progress=None,
+    create_classes: bool = True, progress=None, run: CollectionRun | None = None,
+    finish: Callable[[CollectionReport], None] | None = None,
 ) -> CollectionReport:
     """首次数据采集 of ``source`` (a path, bytes or an uploaded file) into ``school``.
     Raises PermissionDenied for a user who may not, ValidationError for a file that can't
-    be read; otherwise returns the :class:`CollectionReport`."""
+    be read; otherwise returns the :class:`CollectionReport`.
+
+    ``run``: the load's record (:func:`start_run`; one is started here otherwise). A
+    caller that may see the load fail takes it back with :func:`withdraw_run` (the job's
+    ``on_failure``, the command). ``finish(report)`` is called inside the last
+    transaction — the summary, the run marked 已完成 — e.g. to mark the job done with it."""
     check_collector(user, school)
     today = today or timezone.localdate()
     base = services.rules_context(school, "other-resident", today)
@@ -203,7 +231,9 @@ def collect(
     classes = {code: (pk, grade_id) for code, pk, grade_id in
                SchoolClass.objects.filter(school=school).values_list("code", "pk", "grade_id")}
     report = CollectionReport(school.code, school.name, filename or getattr(source, "name", "") or "")
-    run = _Run(school, user, context, classes, create_classes, request, report)
+    if run is None:
+        run = start_run(school, user, report.filename)
+    state = _Run(school, user, context, classes, create_classes, request, report, run)
     if progress is not None:
         last = xlsx_reader.last_row_hint(source)
         if hasattr(source, "seek"):
@@ -212,19 +242,34 @@ def collect(
     try:
         for batch in batches(read_rows(source, headers=HEADERS), BATCH_SIZE):
             report.rows += len(batch)
-            _load_batch(run, batch, today)
+            _load_batch(state, batch, today)
             if progress is not None:
                 progress.set_done(max(progress.done, batch[-1][0] - 1))
     except ExcelFormatError as error:
         raise ValidationError(str(error)) from error
-    record_event(
-        action="registration.initial_collection",
-        summary=(f"首次数据采集:{school.name}({school.code}),共{report.rows}行,建立学籍{report.created}条,"
-                 f"未通过{len(report.failed)}行,产生历史问题学籍{sum(report.groups.values())}组"),
-        actor=user, request=request, school=school,
-        after={k: v for k, v in report.as_dict().items() if k not in {"errors", "warnings"}},
-    )
+    summary = (f"首次数据采集:{school.name}({school.code}),共{report.rows}行,建立学籍{report.created}条,"
+               f"未通过{len(report.failed)}行,产生历史问题学籍{sum(report.groups.values())}组")
+    with transaction.atomic():
+        _hold(run)
+        record_event(
+            action="registration.initial_collection", summary=summary, actor=user, request=request, school=school,
+            after={"run": run.pk, **{k: v for k, v in report.as_dict().items() if k not in {"errors", "warnings"}}},
+        )
+        CollectionRun.objects.filter(pk=run.pk).update(status=CollectionStatus.DONE, finished_at=timezone.now(),
+                                                       message=summary[:500])
+        # what the batches created is the school's now: nothing left to take back (the
+        # audit entries of the batches name it)
+        CollectionBatch.objects.filter(run=run).delete()
+        if finish is not None:
+            finish(report)
     return report
+
+
+def _hold(run: CollectionRun) -> None:
+    """Lock the load's record for this transaction; refused once it was withdrawn (the
+    load was ended as failed while this process still ran): nothing more is written."""
+    if not CollectionRun.objects.select_for_update().filter(pk=run.pk, status=CollectionStatus.RUNNING).exists():
+        raise ValidationError("本次首次数据采集已撤回,未再写入")
 
 
 def _clean(run: _Run, batch: list, today: dt.date) -> tuple[list[_Item], dict[str, tuple[str, int]]]:
@@ -267,15 +312,22 @@ def _clean(run: _Run, batch: list, today: dt.date) -> tuple[list[_Item], dict[st
     return items, new_classes
 
 
-def _create_classes(run: _Run, new_classes: dict[str, tuple[str, int]]) -> None:
+def _create_classes(run: _Run, new_classes: dict[str, tuple[str, int]]) -> tuple[list[int], list[int]]:
     """The classes a batch names that the school lacks (one grade and one class each;
-    a class is rarely new, so these few writes are per class, never per row)."""
+    a class is rarely new, so these few writes are per class, never per row). Returns
+    the ids of the classes and grades created."""
+    made_classes, made_grades = [], []
     for code, (stage, year) in sorted(new_classes.items()):
-        grade, _ = Grade.objects.get_or_create(school=run.school, stage=stage, entry_year=year)
-        klass, _ = SchoolClass.objects.get_or_create(school=run.school, code=code,
-                                                     defaults={"grade": grade, "name": f"{int(code[5:])}班"})
+        grade, grade_made = Grade.objects.get_or_create(school=run.school, stage=stage, entry_year=year)
+        klass, made = SchoolClass.objects.get_or_create(school=run.school, code=code,
+                                                        defaults={"grade": grade, "name": f"{int(code[5:])}班"})
         run.classes[code] = (klass.pk, klass.grade_id)
-        run.report.classes_created.append(code)
+        if grade_made:
+            made_grades.append(grade.pk)
+        if made:
+            made_classes.append(klass.pk)
+            run.report.classes_created.append(code)
+    return made_classes, made_grades
 
 
 def _same_pupils(run: _Run, items: list[_Item]) -> set[int]:
@@ -372,12 +424,13 @@ def _load_batch(run: _Run, batch: list, today: dt.date) -> None:
     # 认证 outside the transaction: one registry call per batch.
     _verify(items)
     with transaction.atomic():
+        _hold(run.record)
         refused = _same_pupils(run, items)
         items = [i for i in items if i.row not in refused]
         if not items:
             return
-        _create_classes(run, {c: v for c, v in new_classes.items() if c not in run.classes and any(
-            i.values["class_code"] == c for i in items)})
+        made_classes, made_grades = _create_classes(run, {c: v for c, v in new_classes.items() if c not in run.classes
+                                                          and any(i.values["class_code"] == c for i in items)})
 
         # 查重: the first row of a key in the run claims it; a later row, or a row whose
         # key another record holds, is a duplicate created without a claim.
@@ -408,7 +461,12 @@ def _load_batch(run: _Run, batch: list, today: dt.date) -> None:
         for item, record in zip(items, created, strict=True):
             item.student_id, item.number = record.pk, record.national_number
 
-        opened = _open_problem_groups(run, items, conflicts)
+        written = Written()
+        opened = _open_problem_groups(run, items, conflicts, written)
+        CollectionBatch.objects.create(run=run.record, first_row=items[0].row, last_row=items[-1].row,
+                                       students=[i.student_id for i in items], groups=written.groups,
+                                       members=[list(m) for m in written.members], classes=made_classes,
+                                       grades=made_grades)
         for item in items:
             run.report.numbers[item.number[0]] += 1
         run.report.created += len(items)
@@ -424,13 +482,13 @@ def _load_batch(run: _Run, batch: list, today: dt.date) -> None:
 
 # --- historical problem groups -------------------------------------------------------------------
 
-def _open_problem_groups(run: _Run, items: list[_Item], conflicts: dict) -> list[ProblemGroup]:
+def _open_problem_groups(run: _Run, items: list[_Item], conflicts: dict, written: Written) -> list[ProblemGroup]:
     """The batch's historical groups, set-based (:mod:`xueji.problems.services`). Records
     already in an unresolved group of the same kind with the same key join that group
-    instead of starting another."""
+    instead of starting another. What is written is noted in ``written``."""
     # 身份证件号错误: one group per record.
     opened = open_groups([NewGroup(ProblemKind.ID_ERROR, (i.student_id,), i.verify_note, historical=True)
-                          for i in items if i.verified is False])
+                          for i in items if i.verified is False], written=written)
     # 身份证件号重复: every record holding the key (holders, earlier rows, this batch).
     dup_keys = {i.key for i in items if i.duplicate}
     notes = {}
@@ -438,10 +496,80 @@ def _open_problem_groups(run: _Run, items: list[_Item], conflicts: dict) -> list
         conflict = conflicts.get(key)
         if conflict is not None and not conflict.national_number:
             notes[key] = f"与{conflict.school_name}({conflict.school_code})待审核的注册申请身份证件号重复"
-    opened += group_duplicate_identities(dup_keys, notes=notes, historical=True)
+    opened += group_duplicate_identities(dup_keys, notes=notes, historical=True, written=written)
     # 无身份证件号姓名性别出生日期重复: a Z record and any other record with the same person.
     opened += group_same_people([i.student_id for i in items if i.values["id_type"] == numbers.NO_DOCUMENT_TYPE],
-                                historical=True)
+                                historical=True, written=written)
     for group in opened:
         run.report.groups[group.kind] += 1
     return opened
+
+
+# --- taking back a load that did not finish --------------------------------------------------
+
+#: Kept records named in the withdrawal's message (all of them are in the run's ``kept``).
+_NAMED_KEPT = 5
+
+
+def withdraw_run(run: CollectionRun, reason: str, *, actor=None, request=None) -> str:
+    """撤回未完成的首次数据采集: take back exactly what the committed batches of ``run``
+    created, in the caller's transaction (with the job marked failed, or on its own) —
+
+    - the records (:func:`xueji.students.services.withdraw_records`: with their family
+      members, numbers and identity claims; a hard removal: they never legitimately
+      existed), except a record that meanwhile has a business, a decision or any other
+      reference, which is kept and named;
+    - the problem groups it opened and the memberships it wrote
+      (:func:`xueji.problems.services.withdraw_written`);
+    - the classes and grades it created that nothing uses any more.
+
+    A finished run is left as it is. Idempotent: a second call finds nothing left (the
+    batch rows go with what they name). Returns the note for the job's message ("" when
+    there was nothing to take back)."""
+    with transaction.atomic():
+        run = CollectionRun.objects.select_for_update().select_related("school", "user").get(pk=run.pk)
+        if run.status == CollectionStatus.DONE:
+            return ""
+        done = list(run.batches.all())
+        students = [pk for b in done for pk in b.students]
+        written = Written(groups=[g for b in done for g in b.groups],
+                          members=[(g, s) for b in done for g, s in b.members])
+        in_use = student_services.records_in_use(students, ignore=(ProblemMember,), lock=True)
+        kept = dict(in_use)
+        kept.update((pk, "已在其他问题学籍中") for pk in problem_services.memberships_besides(
+            [pk for pk in students if pk not in in_use], written))
+        groups = problem_services.withdraw_written(written, created=students, kept=kept)
+        removal = student_services.withdraw_records([pk for pk in students if pk not in kept])
+        kept.update(removal.kept)
+        removed_classes, kept_classes = org_services.remove_unused_classes(
+            [c for b in done for c in b.classes], [g for b in done for g in b.grades])
+        kept_rows = [[pk, number, name, kept[pk]] for pk, number, name in Student.objects.filter(
+            pk__in=list(kept)).order_by("pk").values_list("pk", "national_number", "name")]
+        run.batches.all().delete()
+        note = ""
+        if done:
+            note = f"已撤回本次采集建立的{len(removal.removed)}条学籍"
+            if groups.groups:
+                note += f"、{len(groups.groups)}组历史问题学籍"
+            if removed_classes:
+                note += f"、{len(removed_classes)}个新建班级"
+            if kept_rows:
+                named = ";".join(f"{name}({number}):{why}" for _, number, name, why in kept_rows[:_NAMED_KEPT])
+                note += (f";{len(kept_rows)}条学籍已有其他业务或引用,予以保留:{named}"
+                         + ("等" if len(kept_rows) > _NAMED_KEPT else ""))
+        run.status = CollectionStatus.WITHDRAWN
+        run.finished_at = timezone.now()
+        if note:
+            run.message = f"{reason}:{note}"[:500]
+        run.kept = run.kept + kept_rows
+        run.save(update_fields=["status", "finished_at", "message", "kept"])
+        if done:
+            record_event(
+                action="registration.initial_collection_withdrawn",
+                summary=f"撤回未完成的首次数据采集:{run.school.name}({run.school.code}){run.filename}:{note}"[:500],
+                actor=actor or run.user, request=request, school=run.school, target=run,
+                after={"reason": reason, "removed": [n for _, n, _ in removal.removed][:2000],
+                       "problem_groups": groups.groups[:1000], "classes_removed": removed_classes,
+                       "kept": [[n, why] for _, n, _, why in kept_rows][:1000], "classes_kept": kept_classes},
+            )
+    return note

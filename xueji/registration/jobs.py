@@ -18,7 +18,7 @@ from xueji.jobs.services import start_job
 from xueji.org.models import School
 
 from . import collection, preschool, services
-from .models import PreschoolRequest, Upload
+from .models import CollectionRun, PreschoolRequest, Upload
 
 COLLECTION_JOB = "registration.collection"
 PRESCHOOL_IMPORT_JOB = "registration.preschool_import"
@@ -70,11 +70,7 @@ def submit_collection(school: School, user, uploaded_file, *, create_classes: bo
                              "filename": uploaded_file.name[:200]})
 
 
-def run_collection(job, progress):
-    school = School.objects.get(pk=job.params["school"])
-    with job.input_file.open("rb") as handle:
-        report = collection.collect(school, job.owner, handle, filename=job.params.get("filename", ""),
-                                    create_classes=job.params.get("create_classes", True), progress=progress)
+def _collection_result(report: collection.CollectionReport) -> dict:
     return {
         "school_code": report.school_code, "school_name": report.school_name, "filename": report.filename,
         "rows": report.rows, "created": report.created, "failed_count": len(report.failed),
@@ -85,11 +81,25 @@ def run_collection(job, progress):
     }
 
 
+def run_collection(job, progress):
+    """The load, noted on a :class:`CollectionRun` of this job; its last transaction also
+    marks the job done, so a finished load is never taken back."""
+    school = School.objects.get(pk=job.params["school"])
+    filename = job.params.get("filename", "")
+    run = collection.start_run(school, job.owner, filename, job=job)
+    with job.input_file.open("rb") as handle:
+        collection.collect(school, job.owner, handle, filename=filename,
+                           create_classes=job.params.get("create_classes", True), progress=progress, run=run,
+                           finish=lambda report: progress.finish(_collection_result(report)))
+
+
 def undo_collection(job, reason: str) -> str:
-    # Each batch of a collection is one transaction with its audit entry; the batches
-    # written before the worker stopped stay (they are records, not pending
-    # registrations). Running the file again refuses the rows already loaded as 重复导入.
-    return "如已写入部分批次,这些学籍保留;重新执行时已采集的学生按“重复导入”跳过"
+    """What the job's load created is taken back exactly (:func:`collection.withdraw_run`):
+    records, their problem groups, the classes it created; records that got a business
+    or another reference meanwhile are kept and named."""
+    notes = [collection.withdraw_run(run, reason) for run in CollectionRun.objects.filter(job=job).order_by("pk")]
+    notes = [n for n in notes if n]
+    return ";".join(notes) + ",请重新执行" if notes else ""
 
 
 def collection_result_url(job) -> str:
@@ -109,7 +119,7 @@ def run_preschool_import(job, progress):
     school = School.objects.get(pk=job.params["school"])
     with job.input_file.open("rb") as handle:
         outcome = preschool.import_children(school, job.owner, handle, progress=progress,
-                                            source_name=job.params.get("filename", ""))
+                                            source_name=job.params.get("filename", ""), job=job)
     counts = outcome.counts
     return {
         "created": len(outcome.created), "failed_count": len(outcome.failed), "failures": _failures(outcome.failed),
@@ -119,8 +129,7 @@ def run_preschool_import(job, progress):
 
 
 def undo_preschool_import(job, reason: str) -> str:
-    removed = preschool.undo_import(job.params["school"], job.owner, job.params.get("filename", ""),
-                                    since=job.started_at or job.created_at)
+    removed = preschool.undo_import(job, reason)
     return f"已撤回本次导入的{removed}名学生,请重新执行" if removed else ""
 
 

@@ -158,6 +158,10 @@ class PreschoolRequest(models.Model):
     supplement_done = models.BooleanField("是否完成补录", default=False)
     registration = models.OneToOneField(Registration, null=True, blank=True, on_delete=models.SET_NULL, related_name="preschool_request")
     source_name = models.CharField("导入Excel名称", max_length=200, blank=True)
+    #: The import job that added the request (none for one entered by the form): an
+    #: import that does not finish removes exactly its own.
+    job = models.ForeignKey("jobs.Job", verbose_name="导入任务", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("录入日期", auto_now_add=True)
 
@@ -213,3 +217,58 @@ class SimulatedPreschoolRecord(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CollectionStatus(models.TextChoices):
+    RUNNING = "running", "进行中"
+    DONE = "done", "已完成"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class CollectionRun(models.Model):
+    """一次首次数据采集: who loaded which file into which school, from the page (its job)
+    or the command, and how it ended. What each committed batch created is a
+    :class:`CollectionBatch` of it, so a run that does not finish is withdrawn exactly."""
+
+    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey("accounts.User", verbose_name="采集人", on_delete=models.PROTECT, related_name="+")
+    job = models.ForeignKey("jobs.Job", verbose_name="后台任务", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+    filename = models.CharField("文件名", max_length=200, blank=True)
+    status = models.CharField("状态", max_length=12, choices=CollectionStatus.choices, default=CollectionStatus.RUNNING)
+    started_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    message = models.CharField("说明", max_length=500, blank=True)
+    #: Records kept when the run was withdrawn: [[student id, number, name, why], …].
+    kept = models.JSONField("撤回时保留的学籍", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "首次数据采集记录"
+        verbose_name_plural = "首次数据采集记录"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename}({self.get_status_display()})"
+
+
+class CollectionBatch(models.Model):
+    """What one committed batch of a :class:`CollectionRun` created (written in the
+    batch's own transaction, one row per batch): the records, the problem groups opened
+    and every membership written, the classes and grades created."""
+
+    run = models.ForeignKey(CollectionRun, on_delete=models.CASCADE, related_name="batches")
+    first_row = models.PositiveIntegerField("首行")
+    last_row = models.PositiveIntegerField("末行")
+    students = models.JSONField("建立的学籍", default=list)
+    groups = models.JSONField("产生的问题学籍", default=list, blank=True)
+    members = models.JSONField("问题学籍成员", default=list, blank=True)
+    classes = models.JSONField("新建班级", default=list, blank=True)
+    grades = models.JSONField("新建年级", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "首次数据采集批次"
+        verbose_name_plural = "首次数据采集批次"
+        ordering = ["run", "first_row"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.first_row}-{self.last_row}"

@@ -207,17 +207,18 @@ def _match(requests: list[PreschoolRequest]) -> None:
 
 def add_children(
     school: School, user, rows: Iterable[tuple[int, Mapping[str, object]]], *, source_name: str = "",
-    request=None, today: dt.date | None = None, progress=None,
+    request=None, today: dt.date | None = None, progress=None, job=None,
 ) -> AddResult:
     """新增 / Excel导入: rows ``(row number, {header: value})`` become requests, each matched
     against the preschool registry. A row with an error, or whose ID is already in the
-    school's list (or earlier in the same file), is refused with every reason."""
+    school's list (or earlier in the same file), is refused with every reason. ``job``:
+    the import job, noted on each request it adds (:func:`undo_import`)."""
     _check_actor(user, school)
     context = _context(school, today or timezone.localdate())
     result = AddResult()
     seen: dict[str, int] = {}
     for batch in batches(rows, BATCH_SIZE):
-        _add_batch(school, user, batch, context, source_name[:200], seen, result, request)
+        _add_batch(school, user, batch, context, source_name[:200], seen, result, request, job)
         if progress is not None:
             progress.set_done(max(progress.done, batch[-1][0] - 1))
     return result
@@ -227,7 +228,7 @@ def _row_failure(row: int, raw: Mapping, messages: list[str]) -> services.RowOut
     return services.RowOutcome(row, messages, str(raw.get("姓名") or "")[:50], str(raw.get("身份证件号") or "")[:30])
 
 
-def _add_batch(school, user, batch, context, source_name, seen, result: AddResult, request) -> None:
+def _add_batch(school, user, batch, context, source_name, seen, result: AddResult, request, job=None) -> None:
     good: list[tuple[int, Mapping, dict, str | None]] = []
     for row, raw in batch:
         values, errors = clean_child(raw, context)
@@ -256,7 +257,7 @@ def _add_batch(school, user, batch, context, source_name, seen, result: AddResul
             result.failed.append(_row_failure(row, raw, [DUPLICATE_MESSAGE]))
         else:
             accepted.append((row, raw, PreschoolRequest(school=school, created_by=user, source_name=source_name,
-                                                         **values)))
+                                                         job=job, **values)))
     if not accepted:
         return
     _match([r for _, _, r in accepted])  # the registry is asked outside the transaction
@@ -286,10 +287,11 @@ def _add_batch(school, user, batch, context, source_name, seen, result: AddResul
 
 
 def import_children(school: School, user, uploaded_file, *, request=None, today: dt.date | None = None,
-                    progress=None, source_name: str | None = None) -> AddResult:
+                    progress=None, source_name: str | None = None, job=None) -> AddResult:
     """Excel导入 of the five-column list (:func:`build_children_template`); the file name is
     kept as 导入Excel名称. An unreadable file raises ValidationError. ``progress``: the
-    job's (:class:`xueji.jobs.services.Progress`), advanced batch by batch."""
+    job's (:class:`xueji.jobs.services.Progress`), advanced batch by batch; ``job``: the
+    job itself, noted on every request added (:func:`undo_import` removes exactly those)."""
     _check_actor(user, school)
     name = source_name if source_name is not None else (getattr(uploaded_file, "name", "") or "")
     if progress is not None:
@@ -298,24 +300,25 @@ def import_children(school: School, user, uploaded_file, *, request=None, today:
         progress.set_total(last - 1 if last and last > 1 else None)
     try:
         rows = read_rows(uploaded_file, headers=CHILD_HEADERS, min_header_matches=3)
-        return add_children(school, user, rows, source_name=name, request=request, today=today, progress=progress)
+        return add_children(school, user, rows, source_name=name, request=request, today=today, progress=progress,
+                            job=job)
     except ExcelFormatError as error:
         raise ValidationError(str(error)) from error
 
 
-def undo_import(school_id: int, user, source_name: str, *, since) -> int:
-    """An Excel导入 that did not finish: remove the requests it added (this registrar's,
-    from this file, since the import started, not yet in registration), with the audit
-    entry, in the caller's transaction. Returns how many."""
-    doomed = PreschoolRequest.objects.filter(school_id=school_id, created_by=user, source_name=source_name[:200],
-                                            created_at__gte=since, registration__isnull=True)
-    ids = list(doomed.values_list("pk", flat=True))
+def undo_import(job, reason: str = "") -> int:
+    """An Excel导入 that did not finish: remove the requests its job added — noted on
+    each (``PreschoolRequest.job``), so nothing else of the list is touched — except one
+    completed into a registration meanwhile, with the audit entry, in the caller's
+    transaction. Idempotent. Returns how many."""
+    ids = list(PreschoolRequest.objects.filter(job=job, registration__isnull=True).values_list("pk", flat=True))
     if not ids:
         return 0
     PreschoolRequest.objects.filter(pk__in=ids).delete()
-    record_event(action="registration.preschool_deleted", summary=f"撤回未完成的学前调档名单导入:{len(ids)}人",
-                 actor=user, school=School.objects.filter(pk=school_id).first(),
-                 after={"requests": ids[:1000], "source": source_name})
+    record_event(action="registration.preschool_deleted",
+                 summary=f"撤回未完成的学前调档名单导入:{len(ids)}人" + (f"({reason})" if reason else ""),
+                 actor=job.owner, school=job.school, after={"requests": ids[:1000], "source": job.params.get("filename", ""),
+                                                            "job": job.pk})
     return len(ids)
 
 

@@ -11,6 +11,9 @@ The writers, each named by what it does in the domain:
   the identity claim moves, the number follows the identity;
 - :func:`move_students` 调整学校、年级、班级 — placement of many records;
 - :func:`replace_numbers` / :func:`upgrade_temporary_numbers` 临时学籍号转正式学籍号;
+- :func:`withdraw_records` 撤回未完成的建档 — the records a load that did not finish
+  created (they never legitimately existed): a hard removal, set-based, of each record
+  nothing else has touched or refers to since (:func:`records_in_use`);
 - the identity's own writes: :func:`claim_identities`, :func:`release_claims` and the
   number sequences (:func:`allocate_sequenced_numbers`).
 
@@ -43,10 +46,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F as Col
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from xueji.common import bulk
+from xueji.common import bulk, references
 from xueji.common.batching import batches
 from xueji.org.models import Division, Grade, School, SchoolClass
 
@@ -764,3 +768,76 @@ def _move_claim(record: Student, old_key: str | None, new_key: str | None, reser
     except IntegrityError:
         conflict = find_conflicts([new_key]).get(new_key)
         raise ValidationError(conflict.message if conflict else "身份证件号已被占用") from None
+
+
+# --- withdrawing an unfinished load (撤回未完成的建档) -------------------------------------------
+
+#: The record's own tables, removed with it.
+_OWN_TABLES = (FamilyMember, StudentNumber, IdentityClaim, StatusChange)
+
+
+def records_in_use(students, *, ignore: Iterable[type] = (), lock: bool = False) -> dict[int, str]:
+    """Which of ``students`` are more than what their creation wrote, each with the
+    reason in Chinese: a status change since (a decision), a change of the record itself
+    (``updated_at`` is no longer the creation time — :func:`create_records` writes both
+    at once), or any row of another table pointing at it (a business, a registration, a
+    problem group, a batch operation … every foreign key to the record, found in the
+    model metadata). ``ignore``: tables whose references the caller is about to remove
+    itself. ``lock``: lock the records to the end of the caller's transaction first (a
+    removal that follows sees the same answer). A few queries per 5,000 records; a
+    missing id is not in use."""
+    ids = _ids_of(students)
+    reasons: dict[int, list[str]] = {}
+    changed: set[int] = set()
+    for chunk in batches(ids, _CHUNK):
+        if lock:
+            list(Student.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+        for pk in StatusChange.objects.filter(student_id__in=chunk).values_list("student_id", flat=True).distinct():
+            reasons.setdefault(pk, []).append("学籍状态已有变动")
+        changed.update(Student.objects.filter(pk__in=chunk).exclude(updated_at=Col("registered_at")).values_list(
+            "pk", flat=True))
+    for pk, tables in references.referenced(Student, ids, ignore=(*_OWN_TABLES, *ignore)).items():
+        reasons.setdefault(pk, []).extend(f"已有{table}" for table in tables)
+    for pk in changed - set(reasons):  # a change nothing above explains
+        reasons[pk] = ["学籍信息已有修改"]
+    return {pk: "、".join(why) for pk, why in reasons.items()}
+
+
+@dataclass
+class Withdrawal:
+    """What :func:`withdraw_records` did: the records removed ``(id, number, name)`` and
+    those kept (id → why)."""
+
+    removed: list[tuple[int, str, str]] = field(default_factory=list)
+    kept: dict[int, str] = field(default_factory=dict)
+
+
+def withdraw_records(students) -> Withdrawal:
+    """撤回未完成的建档: remove for good the records an unfinished load created (its worker
+    died, it raised, it was cancelled) — with their family members, numbers, identity
+    claims — in the caller's transaction. These records never legitimately existed, so
+    this is a hard removal, not 已删除; their numbers' counters are not wound back (a
+    sequenced J/L number is never handed out again; a G number comes back only with the
+    same ID). A record that meanwhile has a business, a decision or any other reference
+    (:func:`records_in_use`, checked with the records locked) is kept, with the reason.
+    Ids no longer there are skipped, so it can run again. Set-based: one lock, the
+    checks and one DELETE per table for every 5,000 records."""
+    ids = _ids_of(students)
+    result = Withdrawal()
+    if not ids:
+        return result
+    with transaction.atomic():
+        found: dict[int, tuple[str, str]] = {}
+        for chunk in batches(ids, _CHUNK):
+            found.update((pk, (number, name)) for pk, number, name in Student.objects.select_for_update().filter(
+                pk__in=chunk).order_by("pk").values_list("pk", "national_number", "name"))
+        present = [pk for pk in ids if pk in found]
+        result.kept = records_in_use(present)
+        doomed = [pk for pk in present if pk not in result.kept]
+        if doomed:
+            bulk.delete_rows(IdentityClaim, "student", doomed)
+            bulk.delete_rows(FamilyMember, "student", doomed)
+            bulk.delete_rows(StudentNumber, "student", doomed)
+            bulk.delete_rows(Student, "id", doomed)
+        result.removed = [(pk, *found[pk]) for pk in doomed]
+    return result

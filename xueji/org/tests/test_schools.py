@@ -164,3 +164,27 @@ def test_school_save_service_refuses_bad_stage_years(world, rf):
     school.primary_years = 4
     with pytest.raises(ValidationError):
         services.update_school(request, world.users.school_registrar, school, before)
+
+
+def test_remove_unused_classes_keeps_what_is_in_use(world):
+    from django.db import transaction
+
+    from xueji.org import services as org_services
+    from xueji.org.models import Grade, SchoolClass
+    from xueji.students import services as student_services
+    from xueji.students.tests.conftest import pupil_values
+
+    used_grade = Grade.objects.create(school=world.th_school, stage="1", entry_year=2020)
+    idle_grade = Grade.objects.create(school=world.th_school, stage="1", entry_year=2021)
+    used = SchoolClass.objects.create(school=world.th_school, grade=used_grade, code="2020101", name="1班")
+    idle = SchoolClass.objects.create(school=world.th_school, grade=used_grade, code="2020102", name="2班")
+    alone = SchoolClass.objects.create(school=world.th_school, grade=idle_grade, code="2021101", name="1班")
+    with transaction.atomic():
+        student_services.create_records([student_services.NewRecord(
+            values=pupil_values(1), school_id=world.th_school.pk, klass_id=used.pk, number_kind="L")])
+    removed, kept = org_services.remove_unused_classes([used.pk, idle.pk, alone.pk, 999999],
+                                                       [used_grade.pk, idle_grade.pk])
+    assert (removed, kept) == (["2020102", "2021101"], ["2020101"])
+    assert set(SchoolClass.objects.values_list("pk", flat=True)) == {used.pk}
+    assert set(Grade.objects.values_list("pk", flat=True)) == {used_grade.pk}
+    assert not SchoolClass.objects.filter(pk=idle.pk).exists()

@@ -84,3 +84,44 @@ def test_resolve(place):
     assert groups[0].resolved and groups[0].resolved_at and groups[0].resolution == "重新认证通过"
     assert not groups[1].resolved
     assert P.resolve_groups(ProblemKind.ID_ERROR, [a], resolution="again") == []
+
+
+# --- taking back what a caller wrote --------------------------------------------------------
+
+def test_written_notes_every_group_and_membership(place):
+    a, b, c, d = _records(place, *[place.spec(i) for i in range(1, 5)])
+    (earlier,) = P.join_or_open(ProblemKind.ID_DUPLICATE, {"k": [a, b]})
+    written = P.Written()
+    with transaction.atomic():
+        opened = P.open_groups([P.NewGroup(ProblemKind.ID_ERROR, (c,))], written=written)
+        assert P.join_or_open(ProblemKind.ID_DUPLICATE, {"k": [a, c]}, written=written) == []
+        opened += P.join_or_open(ProblemKind.NO_ID_DUPLICATE, {"p": [c, d]}, written=written)
+    assert written.groups == [g.pk for g in opened]
+    assert set(written.members) == {(opened[0].pk, c), (earlier.pk, c), (opened[1].pk, c), (opened[1].pk, d)}
+
+    # c was created by the caller and goes; d was there before
+    assert P.memberships_besides([c], written) == set()
+    with transaction.atomic():
+        result = P.withdraw_written(written, created=[c])
+    assert sorted(result.groups) == sorted(g.pk for g in opened) and result.members == 4
+    assert set(ProblemMember.objects.values_list("group_id", "student_id")) == {(earlier.pk, a), (earlier.pk, b)}
+    with transaction.atomic():  # again: nothing left
+        assert P.withdraw_written(written, created=[c]).members == 0
+
+
+def test_withdraw_leaves_settled_groups_kept_records_and_others_members(place):
+    a, b, c, e = _records(place, *[place.spec(i) for i in range(1, 5)])
+    written = P.Written()
+    with transaction.atomic():
+        settled, kept, joined = P.open_groups([
+            P.NewGroup(ProblemKind.ID_ERROR, (a,)), P.NewGroup(ProblemKind.ID_ERROR, (b,)),
+            P.NewGroup(ProblemKind.ID_DUPLICATE, (c,))], written=written)
+    P.resolve_groups(ProblemKind.ID_ERROR, [a], resolution="重新认证通过")
+    ProblemMember.objects.create(group=joined, student_id=e)  # someone else's record joined meanwhile
+    assert P.memberships_besides([a, b, c], written) == {a}  # a's group was settled: a reference
+    with transaction.atomic():
+        result = P.withdraw_written(written, created=[a, b, c], kept=[a, b])
+    assert result.groups == [] and result.kept_groups == {
+        settled.pk: "问题学籍已处理完毕", kept.pk: "组内有保留的学籍", joined.pk: "组内有其他学籍加入"}
+    assert set(ProblemMember.objects.values_list("group_id", "student_id")) == {
+        (settled.pk, a), (kept.pk, b), (joined.pk, e)}

@@ -5,7 +5,7 @@ new write elsewhere fails here. Tests, migrations and the test builders are not 
 
 What counts as a write: a manager call (``Student.objects….create/bulk_create/update/
 delete/get_or_create/update_or_create/bulk_update``), building a model instance
-(``Student(...)``), ``bulk.insert_rows/update_rows/allocate_ids`` on the model, a write
+(``Student(...)``), ``bulk.insert_rows/update_rows/allocate_ids/delete_rows`` on the model, a write
 through a related manager (``school.students.update(...)``, ``group.students.add``),
 ``.save()``/``.delete()`` on something named like a record (``student.save()``,
 ``reg.student.delete()``), and raw SQL that inserts into, updates or deletes from the
@@ -36,7 +36,7 @@ RELATED_OWNER = {
 }
 MANAGER_WRITES = {"create", "bulk_create", "update", "delete", "get_or_create", "update_or_create", "bulk_update"}
 RELATED_WRITES = MANAGER_WRITES | {"add", "remove", "clear", "set"}
-BULK_WRITES = {"insert_rows", "update_rows", "allocate_ids"}
+BULK_WRITES = {"insert_rows", "update_rows", "allocate_ids", "delete_rows"}
 INSTANCE_NAME = re.compile(r"(student|family|member|claim|sequence|group|problem)s?$", re.IGNORECASE)
 SQL_WRITE = re.compile(r"\b(?:insert\s+into|update|delete\s+from)\s+[\"'`]?(\w+)", re.IGNORECASE)
 
@@ -174,6 +174,7 @@ def f(student, reg, school, group, ids):
     sm.FamilyMember.objects.bulk_create([])
     Student(name="y")
     bulk.insert_rows(Student, ("id",), [])
+    bulk.delete_rows(ProblemGroup, "id", ids)
     school.students.update(status="99")
     group.students.add(student)
     student.save()
@@ -188,11 +189,12 @@ def test_the_checker_finds_every_kind_of_write():
     assert found == [
         "Student.objects….create()", "Student.objects….update()", "IdentityClaim.objects….delete()",
         "FamilyMember.objects….bulk_create()", "Student(...) instance built", "insert_rows(Student, …)",
-        ".students….update()", ".students….add()", "student.save()", "student.delete()",
+        "delete_rows(ProblemGroup, …)", ".students….update()", ".students….add()", "student.save()", "student.delete()",
         "ProblemGroup.objects….get_or_create()", "SQL write on students_student",
     ]
     # the owners may; reads are no writes
-    assert [w for _, w in violations(BAD, "students") if "Problem" in w] == ["ProblemGroup.objects….get_or_create()"]
+    assert [w for _, w in violations(BAD, "students") if "Problem" in w] == [
+        "delete_rows(ProblemGroup, …)", "ProblemGroup.objects….get_or_create()"]
     reads = "from xueji.students.models import Student\nStudent.objects.filter(pk=1).values_list('pk')\n" \
             "x = 'SELECT * FROM students_student'\nupload.save()\n"
     assert violations(reads, "registration") == []

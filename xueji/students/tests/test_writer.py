@@ -350,3 +350,47 @@ def test_replace_numbers_refuses_bad_numbers(place):
         with pytest.raises(ValidationError, match=message):
             S.replace_numbers(changes)
     assert Student.objects.get(pk=one.pk).national_number == one.national_number
+
+
+# --- withdraw_records (撤回未完成的建档) ------------------------------------------------------
+
+def test_withdraw_removes_records_whole_and_is_set_based(place):
+    def withdraw(start, n):
+        created = _create(*[place.spec(i, kind="L" if i % 2 else "G") for i in range(start, start + n)])
+        numbers_ = [c.national_number for c in created]
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
+            result = S.withdraw_records([c.pk for c in created])
+        assert [n for _, n, _ in result.removed] == numbers_ and result.kept == {}
+        return len(captured.captured_queries)
+
+    assert withdraw(100, 3) == withdraw(200, 60)
+    assert _counts() == (0, 0, 0, 0)
+    assert not IdentityClaim.objects.exists()
+    # the J/L counters are not wound back: a new record never gets a withdrawn number
+    again = _create(place.spec(101, kind="L"))
+    assert again[0].national_number != "" and StudentNumber.objects.count() == 1
+
+
+def test_withdraw_keeps_a_record_with_a_business_a_decision_or_a_change(place):
+    from xueji.workflow.models import Business
+
+    created = _create(*[place.spec(i) for i in range(1, 6)])
+    busy, decided, moved, plain, gone = (c.pk for c in created)
+    Business.objects.create(kind="suspend", school=place.world.th_school, student_id=busy,
+                            applicant=place.world.users.school_registrar, applicant_name="甲", category="1", chain=[])
+    with transaction.atomic():
+        S.change_status([decided], "11", reason="休学", date=timezone.localdate())
+        S.move_students([moved], klass=place.c2)
+        S.withdraw_records([gone])
+        result = S.withdraw_records([busy, decided, moved, plain, gone, 999999])
+    assert result.kept == {busy: "已有业务", decided: "学籍状态已有变动", moved: "学籍信息已有修改"}
+    assert [pk for pk, _, _ in result.removed] == [plain]
+    assert set(Student.objects.values_list("pk", flat=True)) == {busy, decided, moved}
+    assert FamilyMember.objects.count() == 3 and IdentityClaim.objects.count() == 3
+    assert S.records_in_use([busy], ignore=(Business,)) == {}
+
+
+def test_withdraw_of_nothing_or_of_bad_ids(place):
+    assert S.withdraw_records([]) == S.Withdrawal()
+    with pytest.raises(ValidationError, match="不是学籍"):
+        S.withdraw_records(["1"])

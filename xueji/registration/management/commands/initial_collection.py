@@ -13,9 +13,15 @@ same check as the page). Prints one JSON object:
 
 where R is the sheet's row number. ``--no-create-classes`` refuses rows whose 班号 the
 school does not have instead of creating the class.
+
+The load runs here, in the command's process (no background job). If it does not finish
+— the file breaks off, an error, Ctrl-C — what its committed batches created is taken
+back exactly as for the page's job (``collection.withdraw_run``) before the command exits
+non-zero, saying what it took back.
 """
 
 import json
+import sys
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -38,10 +44,23 @@ class Command(BaseCommand):
     def handle(self, *args, school, user, file, no_create_classes=False, **options):
         school_obj, user_obj, path = school_user_file(school, user, file)
         try:
-            report = collection.collect(school_obj, user_obj, path, filename=path.name,
-                                        create_classes=not no_create_classes)
+            run = collection.start_run(school_obj, user_obj, path.name)
         except PermissionDenied as error:
             raise CommandError(str(error)) from error
-        except ValidationError as error:
-            raise CommandError(";".join(error.messages)) from error
+        try:
+            report = collection.collect(school_obj, user_obj, path, filename=path.name,
+                                        create_classes=not no_create_classes, run=run)
+        except BaseException as error:  # noqa: BLE001 - every way out takes the load back
+            if isinstance(error, PermissionDenied | ValidationError):
+                reason = ";".join(getattr(error, "messages", None) or [str(error)])
+            elif isinstance(error, KeyboardInterrupt):
+                reason = "首次数据采集被中断"
+            else:
+                reason = "首次数据采集出错"
+            note = collection.withdraw_run(run, reason)
+            message = reason + (f";{note}" if note else "")
+            if isinstance(error, PermissionDenied | ValidationError):
+                raise CommandError(message) from error
+            sys.stderr.write(message + "\n")
+            raise
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
