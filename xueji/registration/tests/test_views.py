@@ -240,6 +240,61 @@ def test_registration_import_command_refuses_bad_file(reg, tmp_path):
                      "--user", "sch_leader", str(path))
 
 
+@pytest.mark.parametrize("failure", [RuntimeError("注入的故障"), KeyboardInterrupt()])
+def test_registration_import_command_withdraws_an_import_that_fails_midway(reg, tmp_path, monkeypatch, capsys,
+                                                                          failure):
+    """The command runs the import directly; an error or Ctrl-C after some batches were
+    committed withdraws them all (as the job's undo does) and marks the upload failed."""
+    from xueji.registration import services
+
+    monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
+    real = services._register_batch
+    calls = []
+
+    def register_batch(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise failure
+        return real(*args)
+
+    monkeypatch.setattr(services, "_register_batch", register_batch)
+    path = tmp_path / "rows.xlsx"
+    path.write_bytes(workbook_bytes("primary-resident", [reg.row(i) for i in range(1, 16)]))
+    with pytest.raises(type(failure)):
+        call_command("registration_import", "--entry", "primary-resident", "--school", reg.world.th_school.code,
+                     "--user", "sch_registrar", str(path))
+    assert len(calls) == 3  # two batches (2 + 4 rows) were committed before the third failed
+    assert "本次导入已撤回(撤回6条注册申请)" in capsys.readouterr().err
+    upload = Upload.objects.get()
+    assert upload.status == UploadStatus.FAILED and "本次导入已撤回" in upload.message
+    assert not Registration.objects.exists() and not Business.objects.exists() and not IdentityClaim.objects.exists()
+    assert AuditEntry.objects.filter(action="registration.upload_undone").exists()
+
+
+def test_registration_import_command_withdraws_on_a_refusal_midway(reg, tmp_path, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from xueji.registration import services
+
+    monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
+    real = services._register_batch
+    calls = []
+
+    def register_batch(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValidationError("人口信息库暂时无法访问")
+        return real(*args)
+
+    monkeypatch.setattr(services, "_register_batch", register_batch)
+    path = tmp_path / "rows.xlsx"
+    path.write_bytes(workbook_bytes("primary-resident", [reg.row(i) for i in range(1, 8)]))
+    with pytest.raises(CommandError, match="人口信息库暂时无法访问,本次导入已撤回\\(撤回2条注册申请\\)"):
+        call_command("registration_import", "--entry", "primary-resident", "--school", reg.world.th_school.code,
+                     "--user", "sch_registrar", str(path))
+    assert not Registration.objects.exists() and Upload.objects.get().status == UploadStatus.FAILED
+
+
 def test_the_halves_of_registration_review_lead_to_their_types_in_the_queue(client, reg):
     client.force_login(reg.users.school_registrar)
     _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
