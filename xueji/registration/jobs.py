@@ -137,20 +137,24 @@ def preschool_import_result_url(job) -> str:
     return reverse("registration:preschool_import") + f"?job={job.pk}"
 
 
-def submit_preschool_export(requests: list[PreschoolRequest], user, request=None):
+def submit_preschool_export(requests: list[PreschoolRequest], user, request=None, *, second):
     """调档学生导出: refused now when the selection can't be exported; the workbook is
-    written by the worker and downloaded from the job page."""
+    written by the worker and downloaded from the job page. ``second``: the other account
+    of the unit that verified the export (F-14), named in the job and its audit entries."""
     preschool.check_export(requests, user)
     school = requests[0].school
     return start_job(PRESCHOOL_EXPORT_JOB, user=user, school=school, request=request,
-                     title=f"调档学生导出:{len(requests)}人", params={"requests": [r.pk for r in requests]})
+                     title=f"调档学生导出:{len(requests)}人",
+                     params={"requests": [r.pk for r in requests], "second_username": second.username,
+                             "second_name": second.real_name})
 
 
 def run_preschool_export(job, progress):
     chosen = list(PreschoolRequest.objects.filter(pk__in=job.params["requests"]).select_related("school"))
     progress.set_total(len(chosen))
     with transaction.atomic():
-        content, filename = preschool.export_workbook(chosen, job.owner)
+        content, filename = preschool.export_workbook(
+            chosen, job.owner, verified_by=(job.params.get("second_name", ""), job.params.get("second_username", "")))
         progress.attach_file(filename, content)
         progress.done = len(chosen)
         progress.finish({"summary": [f"已导出{len(chosen)}名学生:{filename}"]})

@@ -608,12 +608,14 @@ def check_export(requests: list[PreschoolRequest], user) -> None:
     _exportable(requests, user)
 
 
-def export_workbook(requests: list[PreschoolRequest], user, *, request=None) -> tuple[bytes, str]:
+def export_workbook(requests: list[PreschoolRequest], user, *, request=None,
+                    verified_by: tuple[str, str] = ("", "")) -> tuple[bytes, str]:
     """调档学生导出: the chosen children in the registration template of their ID type
     (居民身份证 or 港澳台和外籍), prefilled with the five columns and the preschool data.
     Refused for children without an ID document (no Excel registration for them), children
     still 待确认学前学籍, children in registration, and a mix of the two templates.
-    Returns (xlsx bytes, file name)."""
+    ``verified_by``: (name, username) of the second account that verified the export
+    (F-14), named in the audit entry. Returns (xlsx bytes, file name)."""
     from openpyxl import load_workbook
 
     current, entry = _exportable(requests, user)
@@ -627,7 +629,11 @@ def export_workbook(requests: list[PreschoolRequest], user, *, request=None) -> 
     out = io.BytesIO()
     book.save(out)
     label = "居民身份证" if entry == "primary-resident" else "港澳台和外籍"
+    name, username = verified_by
     record_event(action="registration.preschool_exported",
-                 summary=f"调档学生导出({label}):{len(current)}人", actor=user, request=request, school=school,
-                 after={"requests": [r.pk for r in current][:1000], "template": entry})
+                 summary=f"调档学生导出({label}):{len(current)}人"
+                 + (f",{user.real_name}({user.username})经{name}({username})验证" if username else ""),
+                 actor=user, request=request, school=school,
+                 after={"requests": [r.pk for r in current][:1000], "template": entry,
+                        "second_username": username, "second_name": name})
     return out.getvalue(), f"{label}调档学生导出.xlsx"

@@ -14,7 +14,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from xueji.accounts.forms import SecondAccountForm
 from xueji.accounts.models import Role
+from xueji.accounts.services import verify_second_account
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
 from xueji.jobs import selectors as job_selectors
@@ -177,16 +179,39 @@ def preschool_template(request):
 @login_required
 @require_POST
 def preschool_export(request):
-    """调档学生导出 of the selected rows (or all the query conditions select)."""
+    """调档学生导出 of the selected rows (or all the query conditions select): the
+    children's personal data in bulk, so — F-14 — only after the username and password
+    of another active account of the same unit (``accounts.services.verify_second_account``,
+    audited with both names). The selection is checked first (a refusal says why at
+    once); the verification page carries the chosen ids; the job starts after it."""
     school = _registrar_school(request.user)
+    back = reverse("registration:preschool_list") + ("?" + request.GET.urlencode() if request.GET else "")
+    verifying = request.POST.get("step") == "verify"
     try:
-        chosen = _chosen(request, preschool.children_for(school))
-        job = jobs.submit_preschool_export(chosen, request.user, request=request)
+        if verifying:
+            chosen = list(chosen_in_scope(request, preschool.children_for(school), request.POST.getlist("req"),
+                                          "调档学生"))
+        else:
+            chosen = _chosen(request, preschool.children_for(school))
+        preschool.check_export(chosen, request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return redirect(reverse("registration:preschool_list") + ("?" + request.GET.urlencode() if request.GET else ""))
-    return redirect("jobs:detail", pk=job.pk)
+        return redirect(back)
+    refused = ""
+    username = request.POST.get("second_username", "")[:150]
+    if verifying:  # an empty field is refused like a wrong one: the one message (and audited)
+        try:
+            second = verify_second_account(request, request.user, username,
+                                           request.POST.get("second_password", ""), purpose="调档学生导出")
+        except ValidationError as error:
+            refused = error.messages[0]
+        else:
+            job = jobs.submit_preschool_export(chosen, request.user, request=request, second=second)
+            return redirect("jobs:detail", pk=job.pk)
+    return render(request, "registration/preschool/export_verify.html", {
+        "form": SecondAccountForm(initial={"second_username": username.strip()}), "refused": refused,
+        "chosen": chosen, "back": back, "purpose": "调档学生导出"})
 
 
 @login_required

@@ -23,8 +23,10 @@ from xueji.registration.models import (
     Registration,
     SimulatedPreschoolRecord,
 )
+from xueji.jobs.models import Job
 from xueji.registration.testing import first_grade_birth, resident_id
 from xueji.students import fields
+from xueji.testing import PASSWORD, make_user
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -248,6 +250,45 @@ def test_import_of_a_file_without_the_header(client, reg):
     assert "表头" in page and 'data-testid="job-status">失败<' in page and not PreschoolRequest.objects.exists()
 
 
+def test_an_unfinished_import_removes_exactly_its_own_rows(reg, monkeypatch):
+    """The import job notes itself on every request it adds; its undo removes those and
+    nothing else — not the same registrar's rows entered meanwhile under the same file
+    name, not another import's, not one completed into a registration since."""
+    from xueji.registration import jobs as registration_jobs
+    from xueji.workflow.models import Business
+
+    user = reg.users.school_registrar
+    job = Job.objects.create(kind=registration_jobs.PRESCHOOL_IMPORT_JOB, owner=user, school=reg.world.th_school,
+                             title="导入", params={"school": reg.world.th_school.pk, "filename": "名单.xlsx"})
+    other_job = Job.objects.create(kind=registration_jobs.PRESCHOOL_IMPORT_JOB, owner=user,
+                                   school=reg.world.th_school, title="导入", params={"filename": "名单.xlsx"})
+    monkeypatch.setattr(preschool, "BATCH_SIZE", 2)
+    header = list(preschool.CHILD_HEADERS)
+    children = [_child(reg, 60 + k) for k in range(5)]
+    content = _sheet([header] + [[c["姓名"], "", "", "1", c["身份证件号"]] for c in children])
+    outcome = preschool.import_children(reg.world.th_school, user, io.BytesIO(content), source_name="名单.xlsx",
+                                        job=job)
+    assert len(outcome.created) == 5 and {r.job_id for r in PreschoolRequest.objects.all()} == {job.pk}
+    by_form = _add(reg, [_child(reg, 70)]).created[0]
+    PreschoolRequest.objects.filter(pk=by_form.pk).update(source_name="名单.xlsx")  # same name, same registrar
+    (theirs,) = preschool.add_children(reg.world.th_school, user, [(2, _child(reg, 71))], source_name="名单.xlsx",
+                                       job=other_job).created
+    registered = outcome.created[0]
+    business = Business.objects.create(kind="reg_primary_resident", school=reg.world.th_school, applicant=user,
+                                       applicant_name="甲", category="1", chain=[])
+    registration = Registration.objects.create(
+        business=business,
+        school=reg.world.th_school, entry="primary-resident", klass=reg.class1, name=registered.name,
+        gender=registered.gender, birth_date=registered.birth_date, id_type="1", id_number=registered.id_number)
+    PreschoolRequest.objects.filter(pk=registered.pk).update(registration=registration)
+
+    assert registration_jobs.undo_preschool_import(job, "后台任务进程意外终止") == "已撤回本次导入的4名学生,请重新执行"
+    assert set(PreschoolRequest.objects.values_list("pk", flat=True)) == {by_form.pk, theirs.pk, registered.pk}
+    entry = AuditEntry.objects.filter(action="registration.preschool_deleted").latest("pk")
+    assert "4人" in entry.summary and entry.after["job"] == job.pk
+    assert registration_jobs.undo_preschool_import(job, "后台任务进程意外终止") == ""  # idempotent
+
+
 # --- 学前档案信息补录 ----------------------------------------------------------------------------------
 
 def _matched(reg, i: int, **data):
@@ -391,8 +432,21 @@ def test_export_refuses_to_confirm_and_mixed_templates(reg):
         preschool.export_workbook([r, f], reg.users.school_registrar)
 
 
-def _exported(client, response):
-    """An export is a job: its page offers the workbook; the download."""
+def _verify_page(client, data, query=""):
+    """调档学生导出, step one: the selection is checked and the page asks for a second
+    account of the unit (F-14); the chosen ids travel in the form."""
+    response = client.post(reverse("registration:preschool_export") + query, data)
+    page = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="second-account"' in page, page[:300]
+    assert not Job.objects.filter(kind="registration.preschool_export").exists()  # nothing started yet
+    return [int(v) for v in re.findall(r'name="req" value="(\d+)"', page)]
+
+
+def _exported(client, data, query="", second="sch_leader"):
+    """An export is a job: after the second account, its page offers the workbook."""
+    chosen = _verify_page(client, data, query)
+    response = client.post(reverse("registration:preschool_export"), {
+        "step": "verify", "req": chosen, "second_username": second, "second_password": PASSWORD})
     assert response.status_code == 302 and response["Location"].startswith("/jobs/"), response
     page = client.get(response["Location"])
     assert page.status_code == 200 and "已完成" in page.content.decode() and 'data-testid="job-download"' in page.content.decode()
@@ -406,8 +460,7 @@ def test_export_gives_the_72_column_template_with_the_children(client, reg):
     _preschool_record("K11", a, 民族="02", 成员1姓名="张大山")
     created = _add(reg, [a, b]).created
     client.force_login(reg.users.school_registrar)
-    response, content = _exported(client, client.post(reverse("registration:preschool_export"),
-                                                      {"req": [c.pk for c in created]}))
+    response, content = _exported(client, {"req": [c.pk for c in created]})
     assert response["Content-Type"] == XLSX
     assert "filename*=utf-8''" in response["Content-Disposition"].lower()
     book = load_workbook(io.BytesIO(content))
@@ -428,9 +481,88 @@ def test_export_of_all_filtered_foreign_children(client, reg):
     _add(reg, [{"姓名": "Tom Lee", "性别": "1", "出生日期": "20190301", "身份证件类型": "A", "身份证件号": "E1234567"},
                _child(reg, 45)])
     client.force_login(reg.users.school_registrar)
-    _, content = _exported(client, client.post(reverse("registration:preschool_export") + "?id_type=A", {"all": "1"}))
+    _, content = _exported(client, {"all": "1"}, "?id_type=A")
     rows = list(load_workbook(io.BytesIO(content))[DATA_SHEET].iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][rows[0].index("姓名")] == "Tom Lee"
+
+
+def test_export_needs_a_second_account_of_the_school_and_names_both(client, reg):
+    created = _add(reg, [_child(reg, 46), _child(reg, 47, gender="2")]).created
+    client.force_login(reg.users.school_registrar)
+    _exported(client, {"req": [c.pk for c in created]}, second="sch_leader")
+    verified = AuditEntry.objects.get(action="export.second_account_verified")
+    assert "sch_registrar" in verified.summary and "sch_leader" in verified.summary
+    assert verified.after["second_username"] == "sch_leader"
+    exported = AuditEntry.objects.get(action="registration.preschool_exported")
+    leader = reg.users.school_leader
+    assert f"经{leader.real_name}(sch_leader)验证" in exported.summary and exported.actor_username == "sch_registrar"
+    job = Job.objects.get(kind="registration.preschool_export")
+    assert job.params["second_username"] == "sch_leader"
+    started = AuditEntry.objects.get(action="jobs.started", object_id=str(job.pk))
+    assert started.after["params"]["second_username"] == "sch_leader"
+    assert verified.pk < started.pk  # verified before the job started
+
+
+def _locked(reg):
+    from django.utils import timezone
+
+    leader = reg.users.school_leader
+    leader.locked_at, leader.lock_reason = timezone.now(), "administrator"
+    leader.save()
+    return "sch_leader", PASSWORD
+
+
+def _inactive(reg):
+    make_user("sch_left", "school_leader", school=reg.world.th_school).__class__.objects.filter(
+        username="sch_left").update(is_active=False)
+    return "sch_left", PASSWORD
+
+
+@pytest.mark.parametrize("second", [
+    lambda reg: ("", ""),                          # missing
+    lambda reg: ("sch_leader", ""),                # no password
+    lambda reg: ("sch_leader", "wrong"),           # wrong password
+    lambda reg: ("sch_registrar", PASSWORD),       # the registrar's own account
+    lambda reg: ("hz_sch_registrar", PASSWORD),    # another school's registrar
+    lambda reg: ("th_registrar", PASSWORD),        # the county above
+    lambda reg: ("ghost", PASSWORD),               # nobody
+    _locked,
+    _inactive,
+])
+def test_export_refused_without_a_valid_second_account(client, reg, second):
+    from xueji.accounts.services import SECOND_ACCOUNT_REFUSED
+
+    username, password = second(reg)
+    (req,) = _add(reg, [_child(reg, 48)]).created
+    client.force_login(reg.users.school_registrar)
+    chosen = _verify_page(client, {"req": [req.pk]})
+    response = client.post(reverse("registration:preschool_export"), {
+        "step": "verify", "req": chosen, "second_username": username, "second_password": password})
+    page = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="second-account"' in page
+    # the one message for every failure (an empty field too), audited
+    assert f'data-testid="second-account-refused">{SECOND_ACCOUNT_REFUSED}<' in page
+    assert AuditEntry.objects.filter(action="export.second_account_failed").count() == 1
+    assert not Job.objects.exists() and not AuditEntry.objects.filter(action="registration.preschool_exported").exists()
+
+
+def test_the_verification_step_checks_the_selection_again(client, reg):
+    (req,) = _add(reg, [_child(reg, 49)]).created
+    (z,) = _add(reg, [{"姓名": "无证儿童", "性别": "1", "出生日期": "20190301", "身份证件类型": "Z"}]).created
+    client.force_login(reg.users.school_registrar)
+    response = client.post(reverse("registration:preschool_export"), {
+        "step": "verify", "req": [req.pk, z.pk], "second_username": "sch_leader", "second_password": PASSWORD},
+        follow=True)
+    assert "无身份证件的学生不能导出" in response.content.decode() and not Job.objects.exists()
+    # another school's request in the form: the batch is refused with an audit entry, as everywhere
+    other = PreschoolRequest.objects.create(school=reg.world.hz_school, name="别校", gender="1",
+                                            birth_date=dt.date(2019, 3, 1), id_type="Z", status="not_found",
+                                            created_by=reg.users.hz_school_registrar)
+    response = client.post(reverse("registration:preschool_export"), {
+        "step": "verify", "req": [other.pk], "second_username": "sch_leader", "second_password": PASSWORD},
+        follow=True)
+    assert "不在您的数据范围内" in response.content.decode() and not Job.objects.exists()
+    assert AuditEntry.objects.filter(action="scope.denied").exists()
 
 
 # --- scope -------------------------------------------------------------------------------------------------
