@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from xueji.audit.models import AuditEntry
 from xueji.codes import tables as codes
+from xueji.jobs.models import Job
 from xueji.registration import preschool
 from xueji.registration.excel import DATA_SHEET
 from xueji.registration.models import (
@@ -23,7 +24,6 @@ from xueji.registration.models import (
     Registration,
     SimulatedPreschoolRecord,
 )
-from xueji.jobs.models import Job
 from xueji.registration.testing import first_grade_birth, resident_id
 from xueji.students import fields
 from xueji.testing import PASSWORD, make_user
