@@ -182,6 +182,9 @@ MENU: list[Group] = [
             Entry("审计日志", "audit:entry_list", _authority),
         ]),
         Entry("误操作删除", "changes:mistaken_deletion_list", _roles(Role.SCHOOL_REGISTRAR, Role.AUTHORITY_REGISTRAR)),
+        # not in the seeds: the background jobs (imports, collections, exports) of the
+        # roles that start them, with their progress and results (docs/TASKS.md)
+        Entry("我的后台任务", "jobs:list", _registrars),
     ]),
 ]
 

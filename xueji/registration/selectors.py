@@ -20,6 +20,16 @@ def uploads_for(user) -> QuerySet[Upload]:
     return Upload.objects.filter(school__in=schools_for(user)).select_related("school", "user")
 
 
+def job_of_upload(upload: Upload, user):
+    """The latest import job of ``upload`` that ``user`` may follow (``jobs_for``: the
+    starter, the school's registrar and leader), or None."""
+    from xueji.jobs.selectors import jobs_for
+
+    from .services import IMPORT_JOB
+
+    return jobs_for(user).filter(kind=IMPORT_JOB, params__upload=upload.pk).order_by("-pk").first()
+
+
 def registrations_for(user) -> QuerySet[Registration]:
     """Every registration of the schools in scope (authorities, the school's staff)."""
     if user.role in {Role.CLASS_TEACHER, Role.PARENT, Role.DATA_CHECKER}:

@@ -21,7 +21,7 @@ from xueji.students.selectors import students_for, temporary_number_students
 from . import selectors, services
 from .excel import build_template, template_filename
 from .forms import SingleEntryForm, UploadForm
-from .models import Entry, VerifyStatus
+from .models import Entry, UploadStatus, VerifyStatus
 
 #: The tabs of 本校注册申请 (``selectors.pending_for_school``).
 STATES = ("audit", "report", "submitted", "dedup")
@@ -133,8 +133,10 @@ def upload_detail(request, pk: int):
     record = get_in_scope(request, selectors.uploads_for(request.user), "导入记录", pk=pk)
     result = paginate_sorted(request, record.row_errors.all(), {"row": "row"}, "row")
     can_export = request.user.role == Role.SCHOOL_REGISTRAR and request.user.school_id == record.school_id
+    processing = record.status == UploadStatus.PROCESSING
     return render(request, "registration/upload_detail.html", {
-        "upload": record, "result": result, "can_export": can_export,
+        "upload": record, "result": result, "can_export": can_export, "processing": processing,
+        "job": selectors.job_of_upload(record, request.user) if processing else None,
     })
 
 

@@ -49,6 +49,8 @@ def test_killed_worker_leaves_nothing_and_the_import_runs_again(client, reg, dat
     assert 'data-testid="job-status">排队中<' in page and "jobs/progress.js" in page
     upload = Upload.objects.get()
     assert upload.status == UploadStatus.PROCESSING and not Registration.objects.exists()
+    detail = client.get(reverse("registration:upload_detail", args=[upload.pk])).content.decode()
+    assert f'href="/jobs/{job.pk}/" data-testid="upload-job"' in detail  # not empty totals
 
     worker = start_worker(env=SLOW, log=tmp_path / "worker1.log")
     try:

@@ -146,6 +146,32 @@ def test_upload_detail_of_another_school_is_404(client, reg):
     assert AuditEntry.objects.filter(action="scope.denied", actor_username="hz_sch_registrar").exists()
 
 
+def test_upload_detail_while_processing_leads_to_its_job(client, reg, settings):
+    """While the import is 处理中 the page shows no (empty) totals but the job's progress
+    page — to those who may follow the job; others are told to come back later."""
+    from xueji.jobs.models import Job
+    from xueji.jobs.testing import DATABASE_TASKS
+
+    settings.TASKS = DATABASE_TASKS  # queued, not run: the upload stays 处理中
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    upload, job = Upload.objects.get(), Job.objects.get()
+    assert upload.status == UploadStatus.PROCESSING
+    url = reverse("registration:upload_detail", args=[upload.pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="upload-processing"' in page and 'data-testid="total"' not in page
+    assert f'href="/jobs/{job.pk}/" data-testid="upload-job">查看导入进度<' in page
+    client.force_login(reg.users.school_leader)  # the school's leader follows the school's jobs
+    assert f'href="/jobs/{job.pk}/"' in client.get(url).content.decode()
+    client.force_login(reg.users.th_registrar)  # the county sees the upload, not the school's job
+    page = client.get(url).content.decode()
+    assert "请稍后刷新本页面" in page and "/jobs/" not in page.split('data-testid="upload-processing"')[1][:400]
+    # once done, the totals
+    Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.DONE, total_rows=1, passed_rows=1)
+    page = client.get(url).content.decode()
+    assert 'data-testid="total">1<' in page and 'data-testid="upload-processing"' not in page
+
+
 def _decide_school(client, school, **extra):
     """全部审核 of one school's registrations in 待审核业务 (the one way in for reviewers)."""
     return client.post(reverse("workflow:queue_decide"), {
