@@ -16,6 +16,11 @@ rows of the 72-item template (two family members each).
   then timed: ``collect`` end to end (read, clean, 查重, 认证, numbers, records,
   problem groups, audit).
 
+- ``--undo`` (with ``collection``): before the timed runs, the same load once more (not
+  timed) made to fail at its very end (every batch committed, the run not finished), then
+  timed: ``collection.withdraw_run`` taking all of it back (records, problem groups,
+  memberships, classes) — the database is as before, and the timed runs follow.
+
 ``--repeat N`` (SQLite) restores the database between runs and reports the median.
 Prints one JSON object.
 
@@ -176,6 +181,41 @@ def time_collection(path: Path) -> dict:
             "seconds": round(seconds, 2), "rows_per_s": round(report.rows / seconds)}
 
 
+class _Abort(Exception):
+    pass
+
+
+def time_undo(path: Path) -> dict:
+    """A load that fails after its last batch, then its withdrawal, timed."""
+    from django.db import transaction
+
+    from xueji.accounts.models import User
+    from xueji.org.models import School
+    from xueji.registration import collection
+    from xueji.students.models import Student
+
+    school = School.objects.get(code=COLLECTION_SCHOOL_CODE)
+    user = User.objects.get(username=REGISTRAR)
+    before = Student.objects.count()
+    run = collection.start_run(school, user, path.name)
+
+    def abort(report):
+        raise _Abort
+
+    try:
+        collection.collect(school, user, path, filename=path.name, run=run, finish=abort)
+    except _Abort:
+        pass
+    loaded = Student.objects.count() - before
+    started = time.perf_counter()
+    with transaction.atomic():
+        note = collection.withdraw_run(run, "基准测试")
+    seconds = time.perf_counter() - started
+    assert Student.objects.count() == before, "the withdrawal left records"
+    return {"records": loaded, "seconds": round(seconds, 2), "records_per_s": round(loaded / seconds),
+            "note": note}
+
+
 def _median(runs: list[dict], key: str) -> dict:
     ordered = sorted(runs, key=lambda r: r[key])
     result = dict(ordered[(len(ordered) - 1) // 2])
@@ -191,6 +231,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5_000, help="records per create_records call")
     parser.add_argument("--what", choices=["create_records", "collection", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--undo", action="store_true", help="also time taking back an unfinished collection")
     args = parser.parse_args()
     results: dict = {"rows": args.rows, "machine": _common.machine()}
     with tempfile.TemporaryDirectory(prefix="xueji-bench-") as var_dir:
@@ -217,6 +258,8 @@ def main() -> None:
             sheet = Path(var_dir) / "collection.xlsx"
             write_sheet(sheet, rows)
             del rows
+            if args.undo:
+                results["collection_undo"] = time_undo(sheet)
             snapshot = _snapshot(var_dir) if args.repeat > 1 else None
             runs = []
             for attempt in range(args.repeat if snapshot else 1):

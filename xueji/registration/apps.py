@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "registration.preschool_exported": "调档学生导出",
     "registration.initial_collection": "首次数据采集",
     "registration.initial_collection_batch": "首次数据采集(批)",
+    "registration.initial_collection_withdrawn": "撤回未完成的首次数据采集",
     "registration.numbers_upgraded": "临时学籍号转正式学籍号",
     "problems.group_opened": "产生问题学籍",
     "api.student_read": "接口读取学生信息",
@@ -28,6 +29,9 @@ FIELD_LABELS = {
     "classes_created": "新建班级数", "G": "G 字头", "J": "J 字头", "L": "L 字头",
     "gender": "性别", "birth_date": "出生日期", "id_type": "身份证件类型",
     "national_number": "全国学籍号", "class": "班级", "problem_groups_resolved": "已处理的问题学籍",
+    "run": "采集记录", "job": "后台任务", "removed": "撤回的学籍", "kept": "保留的学籍",
+    "classes_removed": "撤回的班级", "classes_kept": "保留的班级",
+    "second_username": "第二账号", "second_name": "第二账号姓名",
 }
 
 

@@ -254,7 +254,8 @@ class CollectionRun(models.Model):
 class CollectionBatch(models.Model):
     """What one committed batch of a :class:`CollectionRun` created (written in the
     batch's own transaction, one row per batch): the records, the problem groups opened
-    and every membership written, the classes and grades created."""
+    and every membership written, the classes and grades created. Deleted when the run
+    finishes (nothing left to take back) or is withdrawn (taken back)."""
 
     run = models.ForeignKey(CollectionRun, on_delete=models.CASCADE, related_name="batches")
     first_row = models.PositiveIntegerField("首行")

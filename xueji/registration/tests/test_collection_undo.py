@@ -226,3 +226,22 @@ def test_the_job_undo_takes_back_its_runs(reg, small_batches):
     other.refresh_from_db()
     assert other.status == CollectionStatus.RUNNING
     assert jobs.undo_collection(job, "后台任务进程意外终止") == ""
+
+
+def test_the_command_withdraws_a_run_left_by_a_killed_command(reg, small_batches):
+    """A command killed outright cannot take its load back: ``--withdraw`` does, by the
+    run's id, for a user who may collect for the school."""
+    prepare(reg)
+    before = state()
+    run = _failing_run(reg, book(rows(reg)), small_batches)  # as a killed command leaves it: 进行中
+    with pytest.raises(CommandError, match="数据范围"):
+        call_command("initial_collection", "--withdraw", str(run.pk), "--user", "hz_registrar", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("initial_collection", "--withdraw", "999999", "--user", "th_registrar", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("initial_collection", "--withdraw", str(run.pk), "--user", "th_registrar", stdout=out)
+    assert "已撤回本次采集建立的6条学籍" in out.getvalue() and state() == before
+    with pytest.raises(CommandError, match="只能撤回进行中的采集"):
+        call_command("initial_collection", "--withdraw", str(run.pk), "--user", "th_registrar", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="学校标识码"):
+        call_command("initial_collection", "--user", "th_registrar", stdout=io.StringIO())
