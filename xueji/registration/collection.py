@@ -268,7 +268,8 @@ def collect(
 def _hold(run: CollectionRun) -> None:
     """Lock the load's record for this transaction; refused once it was withdrawn (the
     load was ended as failed while this process still ran): nothing more is written."""
-    if not CollectionRun.objects.select_for_update().filter(pk=run.pk, status=CollectionStatus.RUNNING).exists():
+    if CollectionRun.objects.select_for_update().filter(pk=run.pk, status=CollectionStatus.RUNNING).values_list(
+            "pk", flat=True).first() is None:
         raise ValidationError("本次首次数据采集已撤回,未再写入")
 
 
@@ -539,12 +540,13 @@ def withdraw_run(run: CollectionRun, reason: str, *, actor=None, request=None) -
         kept.update((pk, "已在其他问题学籍中") for pk in problem_services.memberships_besides(
             [pk for pk in students if pk not in in_use], written))
         groups = problem_services.withdraw_written(written, created=students, kept=kept)
-        removal = student_services.withdraw_records([pk for pk in students if pk not in kept])
+        removal = student_services.withdraw_records([pk for pk in students if pk not in kept], checked=True)
         kept.update(removal.kept)
         removed_classes, kept_classes = org_services.remove_unused_classes(
             [c for b in done for c in b.classes], [g for b in done for g in b.grades])
-        kept_rows = [[pk, number, name, kept[pk]] for pk, number, name in Student.objects.filter(
-            pk__in=list(kept)).order_by("pk").values_list("pk", "national_number", "name")]
+        kept_rows = [[pk, number, name, kept[pk]] for chunk in batches(sorted(kept), 5000)
+                     for pk, number, name in Student.objects.filter(pk__in=chunk).order_by("pk").values_list(
+                         "pk", "national_number", "name")]
         run.batches.all().delete()
         note = ""
         if done:

@@ -812,7 +812,7 @@ class Withdrawal:
     kept: dict[int, str] = field(default_factory=dict)
 
 
-def withdraw_records(students) -> Withdrawal:
+def withdraw_records(students, *, checked: bool = False) -> Withdrawal:
     """撤回未完成的建档: remove for good the records an unfinished load created (its worker
     died, it raised, it was cancelled) — with their family members, numbers, identity
     claims — in the caller's transaction. These records never legitimately existed, so
@@ -820,8 +820,11 @@ def withdraw_records(students) -> Withdrawal:
     sequenced J/L number is never handed out again; a G number comes back only with the
     same ID). A record that meanwhile has a business, a decision or any other reference
     (:func:`records_in_use`, checked with the records locked) is kept, with the reason.
-    Ids no longer there are skipped, so it can run again. Set-based: one lock, the
-    checks and one DELETE per table for every 5,000 records."""
+    Ids no longer there are skipped, so it can run again. ``checked``: the caller has
+    just called ``records_in_use(…, lock=True)`` in this transaction and left out the
+    records in use (and any reference it ignored there is gone), so the check is not
+    repeated. Set-based: one lock, the checks and one DELETE per table for every 5,000
+    records."""
     ids = _ids_of(students)
     result = Withdrawal()
     if not ids:
@@ -832,7 +835,7 @@ def withdraw_records(students) -> Withdrawal:
             found.update((pk, (number, name)) for pk, number, name in Student.objects.select_for_update().filter(
                 pk__in=chunk).order_by("pk").values_list("pk", "national_number", "name"))
         present = [pk for pk in ids if pk in found]
-        result.kept = records_in_use(present)
+        result.kept = {} if checked else records_in_use(present)
         doomed = [pk for pk in present if pk not in result.kept]
         if doomed:
             bulk.delete_rows(IdentityClaim, "student", doomed)

@@ -37,3 +37,19 @@ def test_delete_rows_in_chunks(world, monkeypatch):
         assert bulk.delete_rows(SchoolClass, "id", [c.pk for c in classes[:4]] + [classes[0].pk, 999999]) == 4
         assert bulk.delete_rows(SchoolClass, "grade", []) == 0
     assert list(SchoolClass.objects.values_list("code", flat=True)) == ["2021105"]
+
+
+def test_a_key_without_an_index_is_read_once_over_the_range(world, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = next(r.field for r in references.reverse_relations(Student) if r.related_model is BatchMember)
+    assert not references._indexed(key)  # BatchMember.student: db_index=False, the unique key starts with batch
+    business = next(r.field for r in references.reverse_relations(Student) if r.related_model.__name__ == "Business")
+    assert references._indexed(business)
+    monkeypatch.setattr(references, "CHUNK", 2)
+    with CaptureQueriesContext(connection) as captured:
+        references.referenced(Student, [1, 2, 3, 4, 5])
+    batch_queries = [q["sql"] for q in captured.captured_queries if "batchmember" in q["sql"].lower()]
+    business_queries = [q["sql"] for q in captured.captured_queries if '"workflow_business"' in q["sql"]]
+    assert len(batch_queries) == 1 and len(business_queries) == 3

@@ -394,3 +394,14 @@ def test_withdraw_of_nothing_or_of_bad_ids(place):
     assert S.withdraw_records([]) == S.Withdrawal()
     with pytest.raises(ValidationError, match="不是学籍"):
         S.withdraw_records(["1"])
+
+
+def test_withdraw_after_the_callers_own_check(place):
+    created = _create(place.spec(1), place.spec(2))
+    with transaction.atomic():
+        S.change_status([created[0].pk], "11", reason="休学", date=timezone.localdate())
+        in_use = S.records_in_use([c.pk for c in created], lock=True)
+        assert in_use == {created[0].pk: "学籍状态已有变动"}
+        result = S.withdraw_records([c.pk for c in created if c.pk not in in_use], checked=True)
+    assert [pk for pk, _, _ in result.removed] == [created[1].pk]
+    assert list(Student.objects.values_list("pk", flat=True)) == [created[0].pk]
