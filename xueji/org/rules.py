@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 STAGE_NAMES = {"1": "小学", "2": "初中", "3": "高中"}
 #: 学制 each stage may have (SPEC F-02: 小学 6 or 5, 初中 3 or 4, 高中 3).
@@ -106,7 +105,6 @@ def place_name_variants(name: str, level: int) -> frozenset[str]:
     return frozenset(variants)
 
 
-@dataclass(frozen=True)
 class DivisionNames:
     """The national division list as plain data for :func:`resolve_division_name`:
     build it once with :func:`build_division_names` and cache it while the table is
@@ -116,22 +114,49 @@ class DivisionNames:
       under it (东莞市, 中山市, 儋州市, 嘉峪关市);
     - ``provinces``: (code, variants); ``cities``: (code, province code, variants);
     - ``counties``: a variant of a county's name → its (code, province, city) — the city
-      is "" under a placeholder (北京市 → 市辖区 → 东城区)."""
+      is "" under a placeholder (北京市 → 市辖区 → 东城区).
 
-    county_codes: frozenset[str]
-    provinces: tuple[tuple[str, frozenset[str]], ...]
-    cities: tuple[tuple[str, str, frozenset[str]], ...]
-    counties: Mapping[str, tuple[tuple[str, str, str], ...]]
+    The codes are worked out at once; the name tables only when a name is first looked up
+    (most sheets give 12-digit codes, and a worker process that never meets a name never
+    builds them)."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, int, str | None]]):
+        self._rows = tuple(rows)
+        has_children = {parent for _, _, _, parent in self._rows if parent}
+        self.county_codes: frozenset[str] = frozenset(
+            code for code, _, level, _ in self._rows
+            if level == 3 or (level == 2 and code not in has_children))
+        self._tables: tuple | None = None
+
+    @property
+    def provinces(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        return self._name_tables()[0]
+
+    @property
+    def cities(self) -> tuple[tuple[str, str, frozenset[str]], ...]:
+        return self._name_tables()[1]
+
+    @property
+    def counties(self) -> Mapping[str, tuple[tuple[str, str, str], ...]]:
+        return self._name_tables()[2]
+
+    def _name_tables(self) -> tuple:
+        if self._tables is None:
+            self._tables = _name_tables(self._rows)
+        return self._tables
 
 
 def build_division_names(rows: Iterable[tuple[str, str, int, str | None]]) -> DivisionNames:
     """``rows``: every division as (code, name, level, parent code)."""
-    rows = list(rows)
+    return DivisionNames(rows)
+
+
+def _name_tables(rows: tuple) -> tuple:
+    """(provinces, cities, counties) of :class:`DivisionNames`."""
     by_code = {code: (name, level, parent) for code, name, level, parent in rows}
     has_children = {parent for _, _, _, parent in rows if parent}
     provinces, cities = [], []
     counties: dict[str, list[tuple[str, str, str]]] = {}
-    county_codes = set()
     for code, name, level, parent in rows:
         if level == 1:
             provinces.append((code, place_name_variants(name, 1)))
@@ -139,11 +164,9 @@ def build_division_names(rows: Iterable[tuple[str, str, int, str | None]]) -> Di
             if name not in PLACEHOLDER_NAMES:
                 cities.append((code, parent or "", place_name_variants(name, 2)))
             if code not in has_children:
-                county_codes.add(code)
                 for variant in place_name_variants(name, 2):
                     counties.setdefault(variant, []).append((code, parent or "", ""))
         elif level == 3:
-            county_codes.add(code)
             if name in PLACEHOLDER_NAMES:
                 continue
             city = parent or ""
@@ -153,10 +176,7 @@ def build_division_names(rows: Iterable[tuple[str, str, int, str | None]]) -> Di
                 city = ""
             for variant in place_name_variants(name, 3):
                 counties.setdefault(variant, []).append((code, province or "", city))
-    return DivisionNames(
-        county_codes=frozenset(county_codes), provinces=tuple(provinces), cities=tuple(cities),
-        counties={k: tuple(dict.fromkeys(v)) for k, v in counties.items()},
-    )
+    return tuple(provinces), tuple(cities), {k: tuple(dict.fromkeys(v)) for k, v in counties.items()}
 
 
 def resolve_division_name(text: str, names: DivisionNames) -> tuple[str | None, str]:
