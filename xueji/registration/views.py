@@ -70,8 +70,14 @@ def index(request):
         "group": group, "group_label": ENTRY_GROUPS.get(group, "学籍注册"),
         "uploads": selectors.uploads_for(user)[:10],
         "counts": selectors.school_counts(school),
-        "temporary": _temporary_students(user, school).select_related("klass")[:50] if user.role == Role.SCHOOL_REGISTRAR else [],
+        "temporary": _temporary_students(user, school).select_related("klass__grade", "klass__school")[:50]
+        if user.role == Role.SCHOOL_REGISTRAR else [],
     })
+
+
+def _index_url(group: str) -> str:
+    """学籍注册 of one half (小学 / 非小学新生注册), or of both."""
+    return reverse("registration:index") + (f"?group={group}" if group in ENTRY_GROUPS else "")
 
 
 def _temporary_students(user, school):
@@ -86,6 +92,7 @@ def reverify(request):
     them (``all=1``) verified again; a verified one gets the official G number."""
     user = request.user
     school = _school_user(user, Role.SCHOOL_REGISTRAR)
+    back = _index_url(request.POST.get("group", ""))
     if request.POST.get("all") == "1":
         students = _temporary_students(user, school)
     else:
@@ -96,11 +103,11 @@ def reverify(request):
         students = _temporary_students(user, school).filter(pk=student.pk)
         if not students.exists():
             messages.info(request, f"{student.name}不是持居民身份证的临时学籍号学生,无需重新认证")
-            return redirect("registration:index")
+            return redirect(back)
     result = services.reverify_temporary_numbers(students, actor=user, request=request)
     for message in result.messages:
         (messages.error if result.unreachable else messages.success)(request, message)
-    return redirect("registration:index")
+    return redirect(back)
 
 
 @login_required

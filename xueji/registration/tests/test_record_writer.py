@@ -126,8 +126,9 @@ def test_the_list_and_the_button(client, reg, temporary):
     page = client.get(reverse("registration:index")).content.decode()
     assert "临时学籍号学生" in page and temporary.national_number in page
     assert temporary.id_number not in page and temporary.id_number[-4:] in page  # masked
+    assert f"<td>一年级1班({reg.class1.code})</td>" in page  # the class as a person names it
     response = client.post(reverse("registration:reverify"), {"student": temporary.pk})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == reverse("registration:index")
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["重新认证完成:1人认证通过,已转为正式学籍号"]
     temporary.refresh_from_db()
     assert temporary.number_kind == "G"
@@ -137,8 +138,11 @@ def test_the_list_and_the_button(client, reg, temporary):
 
 def test_the_button_for_all(client, reg, temporary):
     client.force_login(reg.users.school_registrar)
-    response = client.post(reverse("registration:reverify"), {"all": "1"})
-    assert response.status_code == 302
+    response = client.post(reverse("registration:reverify"), {"all": "1", "group": "primary"})
+    assert response.status_code == 302  # back to the half of 学籍注册 the button was on
+    assert response["Location"] == reverse("registration:index") + "?group=primary"
+    response = client.post(reverse("registration:reverify"), {"all": "1", "group": "<x>"})
+    assert response["Location"] == reverse("registration:index")
     temporary.refresh_from_db()
     assert temporary.number_kind == "G"
 
