@@ -59,6 +59,7 @@ from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.common import xlsx_reader
 from xueji.common.batching import batches
+from xueji.common.masking import mask_national_number
 from xueji.org import rules as org_rules
 from xueji.org import services as org_services
 from xueji.org.models import Grade, School, SchoolClass
@@ -348,7 +349,7 @@ def _same_pupils(run: _Run, items: list[_Item]) -> set[int]:
         if number:
             refused.add(item.row)
             run.report.failed.append(services.RowOutcome(
-                item.row, [f"该学生已在本校存在学籍(学籍号{number}),不能重复导入"], v["name"], v.get("id_number", "")))
+                item.row, [f"该学生已在本校存在学籍(学籍号{mask_national_number(number)}),不能重复导入"], v["name"], v.get("id_number", "")))
     return refused
 
 

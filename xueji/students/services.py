@@ -52,6 +52,7 @@ from django.utils import timezone
 
 from xueji.common import bulk, references
 from xueji.common.batching import batches
+from xueji.common.masking import mask_national_number
 from xueji.org.models import Division, Grade, School, SchoolClass
 
 from . import fields as F
@@ -82,7 +83,9 @@ class ClaimConflict:
 
     @property
     def message(self) -> str:
-        held = f"学籍号{self.national_number}" if self.national_number else "待审核的注册申请"
+        """Shown in lists of failed rows and stored with them: a G number (the ID number
+        of a student of another school) is masked."""
+        held = f"学籍号{mask_national_number(self.national_number)}" if self.national_number else "待审核的注册申请"
         return f"身份证件号已在{self.school_name}({self.school_code})存在学籍({held}),不能重复注册"
 
 

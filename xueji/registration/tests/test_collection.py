@@ -188,6 +188,7 @@ def test_running_a_file_twice_does_not_double_the_school(reg):
     report = _collect(reg, rows)
     assert report.created == 0 and len(report.failed) == 2
     assert "不能重复导入" in report.failed[0].messages[0]
+    assert rows[0]["身份证件号"] not in report.failed[0].messages[0]  # the G number is masked in the list
     assert Student.objects.count() == 2 and not ProblemGroup.objects.exists()
 
 

@@ -217,3 +217,19 @@ def test_the_command_when_the_registry_is_down(reg, temporary, monkeypatch):
     _down(monkeypatch)
     with pytest.raises(CommandError, match="人口信息库暂时无法访问"):
         call_command("reverify_numbers")
+
+
+# --- what a failed row says about the record that holds the identity --------------------------
+
+def test_a_row_refused_for_a_record_elsewhere_names_its_number_masked(reg):
+    row = reg.row(60)
+    (done,) = _through_chain(reg, _pending(reg, [row]))
+    number = done.student.national_number
+    assert number == "G" + row["身份证件号"]
+    hz_row = dict(row, 学校标识码=reg.world.hz_school.code, 班号=reg.hz_class.code)
+    outcome = _register(reg, [hz_row], school=reg.world.hz_school, user=reg.users.hz_school_registrar)
+    (failed,) = outcome.failed
+    (message,) = failed.messages
+    assert reg.world.th_school.name in message and "不能重复注册" in message
+    assert row["身份证件号"] not in message  # the other school's student's ID number stays masked
+    assert f"学籍号G{row['身份证件号'][:4]}**********{row['身份证件号'][-4:]}" in message
