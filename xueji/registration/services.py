@@ -24,7 +24,7 @@ from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.common import bulk, parallel, xlsx_reader
 from xueji.common.batching import batches
-from xueji.common.masking import mask_id_number
+from xueji.common.masking import mask_id_number, mask_national_number
 from xueji.jobs.services import start_job
 from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import DivisionNames, build_division_names, school_year_of
@@ -778,7 +778,7 @@ def complete_registrations(businesses, decisions=None, user=None, *, actor=None,
     if not businesses:
         return []
     regs = {r.business_id: r for r in Registration.objects.filter(
-        business_id__in=[b.pk for b in businesses]).select_related("school", "klass")}
+        business_id__in=[b.pk for b in businesses]).select_related("school", "klass__grade", "klass__school")}
     specs = []
     for business in businesses:
         reg = regs[business.pk]
@@ -805,9 +805,11 @@ def complete_registrations(businesses, decisions=None, user=None, *, actor=None,
             school = pairs[0][1].school
             if len(pairs) == 1:
                 c, reg = pairs[0]
-                record_event(action="registration.completed", summary=f"学籍注册完成:{c.name} {c.national_number}",
+                # The summary shows in the log's list: the G number (the ID number) masked.
+                record_event(action="registration.completed",
+                             summary=f"学籍注册完成:{c.name} {mask_national_number(c.national_number)}",
                              actor=actor, request=request, target=("students.student", c.pk), school=school,
-                             after={"national_number": c.national_number, "class": reg.klass.code,
+                             after={"national_number": c.national_number, "class": reg.klass.label,
                                     "problem_groups": [g.pk for g in groups]})
             else:
                 record_event(action="registration.completed",

@@ -233,3 +233,12 @@ def test_a_row_refused_for_a_record_elsewhere_names_its_number_masked(reg):
     assert reg.world.th_school.name in message and "不能重复注册" in message
     assert row["身份证件号"] not in message  # the other school's student's ID number stays masked
     assert f"学籍号G{row['身份证件号'][:4]}**********{row['身份证件号'][-4:]}" in message
+
+
+def test_the_audit_entry_of_one_completion_masks_the_number_in_its_summary(reg):
+    row = reg.row(61)
+    (done,) = _through_chain(reg, _pending(reg, [row]))
+    entry = AuditEntry.objects.get(action="registration.completed", object_id=str(done.student_id))
+    assert row["身份证件号"] not in entry.summary  # the summary shows in the log's list
+    assert entry.summary == f"学籍注册完成:{row['姓名']} G{row['身份证件号'][:4]}**********{row['身份证件号'][-4:]}"
+    assert entry.after["class"] == f"一年级1班({reg.class1.code})"  # the class as it was named then
