@@ -25,6 +25,13 @@ from .models import Entry, UploadStatus, VerifyStatus
 
 #: The tabs of 本校注册申请 (``selectors.pending_for_school``).
 STATES = ("audit", "report", "submitted", "dedup")
+#: What each list of 本校注册申请 says when it is empty: what waits there, and how it gets there.
+EMPTY_STATES = {
+    "audit": "没有待学校审核的注册申请。Excel导入或单个录入的注册申请在此等待学校学籍主管领导审核。",
+    "report": "没有待上报的注册申请。学校审核通过的注册申请在此上报教育部门。",
+    "submitted": "没有已上报的注册申请。上报后等待教育部门审核的注册申请列在此处。",
+    "dedup": "没有查重认证中的注册申请。人口信息库暂时无法访问时,注册申请在此等待重新认证。",
+}
 
 
 def _entry(value: str) -> Entry:
@@ -46,6 +53,19 @@ def _entry_group(request) -> str:
 
 def _in_group(regs, group: str):
     return regs.filter(entry__startswith=f"{group}-") if group else regs
+
+
+def _pending_heading(group: str, state: str, role: str) -> str:
+    """The heading of 本校注册申请, worded as the menu entry that leads there: 小学新生注册上报
+    (the registrar's 待上报), 小学新生注册审核 (the leader's 待学校审核), else the list's name."""
+    label = ENTRY_GROUPS.get(group)
+    if not label:
+        return "本校注册申请"
+    if state == "report" and role == Role.SCHOOL_REGISTRAR:
+        return f"{label}上报"
+    if state == "audit" and role == Role.SCHOOL_LEADER:
+        return f"{label}审核"
+    return f"{label}:本校注册申请"
 
 
 def _school_user(user, *roles):
@@ -168,7 +188,8 @@ def single_entry(request, entry: str):
                                            proof=form.cleaned_data.get("proof"), request=request)
         if outcome.passed:
             messages.success(request, f"已提交{outcome.passed[0].name}的注册申请,等待学校审核")
-            return redirect("registration:pending")
+            return redirect(reverse("registration:pending") + "?" + urlencode(
+                {"state": "audit", "group": entry.value.split("-")[0]}))
         form.add_rule_errors(outcome.failed[0].messages)
     return render(request, "registration/single_entry.html", {"form": form, "entry": entry})
 
@@ -228,7 +249,7 @@ def pending(request):
     }, "-created")
     return render(request, "registration/pending.html", {
         "result": result, "state": stage, "entries": Entry.choices, "entry": entry,
-        "group": group, "group_label": ENTRY_GROUPS.get(group, ""),
+        "group": group, "heading": _pending_heading(group, stage, user.role), "empty": EMPTY_STATES[stage],
         "verify_failed": VerifyStatus.FAILED, "review_url": _review_url(group),
         "reviews_here": user.role == Role.SCHOOL_LEADER and stage == "audit",
     })

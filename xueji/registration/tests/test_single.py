@@ -52,6 +52,10 @@ def test_no_id_single_entry_with_proof(client, reg):
     assert response.status_code == 302, response.content.decode()[-3000:]
     registration = Registration.objects.get()
     assert registration.id_type == "Z" and registration.business.chain[-1]["level"] == "province"
+    # to the list where it now waits (待学校审核 of 非小学新生注册), with the message
+    assert response["Location"] == reverse("registration:pending") + "?state=audit&group=other"
+    page = client.get(response["Location"]).content.decode()
+    assert f"已提交{registration.name}的注册申请,等待学校审核" in page and registration.name in page
     material = Material.objects.get(business=registration.business)
     assert material.content_type == "image/png"
 

@@ -343,3 +343,29 @@ def test_the_halves_of_registration_review_lead_to_their_types_in_the_queue(clie
     client.post(reverse("workflow:queue_decide"), {"mode": "school", "school": school, "decision": "pass",
                                                    "kind": ["reg_primary_resident", "nonsense"]})
     assert Registration.objects.get().business.hold == "report_pending"
+
+
+@pytest.mark.parametrize("user,query,heading", [
+    ("school_registrar", "?state=report&group=primary", "小学新生注册上报"),
+    ("school_registrar", "?state=report&group=other", "非小学新生注册上报"),
+    ("school_leader", "?state=audit&group=primary", "小学新生注册审核"),
+    ("school_leader", "?state=audit&group=other", "非小学新生注册审核"),
+    ("school_registrar", "", "本校注册申请"),
+    ("school_registrar", "?state=audit&group=primary", "小学新生注册:本校注册申请"),
+    ("school_leader", "?state=report&group=x", "本校注册申请"),
+])
+def test_the_heading_of_each_registration_list_is_its_menu_entry(client, reg, user, query, heading):
+    client.force_login(getattr(reg.users, user))
+    page = client.get(reverse("registration:pending") + query).content.decode()
+    assert f"<h1 class=\"h4 mb-3\">{heading}</h1>" in page
+    assert f"<title>{heading}" in page
+
+
+@pytest.mark.parametrize("state,text", [
+    ("audit", "没有待学校审核的注册申请。"), ("report", "没有待上报的注册申请。学校审核通过的注册申请在此上报教育部门。"),
+    ("submitted", "没有已上报的注册申请。"), ("dedup", "没有查重认证中的注册申请。"),
+])
+def test_an_empty_registration_list_says_what_would_be_there(client, reg, state, text):
+    client.force_login(reg.users.school_registrar)
+    page = client.get(reverse("registration:pending"), {"state": state}).content.decode()
+    assert text in page and "没有数据需要显示" not in page
