@@ -161,9 +161,11 @@ def upload_detail(request, pk: int):
     result = paginate_sorted(request, record.row_errors.all(), {"row": "row"}, "row")
     can_export = request.user.role == Role.SCHOOL_REGISTRAR and request.user.school_id == record.school_id
     processing = record.status == UploadStatus.PROCESSING
+    group = record.entry.split("-")[0]
     return render(request, "registration/upload_detail.html", {
         "upload": record, "result": result, "can_export": can_export, "processing": processing,
         "job": selectors.job_of_upload(record, request.user) if processing else None,
+        "group": group, "group_label": ENTRY_GROUPS.get(group, "学籍注册"),
     })
 
 

@@ -369,3 +369,33 @@ def test_an_empty_registration_list_says_what_would_be_there(client, reg, state,
     client.force_login(reg.users.school_registrar)
     page = client.get(reverse("registration:pending"), {"state": state}).content.decode()
     assert text in page and "没有数据需要显示" not in page
+
+
+def test_registration_detail_masks_the_numbers_of_other_people_and_words_decisions_as_elsewhere(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    registration = Registration.objects.get()
+    other_id = reg.row(2)["身份证件号"]
+    Registration.objects.filter(pk=registration.pk).update(
+        similar=[{"national_number": "G" + other_id, "school": "天河区第一初级中学", "kind": "学籍"}])
+    client.force_login(reg.users.school_leader)
+    client.post(reverse("workflow:queue_decide"), {"mode": "selected", "ids": [registration.business_id],
+                                                   "decision": "pass"})
+    page = client.get(reverse("registration:detail", args=[registration.pk])).content.decode()
+    assert other_id not in page and f"G{other_id[:4]}**********{other_id[-4:]}" in page
+    assert "<td>审核通过</td>" in page  # as on the business detail and in 待审核业务
+
+
+def test_the_result_page_offers_what_fits_the_import(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, b"not a workbook", name="坏文件.xlsx", entry="other-resident")
+    failed = Upload.objects.get(status=UploadStatus.FAILED)
+    page = client.get(reverse("registration:upload_detail", args=[failed.pk])).content.decode()
+    assert 'data-testid="to-pending"' not in page  # nothing waits for review from a file that failed
+    assert reverse("registration:upload", args=["other-resident"]) in page and "重新导入" in page
+    assert f'{reverse("registration:index")}?group=other' in page and "返回非小学新生注册" in page
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    done = Upload.objects.get(status=UploadStatus.DONE)
+    page = client.get(reverse("registration:upload_detail", args=[done.pk])).content.decode()
+    assert f'{reverse("registration:pending")}?state=audit&amp;group=primary' in page
+    assert "查看待学校审核的注册申请" in page and "重新导入" not in page
