@@ -384,9 +384,14 @@ def open_businesses(request):
     }, "created")
     now = timezone.now()
     rows = [{"business": b, "age": selectors.age_in_days(b, now)} for b in result.objects]
-    can_clear = school is not None and rules.can_clear(user, school)
+    # 在办业务清理 (the menu's ?clear=1) is this page with the clearing form (an authority
+    # registrar first names the school); the query alone never offers to withdraw anything.
+    clearing = request.GET.get("clear") == "1"
+    can_clear = clearing and school is not None and rules.can_clear(user, school)
     return render(request, "workflow/open_businesses.html", {
         "form": form, "result": result, "rows": rows, "school": school, "can_clear": can_clear,
+        "heading": "在办业务清理" if clearing else "异动在办业务查询",
+        "clear_hint": clearing and not can_clear and user.role == Role.AUTHORITY_REGISTRAR,
         "open_in_school": selectors.open_businesses_for(user).filter(school=school).count() if can_clear else 0,
     })
 
@@ -399,7 +404,7 @@ def clear_school(request, school_pk: int):
     count = services.clear_open_businesses(school, request.user, request=request,
                                            note=request.POST.get("note", "").strip() or "在办业务清理")
     messages.success(request, f"已清理{school.name}的在办业务{count}件")
-    return redirect(reverse("workflow:open_businesses") + f"?school={school.code}")
+    return redirect(reverse("workflow:open_businesses") + f"?clear=1&school={school.code}")
 
 
 # --- 业务时间控制 (F-05) -------------------------------------------------------------------------

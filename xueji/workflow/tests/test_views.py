@@ -215,12 +215,18 @@ def test_clear_open_businesses_page(client, world):
     businesses = [_business(world) for _ in range(2)]
     client.force_login(world.users.th_registrar)
     page = client.get(reverse("workflow:open_businesses"), {"school": world.th_school.code}).content.decode()
-    assert 'data-testid="clear-form"' in page and "共 2 件在办业务" in page
+    assert 'data-testid="clear-form"' not in page and ">异动在办业务查询</h1>" in page  # the query withdraws nothing
+    page = client.get(reverse("workflow:open_businesses"), {"clear": "1"}).content.decode()
+    assert ">在办业务清理</h1>" in page and 'data-testid="clear-hint"' in page  # name the school first
+    assert 'data-testid="clear-form"' not in page and 'name="clear" value="1"' in page
+    page = client.get(reverse("workflow:open_businesses"), {"clear": "1", "school": world.th_school.code}).content.decode()
+    assert 'data-testid="clear-form"' in page and "共 2 件在办业务" in page and 'data-testid="clear-hint"' not in page
     before = _denied()
     assert client.get(reverse("workflow:open_businesses"), {"school": world.hz_school.code}).status_code == 404
     assert client.post(reverse("workflow:clear_school", args=[world.hz_school.pk])).status_code == 404
     assert _denied() == before + 2
-    client.post(reverse("workflow:clear_school", args=[world.th_school.pk]), {"note": "毕业前清理"})
+    response = client.post(reverse("workflow:clear_school", args=[world.th_school.pk]), {"note": "毕业前清理"})
+    assert response["Location"] == reverse("workflow:open_businesses") + f"?clear=1&school={world.th_school.code}"
     assert {b.status for b in Business.objects.filter(pk__in=[b.pk for b in businesses])} == {"withdrawn"}
     client.force_login(world.users.school_leader)
     assert client.post(reverse("workflow:clear_school", args=[world.th_school.pk])).status_code == 403
