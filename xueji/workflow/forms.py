@@ -14,8 +14,10 @@ _SELECT = {"class": "form-select form-select-sm"}
 _INPUT = {"class": "form-control form-control-sm"}
 
 
-def _type_choices(blank: bool = False) -> list[tuple[str, str]]:
-    choices = registry.type_choices()
+def _type_choices(blank: bool = False, open_only: bool = False) -> list[tuple[str, str]]:
+    """The types to choose from: every type (configurations, time windows are set ahead),
+    or ``open_only`` those that can be handled now (filters of businesses)."""
+    choices = registry.open_type_choices() if open_only else registry.type_choices()
     return [("", "全部"), *choices] if blank else choices
 
 
@@ -77,7 +79,7 @@ class OpenFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = _type_choices(blank=True)
+        self.fields["kind"].choices = _type_choices(blank=True, open_only=True)
 
 
 class WindowForm(forms.Form):

@@ -292,6 +292,12 @@ def type_choices() -> list[tuple[str, str]]:
     return [(t.code, t.name) for t in _TYPES.values()]
 
 
+def open_type_choices() -> list[tuple[str, str]]:
+    """The types that can be handled now (with an effect): the filters of the lists of
+    businesses offer these, not the types of features still to come."""
+    return [(t.code, t.name) for t in _TYPES.values() if t.has_effect]
+
+
 def chain_display(levels: Iterable[str]) -> str:
     """A chain as seed 004 §22 writes it, top level first: ``<-主管教育局<-学校``."""
     return "".join("<-" + LEVEL_NAMES.get(level, level) for level in reversed(tuple(levels)))

@@ -212,6 +212,20 @@ def refusal(user, business) -> str | None:
     return "该业务不在您单位的审核环节"
 
 
+def kinds_label(names: Sequence[str]) -> str:
+    """Several business types chosen together, as one filter value reads: their common
+    ending when it names them (小学新生注册 for its three entries), else their names."""
+    if len(names) == 1:
+        return names[0]
+    common = names[0] if names else ""
+    for name in names[1:]:
+        while not name.endswith(common):
+            common = common[1:]
+    if len(common) >= 4:
+        return f"{common}(全部{len(names)}类)"
+    return "、".join(names)
+
+
 def can_withdraw(user, business) -> bool:
     """撤销: the applicant, or a registrar of the applicant's school."""
     if user.pk is not None and user.pk == business.applicant_id:

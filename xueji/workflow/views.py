@@ -135,11 +135,15 @@ def _require_reviewer(user) -> None:
 
 
 def _groups() -> list[str]:
-    return list(dict.fromkeys(t.group for t in registry.all_types()))
+    """The groups that hold a type that can be handled now."""
+    return list(dict.fromkeys(t.group for t in registry.all_types() if t.has_effect))
 
 
 def _known_kinds(values) -> list[str]:
-    return [kind for kind in dict.fromkeys(values) if registry.find(kind) is not None]
+    """Known type codes of ``kind`` values (repeated, or several in one value joined by
+    commas: the filter's option for a set such as 小学新生注册's three)."""
+    codes = (code.strip() for value in values for code in str(value).split(","))
+    return [kind for kind in dict.fromkeys(codes) if registry.find(kind) is not None]
 
 
 def _of_types(businesses, kinds: list[str], group: str):
@@ -188,7 +192,9 @@ def queue(request):
         "result": result, "rows": rows, "fact_columns": columns, "summary": summary[:200], "school": school,
         "kinds_chosen": kinds, "group": group, "groups": _groups(), "q": q,
         "filter_query": urlencode([("kind", k) for k in kinds] + ([("group", group)] if group else [])),
-        "kinds": registry.type_choices(), "decision_form": DecisionForm(),
+        "kinds": registry.open_type_choices(), "decision_form": DecisionForm(),
+        "kinds_set": (",".join(kinds), rules.kinds_label([registry.type_name(k) for k in kinds]))
+        if len(kinds) > 1 else None,
         "pending_in_school": _of_types(selectors.decidable_queue_for(request.user).filter(school=school), kinds,
                                        group).count() if school else 0,
         "batches": selectors.batch_queue_for(request.user)[:50],

@@ -399,3 +399,25 @@ def test_the_result_page_offers_what_fits_the_import(client, reg):
     page = client.get(reverse("registration:upload_detail", args=[done.pk])).content.decode()
     assert f'{reverse("registration:pending")}?state=audit&amp;group=primary' in page
     assert "查看待学校审核的注册申请" in page and "重新导入" not in page
+
+
+def test_the_queue_filter_shows_the_set_it_was_opened_with(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    client.force_login(reg.users.school_leader)
+    primary = client.get(reverse("registration:pending") + "?state=audit&group=primary").content.decode()
+    link = primary.split('data-testid="review-link"', 1)[1].split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    page = client.get(link).content.decode()
+    select = page.split('id="kind"', 1)[1].split("</select>", 1)[0]
+    option = 'value="reg_primary_resident,reg_primary_foreign,reg_primary_no_id" selected>小学新生注册(全部3类)</option>'
+    assert option in select and select.count("selected") == 1  # not 无身份证件小学新生注册 alone
+    assert "休学" not in select and "关键数据变更" not in select  # types of features still to come
+    # the option, submitted again, filters the same
+    again = client.get(reverse("workflow:queue"), {"kind": "reg_primary_resident,reg_primary_foreign,reg_primary_no_id"})
+    assert reg.row(1)["姓名"] in again.content.decode() and option in again.content.decode()
+    other = client.get(reverse("workflow:queue"), {"kind": "reg_other_resident,reg_other_foreign"}).content.decode()
+    assert reg.row(1)["姓名"] not in other
+    # 全部审核 of a school with nothing left to decide offers no button that does nothing
+    school = client.get(reverse("workflow:queue"), {"school": reg.world.th_school.pk,
+                                                     "kind": "reg_other_resident"}).content.decode()
+    assert "(可审核 0 件)" in school and 'value="pass" data-confirm="确定全部审核通过吗?" disabled' in school

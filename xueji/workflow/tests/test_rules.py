@@ -256,3 +256,13 @@ def test_register_rejects_bad_definitions():
     with pytest.raises(ValueError):
         registry.register("bad_stage", "坏", registry.TO_SUPERVISOR, stages=["4"])
     assert registry.find("bad_chain") is None
+
+
+def test_kinds_label_names_a_set_of_types_by_what_they_share():
+    from xueji.workflow.rules import kinds_label
+
+    assert kinds_label(["居民身份证小学新生注册", "港澳台和外籍小学新生注册", "无身份证件小学新生注册"]) == "小学新生注册(全部3类)"
+    assert kinds_label(["居民身份证非小学新生注册", "无身份证件非小学新生注册"]) == "非小学新生注册(全部2类)"
+    assert kinds_label(["休学", "复学"]) == "休学、复学"  # "学" alone names nothing
+    assert kinds_label(["关键数据变更"]) == "关键数据变更"
+    assert kinds_label([]) == ""
