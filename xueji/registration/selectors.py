@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from xueji.accounts.models import Role
+from xueji.common.masking import mask_national_number
 from xueji.org.roles import UPLOAD_ROLES
 from xueji.org.selectors import schools_for
 
@@ -74,8 +75,8 @@ FACT_COLUMNS = ("查重认证", "姓名性别出生日期相同")
 def review_facts(businesses) -> dict[int, list[tuple[str, str]]]:
     """The 查重认证 result of registration businesses (one query): ``{business id:
     [(label, text)]}``."""
-    regs = Registration.objects.filter(business_id__in=[b.pk for b in businesses]).only(
-        "business_id", "dedup_status", "verify_status", "verify_note", "similar")
+    regs = Registration.objects.filter(business_id__in=[b.pk for b in businesses]).select_related("student").only(
+        "business_id", "dedup_status", "verify_status", "verify_note", "similar", "student", "student__national_number")
     result = {}
     for reg in regs:
         check = f"{reg.get_dedup_status_display()},{reg.get_verify_status_display()}"
@@ -83,4 +84,6 @@ def review_facts(businesses) -> dict[int, list[tuple[str, str]]]:
             check += f"({reg.verify_note})"
         similar = f"有{len(reg.similar)}条,请核对" if reg.similar else "无"
         result[reg.business_id] = [("查重认证", check), ("姓名性别出生日期相同", similar)]
+        if reg.student is not None:  # completed: the record it created (the detail page shows it)
+            result[reg.business_id].append(("建立的学籍", f"全国学籍号 {mask_national_number(reg.student.national_number)}"))
     return result

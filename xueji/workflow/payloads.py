@@ -15,7 +15,9 @@ kind            stored value (JSON)                                             
 ``date``        ISO date text                                                   ``2019-01-01``
 ``id_number``   an ID document number                                           masked ``4401**********0019``
 ``phone``       a phone number                                                  masked ``138****8000``
-``division``    a 12-digit division code                                        ``440106000000 天河区``
+``division``    a 12-digit division code                                        ``440106000000 广东省广州市天河区``
+``class``       a 7-digit 班号 of the business's school                          ``一年级1班(2026101)``
+``yearmonth``   six digits YYYYMM                                               ``2026-09``
 ``change``      ``{"before": …, "after": …}`` of the kind ``inner``             ``原值 → 新值``
 ``verification`` ``{"status": passed|failed|pending|na, "note": …}``            ``认证通过`` (说明)
 ``record``      a mapping of ``fields`` (a whole row, e.g. the 72-item record)  one labelled row per filled field
@@ -40,7 +42,8 @@ from xueji.codes import tables
 from xueji.common.masking import mask_id_number, mask_phone
 
 KINDS = frozenset({
-    "text", "number", "bool", "code", "choice", "date", "id_number", "phone", "division", "change",
+    "text", "number", "bool", "code", "choice", "date", "id_number", "phone", "division", "class", "yearmonth",
+    "change",
     "verification", "record", "members", "hidden",
 })
 #: Kinds whose value may be revealed only through the audited 查看 action.
@@ -133,8 +136,10 @@ def _value_error(f: Field, kind: str, value: Any) -> str | None:
     """Why ``value`` does not fit ``kind`` (None: it does). Empty values fit every kind."""
     if _empty(value):
         return None
-    if kind in ("text", "id_number", "phone", "division"):
+    if kind in ("text", "id_number", "phone", "division", "class"):
         ok = isinstance(value, str)
+    elif kind == "yearmonth":
+        ok = isinstance(value, str) and len(value) == 6 and value.isdigit()
     elif kind == "number":
         ok = _is_number(value)
     elif kind == "bool":
@@ -207,8 +212,10 @@ def _code_text(name: str | None, code: str) -> str:
 
 
 def value_text(f: Field, kind: str, value: Any, *, reveal: bool = False,
-               division_names: Mapping[str, str] | None = None) -> str:
-    """One value as a person reads it (empty values: "")."""
+               division_names: Mapping[str, str] | None = None,
+               class_labels: Mapping[str, str] | None = None) -> str:
+    """One value as a person reads it (empty values: ""): a division with its full name,
+    a 班号 as the class's label (``org.SchoolClass.label``) when the caller looked it up."""
     if _empty(value):
         return ""
     if _value_error(f, kind, value):
@@ -228,6 +235,10 @@ def value_text(f: Field, kind: str, value: Any, *, reveal: bool = False,
     if kind == "division":
         name = (division_names or {}).get(value)
         return f"{value} {name}" if name else value
+    if kind == "class":
+        return (class_labels or {}).get(value) or value
+    if kind == "yearmonth":
+        return f"{value[:4]}-{value[4:]}"
     if kind == "verification":
         text = VERIFICATION_NAMES[value["status"]]
         note = str(value.get("note") or "").strip()
@@ -235,7 +246,8 @@ def value_text(f: Field, kind: str, value: Any, *, reveal: bool = False,
     return str(value)
 
 
-def _rows(fields: Iterable[Field], payload: Mapping, section: str, reveal: bool, names, skip_empty: bool) -> list[Row]:
+def _rows(fields: Iterable[Field], payload: Mapping, section: str, reveal: bool, names: dict, skip_empty: bool) -> list[Row]:
+    """``names``: the keyword arguments of :func:`value_text` that name things."""
     rows: list[Row] = []
     for f in fields:
         value = payload.get(f.key)
@@ -254,11 +266,11 @@ def _rows(fields: Iterable[Field], payload: Mapping, section: str, reveal: bool,
             if not isinstance(value, Mapping):
                 text = BAD_VALUE if not _empty(value) else ""
             else:
-                before = value_text(inner, f.inner, value.get("before"), reveal=reveal, division_names=names) or "(空)"
-                after = value_text(inner, f.inner, value.get("after"), reveal=reveal, division_names=names) or "(空)"
+                before = value_text(inner, f.inner, value.get("before"), reveal=reveal, **names) or "(空)"
+                after = value_text(inner, f.inner, value.get("after"), reveal=reveal, **names) or "(空)"
                 text = f"{before} → {after}"
         else:
-            text = value_text(f, f.kind, value, reveal=reveal, division_names=names)
+            text = value_text(f, f.kind, value, reveal=reveal, **names)
         if not text and skip_empty:
             continue
         rows.append(Row(f.label, text or "—", section))
@@ -266,13 +278,16 @@ def _rows(fields: Iterable[Field], payload: Mapping, section: str, reveal: bool,
 
 
 def display_rows(schema: Schema, payload: Any, *, reveal: bool = False,
-                 division_names: Mapping[str, str] | None = None) -> list[Row]:
+                 division_names: Mapping[str, str] | None = None,
+                 class_labels: Mapping[str, str] | None = None) -> list[Row]:
     """The payload as labelled rows in the schema's order; a ``record`` or each member of
     ``members`` is its own section of filled fields. ID and phone numbers are masked
-    unless ``reveal``."""
+    unless ``reveal``; divisions and classes named from ``division_names`` /
+    ``class_labels`` (:func:`codes_of_kind` says which to look up)."""
     if not isinstance(payload, Mapping):
         return [Row("业务内容", BAD_VALUE)] if not _empty(payload) else []
-    return _rows(schema.fields, payload, "", reveal, division_names, False)
+    names = {"division_names": division_names, "class_labels": class_labels}
+    return _rows(schema.fields, payload, "", reveal, names, False)
 
 
 def has_sensitive(schema: Schema) -> bool:
@@ -285,6 +300,12 @@ def has_sensitive(schema: Schema) -> bool:
 
 def division_codes(schema: Schema, payload: Any) -> set[str]:
     """The division codes a payload names (for one lookup of their names)."""
+    return codes_of_kind(schema, payload, "division")
+
+
+def codes_of_kind(schema: Schema, payload: Any, kind: str) -> set[str]:
+    """The values of one kind (``division``, ``class``) a payload holds, for one lookup of
+    their names."""
     found: set[str] = set()
 
     def walk(fields: Iterable[Field], value: Any) -> None:
@@ -292,9 +313,9 @@ def division_codes(schema: Schema, payload: Any) -> set[str]:
             return
         for f in fields:
             item = value.get(f.key)
-            if f.kind == "division" and isinstance(item, str) and item:
+            if f.kind == kind and isinstance(item, str) and item:
                 found.add(item)
-            elif f.kind == "change" and f.inner == "division" and isinstance(item, Mapping):
+            elif f.kind == "change" and f.inner == kind and isinstance(item, Mapping):
                 found.update(v for v in (item.get("before"), item.get("after")) if isinstance(v, str) and v)
             elif f.kind == "record":
                 walk(f.fields, item)
@@ -309,7 +330,7 @@ def division_codes(schema: Schema, payload: Any) -> set[str]:
 # --- a schema from the 72-item catalogue -------------------------------------------------------
 _CATALOGUE_KINDS = {
     "code": "code", "bool": "bool", "choice": "choice", "date": "date", "id_number": "id_number",
-    "phone": "phone", "division": "division", "decimal1": "number",
+    "phone": "phone", "division": "division", "decimal1": "number", "class": "class", "yearmonth": "yearmonth",
 }
 
 

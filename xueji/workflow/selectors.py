@@ -269,9 +269,21 @@ def parties_of(business: Business) -> list[tuple[str, School]]:
 
 
 def division_names(codes) -> dict[str, str]:
+    """{code: full name} (广东省广州市天河区, as on the school's page) of division codes."""
     from xueji.org.models import Division
 
     codes = [c for c in codes if c]
     if not codes:
         return {}
-    return dict(Division.objects.filter(code__in=codes).values_list("code", "name"))
+    return {d.code: d.full_name for d in Division.objects.filter(code__in=codes).select_related("parent__parent")}
+
+
+def class_labels(school, codes) -> dict[str, str]:
+    """{班号: label} (一年级1班(2026101), ``org.SchoolClass.label``) of classes of ``school``."""
+    from xueji.org.models import SchoolClass
+
+    codes = [c for c in codes if c]
+    if school is None or not codes:
+        return {}
+    classes = SchoolClass.objects.filter(school=school, code__in=codes).select_related("grade", "school")
+    return {c.code: c.label for c in classes}

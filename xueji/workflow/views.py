@@ -264,11 +264,13 @@ def _detail(request, business: Business, *, reveal: bool = False):
     btype = registry.find(business.kind)
     schema = btype.schema if btype else payloads.EMPTY
     names = selectors.division_names(payloads.division_codes(schema, business.payload))
+    classes = selectors.class_labels(business.school, payloads.codes_of_kind(schema, business.payload, "class"))
     can_decide = business.is_open and rules.refusal(user, business) is None
     chain = _chain_rows(business)
     return render(request, "workflow/business_detail.html", {
         "business": business, "chain": chain, "description": schema.description,
-        "payload": payloads.display_rows(schema, business.payload, reveal=reveal, division_names=names),
+        "payload": payloads.display_rows(schema, business.payload, reveal=reveal, division_names=names,
+                                         class_labels=classes),
         "facts": list(selectors.facts_for([business]).get(business.pk, {}).items()),
         "parties": selectors.parties_of(business), "multi_party": bool(btype and btype.multi_party),
         "decisions": [row for row in chain if row["decision"] is not None],

@@ -126,7 +126,7 @@ def test_no_id_single_entry_climbs_to_the_province(live_server, page, reg, tmp_p
             field.fill(str(value))
     page.set_input_files('input[name="proof"]', str(proof))
     page.get_by_role("button", name="保存并提交").click()
-    page.wait_for_url("**/registration/pending/")
+    page.wait_for_url("**/registration/pending/?state=audit&group=other")  # where it now waits
     _logout(page)
 
     _login(page, base, "sch_leader")

@@ -49,3 +49,21 @@ def test_registration_payload_refuses_unknown_columns():
     assert "业务内容“学生信息”含有未定义的项:favourite_colour" in errors
     assert "业务内容“家庭成员1”含有未定义的项:pet" in errors
     assert "业务内容缺少“班级”" in payloads.check(schema, {"values": {}})
+
+
+def test_the_class_and_the_entry_month_read_as_a_person_says_them():
+    schema, payload = _registration_payload()
+    payload["values"]["entry_month"] = "202509"
+    assert payloads.check(schema, payload) == []
+    labels = {"2025101": "二年级1班(2025101)"}
+    student = {r.label: r.text for r in payloads.display_rows(schema, payload, class_labels=labels)
+               if r.section == "学生信息"}
+    assert student["班号"] == "二年级1班(2025101)" and student["入学年月"] == "2025-09"
+    # without the lookup (the API), the 班号 as it is; a malformed month is said to be so
+    plain = {r.label: r.text for r in payloads.display_rows(schema, payload) if r.section == "学生信息"}
+    assert plain["班号"] == "2025101"
+    payload["values"]["entry_month"] = "2025-9"
+    assert payloads.check(schema, payload) == ["业务内容“入学年月”格式不正确"]
+    bad = {r.label: r.text for r in payloads.display_rows(schema, payload) if r.section == "学生信息"}
+    assert bad["入学年月"] == payloads.BAD_VALUE
+    assert payloads.codes_of_kind(schema, payload, "class") == {"2025101"}

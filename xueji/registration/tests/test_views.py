@@ -421,3 +421,24 @@ def test_the_queue_filter_shows_the_set_it_was_opened_with(client, reg):
     school = client.get(reverse("workflow:queue"), {"school": reg.world.th_school.pk,
                                                      "kind": "reg_other_resident"}).content.decode()
     assert "(可审核 0 件)" in school and 'value="pass" data-confirm="确定全部审核通过吗?" disabled' in school
+
+
+def test_the_business_detail_of_a_registration_names_class_month_places_and_the_new_record(client, reg):
+    from .test_flow import _through_chain
+
+    client.force_login(reg.users.school_registrar)
+    row = reg.row(1)
+    _upload(client, workbook_bytes("primary-resident", [row]))
+    registration = Registration.objects.get()
+    url = reverse("workflow:business_detail", args=[registration.business_id])
+    client.force_login(reg.users.school_leader)
+    page = client.get(url).content.decode()
+    assert f"<td>一年级1班({reg.class1.code})</td>" in page  # the 班号 as the class's label
+    assert f"<td>{reg.year}-09</td>" in page  # 入学年月 YYYY-MM
+    assert "440106000000 广东省广州市天河区" in page  # a place by its full name, as on the school's page
+    assert "建立的学籍" not in page
+    (done,) = _through_chain(reg, [registration])
+    page = client.get(url).content.decode()
+    number = done.student.national_number
+    assert "建立的学籍" in page and f"全国学籍号 G{number[1:5]}**********{number[-4:]}" in page
+    assert number not in page.split('data-testid="business-facts"', 1)[1].split("</table>", 1)[0]
