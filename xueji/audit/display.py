@@ -110,6 +110,14 @@ def _mask(key: str):
     return None
 
 
+def scope_label(prefix: str) -> str:
+    """An entry's data scope: ``440106(天河区)``; no prefix: the ministry's alone."""
+    if not prefix:
+        return "全国(仅教育部可见)"
+    name = rules.chain_name(prefix)
+    return f"{prefix}({name})" if name else prefix
+
+
 def format_time(value: dt.datetime) -> str:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)

@@ -130,7 +130,8 @@ class AuditEntry(models.Model):
     def actor_display(self) -> str:
         if self.actor_name and self.actor_username:
             return f"{self.actor_name}({self.actor_username})"
-        return self.actor_name or self.actor_username or "—"
+        # no person: the system (a background job, a scheduled check, the demo's setup)
+        return self.actor_name or self.actor_username or "系统"
 
     @property
     def actor_role_display(self) -> str:

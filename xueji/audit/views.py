@@ -69,7 +69,7 @@ def entry_detail(request, pk: int):
         ("操作人角色", entry.actor_role_display or "—"),
         ("操作人单位", entry.unit_name or "—"),
         ("学校", entry.school if entry.school_id else "—"),
-        ("数据范围", entry.authority_prefix or "全国(仅教育部可见)"),
+        ("数据范围", display.scope_label(entry.authority_prefix)),
         ("IP 地址", entry.ip_address or "—"),
         ("操作类型", entry.action_display),
         ("对象", entry.object_display),

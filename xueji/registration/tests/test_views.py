@@ -442,3 +442,28 @@ def test_the_business_detail_of_a_registration_names_class_month_places_and_the_
     number = done.student.national_number
     assert "建立的学籍" in page and f"全国学籍号 G{number[1:5]}**********{number[-4:]}" in page
     assert number not in page.split('data-testid="business-facts"', 1)[1].split("</table>", 1)[0]
+
+
+def test_the_audit_entry_of_a_decision_names_units_not_ids(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1)]))
+    registration = Registration.objects.get()
+    client.force_login(reg.users.school_leader)
+    client.post(reverse("workflow:business_decide", args=[registration.business_id]), {"decision": "pass"})
+    entry = AuditEntry.objects.filter(action="workflow.decided").latest("pk")
+    client.force_login(reg.users.th_registrar)
+    page = client.get(reverse("audit:entry_detail", args=[entry.pk])).content.decode()
+    changes = page.split('data-testid="audit-changes"', 1)[1].split("</table>", 1)[0]
+    authority = reg.world.th_school.supervisor
+    assert "当前审核学校" in changes and reg.world.th_school.name in changes
+    assert "当前审核单位" in changes and authority.name in changes
+    assert f">{authority.pk}<" not in changes.replace("\n", "").replace(" ", "")
+    assert f"<td>{authority.prefix}(" in page  # 数据范围 with its region's name
+    # an entry no person made is the system's: the hold 待上报 released when the registrar reports
+    client.force_login(reg.users.school_registrar)
+    client.post(reverse("registration:pending") + "?state=report", {"action": "report", "all": "1"})
+    system = AuditEntry.objects.get(action="workflow.hold_released")
+    assert system.actor_username == "" and system.actor_name == ""
+    client.force_login(reg.users.th_registrar)
+    assert "<td>系统</td>" in client.get(reverse("audit:entry_detail", args=[system.pk])).content.decode()
+    assert "<td>系统" in client.get(reverse("audit:entry_list")).content.decode()
