@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.views import SpectacularAPIView
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -28,6 +29,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from xueji.accounts.models import Role
+from xueji.common.params import content_disposition
 from xueji.audit.services import record_event
 from xueji.common.params import parse_id
 from xueji.jobs import selectors as job_selectors
@@ -439,3 +441,17 @@ class ReviewViewSet(ScopedFilters, mixins.ListModelMixin, viewsets.GenericViewSe
         skipped = [[pk, reason] for pk, reason in result.skipped]
         skipped += [[pk, "业务不存在或不在您的数据范围内"] for pk in outside]
         return Response({"decided": result.decided, "skipped": sorted(skipped)})
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document (接口文档), saved as 学籍 API.yaml (or .json): the header drf-spectacular
+    writes for a non-ASCII title is not a valid Content-Disposition (browsers save it
+    under a made-up name), so it is written again by the one helper of the project."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        renderer = getattr(request, "accepted_renderer", None)
+        suffix = "json" if "json" in (getattr(renderer, "format", "") or "") else "yaml"
+        response["Content-Disposition"] = content_disposition(
+            f"学籍 API.{suffix}", attachment=False, fallback=f"xueji-api.{suffix}")
+        return response

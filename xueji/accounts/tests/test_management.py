@@ -202,6 +202,8 @@ def test_api_token_page(client, world):
     client.force_login(world.users.th_registrar)
     response = client.post(reverse("accounts:api_token"), {"action": "issue", "name": "同步"})
     assert 'data-testid="api-token"' in response.content.decode()
+    # the document's link says what it gives (a file to save), not a bare address
+    assert 'download="学籍 API.yaml">下载 OpenAPI 接口说明(学籍 API.yaml)</a>' in response.content.decode()
     client.force_login(world.users.school_leader)
     assert client.get(reverse("accounts:api_token")).status_code == 403
 

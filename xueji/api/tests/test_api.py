@@ -96,6 +96,11 @@ def test_schema_document(client, db):
     assert response.status_code == 200
     body = response.content.decode()
     assert "/api/v1/schools/" in body and "TokenAuth" in body or "tokenAuth" in body
+    # a valid header, so the browser saves it under its name (学籍 API.json), not a made-up one
+    assert response["Content-Disposition"] == (
+        "inline; filename=\"xueji-api.json\"; filename*=UTF-8''%E5%AD%A6%E7%B1%8D%20API.json")
+    yaml = client.get("/api/v1/schema/")
+    assert yaml["Content-Disposition"].endswith("API.yaml") and yaml["Content-Disposition"].isascii()
 
 
 def test_api_is_read_only(world):
