@@ -103,6 +103,9 @@ class TermForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if authorities is not None:
             self.fields["authority"].queryset = authorities.order_by("code")
+        # the blank choice in words, not Django's "---------"
+        self.fields["authority"].empty_label = "请选择"
+        self.fields["semester"].choices = [("", "请选择"), *(c for c in self.fields["semester"].choices if c[0] != "")]
 
 
 class GradeForm(forms.Form):

@@ -128,6 +128,8 @@ def test_leader_cannot_create_grade(world, rf):
 def test_terms(client, world):
     client.force_login(world.users.gd_registrar)
     url = reverse("org:term_list")
+    page = client.get(url).content.decode()
+    assert "---------" not in page and page.count('<option value="">请选择</option>') + page.count('<option value="" selected>请选择</option>') == 2
     response = client.post(url, {"authority": world.tree.gd.pk, "school_year": "2026", "semester": "1",
                                  "start_date": "2026-09-01", "end_date": "2027-01-31"})
     assert response.status_code == 302
