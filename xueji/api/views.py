@@ -448,6 +448,7 @@ class SchemaView(SpectacularAPIView):
     writes for a non-ASCII title is not a valid Content-Disposition (browsers save it
     under a made-up name), so it is written again by the one helper of the project."""
 
+    @extend_schema(exclude=True)  # as the view it extends: the document does not describe itself
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         renderer = getattr(request, "accepted_renderer", None)

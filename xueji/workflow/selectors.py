@@ -187,10 +187,11 @@ def windows_for_school(school: School, now=None) -> QuerySet[BusinessWindow]:
 
 # --- to-do (首页待办) ------------------------------------------------------------------------
 def pending_review_count(user) -> int:
-    """待审核业务 the user can decide now, batch operations included."""
+    """待审核业务 of the home page's to-dos: what the linked page lists — the queue (those on
+    a hold it shows, such as 待查重认证, with the hold's name) and the batch operations."""
     if user.role not in {Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR}:
         return 0
-    return decidable_queue_for(user).count() + batch_queue_for(user).count()
+    return queue_for(user).count() + batch_queue_for(user).count()
 
 
 # --- batch operations (批量业务) ------------------------------------------------------------------

@@ -53,6 +53,11 @@ def test_registrations_in_dedup_are_listed(reg):
     Business.objects.filter(pk=regs[0].business_id).update(hold=services.HOLD_DEDUP)
     todos = _todos(reg.users.school_registrar)
     assert todos["查重认证中的注册申请"] == (1, reverse("registration:pending") + "?state=dedup")
+    # the leader's count is what 待审核业务 lists: the one on hold shows there with its hold's name
+    _register(reg, 5)
+    assert _todos(reg.users.school_leader)["待审核业务"][0] == 2
+    from xueji.workflow.selectors import queue_for
+    assert queue_for(reg.users.school_leader).count() == 2
 
 
 def test_uploads_with_failing_rows_link_to_the_result(reg):
