@@ -59,8 +59,12 @@ def waiting_for_authority(user) -> QuerySet[Registration]:
     )
 
 
-def school_counts(school) -> dict:
+def school_counts(school, group: str = "") -> dict:
+    """How many of the school's open registrations are in each state (of one half of
+    学籍注册 — ``primary`` / ``other`` entries — when ``group``), as the lists count them."""
     open_ = Registration.objects.filter(school=school, business__status="open")
+    if group:
+        open_ = open_.filter(entry__startswith=f"{group}-")
     return open_.aggregate(
         audit=Count("pk", filter=Q(business__current_level="school", business__hold="")),
         report=Count("pk", filter=Q(business__hold="report_pending")),

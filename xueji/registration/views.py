@@ -88,8 +88,8 @@ def index(request):
             for e in Entry if not group or e.value.startswith(f"{group}-")
         ],
         "group": group, "group_label": ENTRY_GROUPS.get(group, "学籍注册"),
-        "uploads": selectors.uploads_for(user)[:10],
-        "counts": selectors.school_counts(school),
+        "uploads": _in_group(selectors.uploads_for(user), group)[:10],
+        "counts": selectors.school_counts(school, group),
         "temporary": _temporary_students(user, school).select_related("klass__grade", "klass__school")[:50]
         if user.role == Role.SCHOOL_REGISTRAR else [],
     })

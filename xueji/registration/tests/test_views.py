@@ -467,3 +467,22 @@ def test_the_audit_entry_of_a_decision_names_units_not_ids(client, reg):
     client.force_login(reg.users.th_registrar)
     assert "<td>系统</td>" in client.get(reverse("audit:entry_detail", args=[system.pk])).content.decode()
     assert "<td>系统" in client.get(reverse("audit:entry_list")).content.decode()
+
+
+def test_the_counts_of_a_half_of_registration_are_what_its_lists_hold(client, reg):
+    client.force_login(reg.users.school_registrar)
+    _upload(client, workbook_bytes("primary-resident", [reg.row(1), reg.row(2)]))
+    _upload(client, workbook_bytes("other-resident", [reg.row(3, klass=reg.class3)]), entry="other-resident")
+    primary = client.get(reverse("registration:index"), {"group": "primary"}).content.decode()
+    other = client.get(reverse("registration:index"), {"group": "other"}).content.decode()
+    both = client.get(reverse("registration:index")).content.decode()
+    count = '<div class="todo-count">{}</div><a href="{}?state=audit'
+    assert count.format(2, reverse("registration:pending")) in primary
+    assert count.format(1, reverse("registration:pending")) in other
+    assert count.format(3, reverse("registration:pending")) in both
+    listed = client.get(reverse("registration:pending"), {"state": "audit", "group": "primary"}).content.decode()
+    assert "显示 1-2,共 2 条" in listed
+    # and the recent imports of that half
+    mine, theirs = Upload.objects.order_by("pk")
+    assert reverse("registration:upload_detail", args=[mine.pk]) in primary
+    assert reverse("registration:upload_detail", args=[theirs.pk]) not in primary
