@@ -369,6 +369,7 @@ def test_an_empty_registration_list_says_what_would_be_there(client, reg, state,
     client.force_login(reg.users.school_registrar)
     page = client.get(reverse("registration:pending"), {"state": state}).content.decode()
     assert text in page and "没有数据需要显示" not in page
+    assert "上报所选" not in page and "撤销所选" not in page and "全部上报" not in page  # nothing to act on
 
 
 def test_registration_detail_masks_the_numbers_of_other_people_and_words_decisions_as_elsewhere(client, reg):
