@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.views import SpectacularAPIView
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -21,6 +20,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -29,9 +29,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from xueji.accounts.models import Role
-from xueji.common.params import content_disposition
 from xueji.audit.services import record_event
-from xueji.common.params import parse_id
+from xueji.common.params import content_disposition, parse_id
 from xueji.jobs import selectors as job_selectors
 from xueji.jobs import services as job_services
 from xueji.org import selectors
