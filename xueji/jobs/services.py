@@ -182,8 +182,11 @@ class Progress:
         self.flush()
 
     def advance(self, count: int = 1) -> None:
+        first = not self.done
         self.done += count
-        if time.monotonic() - self._last >= self.interval:
+        # The first rows done are shown at once (the bar moves soon after the start);
+        # then at most once every ``interval``.
+        if first or time.monotonic() - self._last >= self.interval:
             self.flush()
 
     def set_done(self, done: int) -> None:
