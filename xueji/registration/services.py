@@ -676,11 +676,12 @@ def process_upload(upload: Upload, request=None, today: dt.date | None = None, p
                 progress.finish({"upload": upload.pk, "summary": [f"导入失败:{upload.message}"]})
         return upload
     with transaction.atomic():
-        RowError.objects.bulk_create(
-            [RowError(upload=upload, row=f.row, name=f.name, id_number=f.id_number, messages=f.messages, raw=f.raw)
-             for f in outcome.failed],
-            batch_size=1000,
-        )
+        # Plain tuples, JSON by orjson (the failing rows of a large sheet: a model
+        # instance and the standard json module per row cost more than the insert).
+        bulk.insert_rows(RowError, ("upload_id", "row", "name", "id_number", "messages", "raw"), [
+            (upload.pk, f.row, f.name[:50], f.id_number[:30], bulk.dumps(f.messages), bulk.dumps(f.raw))
+            for f in outcome.failed
+        ])
         upload.total_rows = outcome.total
         upload.passed_rows = outcome.passed_count
         upload.failed_rows = len(outcome.failed)
