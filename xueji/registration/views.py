@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
-from xueji.org.selectors import chosen_in_scope, get_in_scope, record_personal_view
+from xueji.org.selectors import chosen_in_scope, get_in_scope
 from xueji.students.selectors import students_for, temporary_number_students
+from xueji.workflow import rules as workflow_rules
 
 from . import selectors, services
 from .excel import build_template, template_filename
@@ -269,9 +270,11 @@ def authority_review(request):
 def registration_detail(request, pk: int):
     reg = get_in_scope(request, selectors.registrations_for(request.user).select_related(
         "klass__grade", "klass__school", "student"), "注册申请", pk=pk)
-    record_personal_view(request, "注册申请", reg, school=reg.school, summary=reg.name)
     back = "registration:authority_review" if request.user.role == Role.AUTHORITY_REGISTRAR else "registration:pending"
     return render(request, "registration/detail.html", {
         "reg": reg, "business": reg.business, "back_url": reverse(back) if request.user.is_school_user
         or request.user.role == Role.AUTHORITY_REGISTRAR else "",
+        # ID numbers masked as on the business's own page; the full ones only through its
+        # audited 查看完整证件号.
+        "can_reveal": workflow_rules.can_reveal(request.user),
     })

@@ -99,10 +99,17 @@ def test_api_role_refusals_are_audited_once(reg):
     assert AuditEntry.objects.count() == before + 1 and _denied().actor_username == "sch_registrar"
 
 
-def test_a_page_with_a_full_id_number_is_audited(client, reg, two):
+def test_the_full_id_number_only_through_the_audited_reveal(client, reg, two):
+    """The registration page masks the ID number like the business page; 查看完整证件号
+    (a POST to the business's reveal) shows it and writes its audit entry."""
     mine, _ = two
     client.force_login(reg.users.school_leader)
     page = client.get(reverse("registration:detail", args=[mine[0].pk])).content.decode()
-    assert mine[0].id_number in page
-    entry = AuditEntry.objects.filter(action="personal.viewed").latest("seq")
-    assert entry.actor_username == "sch_leader" and entry.object_id == str(mine[0].pk)
+    assert mine[0].id_number not in page and mine[0].id_number[-4:] in page
+    reveal = reverse("workflow:business_reveal", args=[mine[0].business_id])
+    assert reveal in page
+    assert client.get(reveal).status_code == 405
+    shown = client.post(reveal).content.decode()
+    assert mine[0].id_number in shown
+    entry = AuditEntry.objects.filter(action="workflow.revealed").latest("id")
+    assert entry.actor_username == "sch_leader" and entry.object_id == str(mine[0].business_id)
