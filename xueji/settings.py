@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "xueji.workflow",
     "xueji.registration",
     "xueji.problems",
+    "xueji.changes",
+    "xueji.reports",
     "xueji.api",
     "xueji.portal",
 ]

@@ -10,6 +10,8 @@ urlpatterns = [
     path("codes/", include("xueji.codes.urls")),
     path("workflow/", include("xueji.workflow.urls")),
     path("registration/", include("xueji.registration.urls")),
+    path("changes/", include("xueji.changes.urls")),
+    path("reports/", include("xueji.reports.urls")),
     path("jobs/", include("xueji.jobs.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]
