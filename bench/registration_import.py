@@ -4,7 +4,7 @@ In a throwaway database (or ``DATABASE_URL``) it sets up the national divisions 
 authorities, the default approval chains, a primary school in 天河区 with 20 first-grade
 classes of the current school year and its 学籍管理员, and another school that already
 holds some of the sheet's IDs. It then writes a real template workbook (not timed):
-``registration.excel.build_template`` with ``--rows`` rows spliced into its data sheet,
+``students.excel.build_template`` with ``--rows`` rows spliced into its data sheet,
 strings in a shared-string table as Excel and WPS save them (``--writer openpyxl``:
 appended by openpyxl in write-only mode instead, which stores strings inline). About
 50 of the 72 columns are filled (two family members). ``--bad-share`` (5 %) of the rows
@@ -160,7 +160,7 @@ def write_workbook(path: Path, rows: list[dict], writer: str = "excel") -> None:
     workbook. ``openpyxl``: copied into an openpyxl write-only workbook, which stores
     every string inline in the sheet (a 2.5× larger sheet XML that no office suite
     writes); kept to compare readers."""
-    from xueji.registration.excel import build_template
+    from xueji.students.excel import build_template
 
     template = build_template(ENTRY)
     if writer == "openpyxl":

@@ -77,10 +77,10 @@ from xueji.students import fields as F
 from xueji.students import numbers
 from xueji.students import rules as field_rules
 from xueji.students import services as student_services
+from xueji.students.excel import ExcelFormatError, read_rows
 from xueji.students.models import NumberKind, Status, Student, StudentNumber
 
 from . import adapters, services
-from .excel import ExcelFormatError, read_rows
 from .models import CollectionBatch, CollectionRun, CollectionStatus
 
 __all__ = [

@@ -6,10 +6,10 @@ from django import forms
 
 from xueji.codes import tables as codes
 from xueji.students import fields
+from xueji.students.excel import check_upload
 from xueji.students.fields import FIELDS
 from xueji.workflow.rules import check_material
 
-from .excel import check_upload
 from .models import Entry
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024

@@ -46,10 +46,10 @@ from xueji.org.models import School
 from xueji.students import fields as F
 from xueji.students import numbers
 from xueji.students import rules as field_rules
+from xueji.students.excel import DATA_SHEET, ExcelFormatError, build_template, read_rows
 from xueji.workflow.models import BusinessStatus
 
 from . import adapters, services
-from .excel import DATA_SHEET, ExcelFormatError, build_template, read_rows
 from .models import PreschoolRequest, PreschoolStatus, Registration
 
 __all__ = [

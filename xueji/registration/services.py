@@ -30,9 +30,16 @@ from xueji.org.models import Authority, Division, School, SchoolClass
 from xueji.org.rules import DivisionNames, build_division_names, school_year_of
 from xueji.problems.models import ProblemKind
 from xueji.problems.services import NewGroup, group_same_people, open_groups, resolve_groups
-from xueji.students import fields, numbers
+from xueji.students import excel, fields, numbers
 from xueji.students import rules as field_rules
 from xueji.students import services as student_services
+from xueji.students.excel import (
+    ExcelFormatError,
+    build_template,
+    cells_from_values,
+    failed_rows_filename,
+    read_rows,
+)
 from xueji.students.models import NumberKind, Student
 from xueji.students.rules import as_text
 from xueji.students.selectors import temporary_number_students
@@ -40,14 +47,7 @@ from xueji.workflow import payloads
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business
 
-from . import adapters, excel
-from .excel import (
-    ExcelFormatError,
-    build_template,
-    cells_from_values,
-    failed_rows_filename,
-    read_rows,
-)
+from . import adapters
 from .models import (
     DedupStatus,
     Entry,

@@ -56,7 +56,7 @@ def workbook_bytes(entry: str, rows: list[dict]) -> bytes:
 
     from openpyxl import load_workbook
 
-    from .excel import DATA_SHEET, build_template
+    from xueji.students.excel import DATA_SHEET, build_template
 
     book = load_workbook(io.BytesIO(build_template(entry)))
     sheet = book[DATA_SHEET]

@@ -16,11 +16,11 @@ from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
 from xueji.org.selectors import chosen_in_scope, get_in_scope
+from xueji.students.excel import build_template, template_filename
 from xueji.students.selectors import students_for, temporary_number_students
 from xueji.workflow import rules as workflow_rules
 
 from . import selectors, services
-from .excel import build_template, template_filename
 from .forms import SingleEntryForm, UploadForm
 from .models import Entry, UploadStatus, VerifyStatus
 

@@ -3,7 +3,7 @@ SPEC F-21/F-22) — header, model field, kind, code table, key data or not, when
 required, maximum length and the help text the Excel template shows.
 
 Every entry path uses this module: the Excel template and importer
-(``xueji.registration.excel``), the row cleaner (``xueji.students.rules.clean_row``), the
+(``xueji.students.excel``), the row cleaner (``xueji.students.rules.clean_row``), the
 forms and the API. Nothing else lists the columns.
 
 - :data:`FIELDS`           the 72 :class:`Field` in template order

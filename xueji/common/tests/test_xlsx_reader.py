@@ -162,7 +162,7 @@ def test_openpyxl_values():
 
 
 def test_registration_template_and_hidden_sheet():
-    from xueji.registration import excel
+    from xueji.students import excel
 
     data = excel.build_template("primary-resident")
     cells = assert_same(data)

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from xueji.accounts.models import Role
-from xueji.registration.excel import DATA_SHEET
+from xueji.students.excel import DATA_SHEET
 from xueji.students.models import Student
 from xueji.testing import PASSWORD, make_user
 

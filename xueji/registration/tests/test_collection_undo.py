@@ -175,7 +175,7 @@ def test_the_command_takes_back_a_load_that_fails_midway(reg, small_batches, tmp
 
 
 def test_the_command_takes_back_a_load_whose_file_breaks_off(reg, small_batches, tmp_path, monkeypatch):
-    from xueji.registration import excel
+    from xueji.students import excel
 
     prepare(reg)
     before = state()

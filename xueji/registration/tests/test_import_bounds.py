@@ -10,9 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from xueji.registration import services
-from xueji.registration.excel import ExcelFormatError, read_rows
 from xueji.registration.models import Registration, UploadStatus
 from xueji.registration.testing import workbook_bytes
+from xueji.students.excel import ExcelFormatError, read_rows
 from xueji.students.models import IdentityClaim
 from xueji.workflow.models import Business
 

@@ -17,10 +17,10 @@ from openpyxl import load_workbook
 from xueji.audit.models import AuditEntry
 from xueji.org.models import Division
 from xueji.registration import adapters
-from xueji.registration.excel import DATA_SHEET, REASON_HEADER, build_template
 from xueji.registration.models import Registration, SimulatedResident, Upload, VerifyStatus
 from xueji.registration.testing import workbook_bytes
 from xueji.students import fields
+from xueji.students.excel import DATA_SHEET, REASON_HEADER, build_template
 from xueji.students.rules import id_check_digit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

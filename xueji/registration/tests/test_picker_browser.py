@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from xueji.registration.excel import DATA_SHEET, REASON_HEADER
 from xueji.registration.testing import workbook_bytes
+from xueji.students.excel import DATA_SHEET, REASON_HEADER
 from xueji.testing import PASSWORD
 
 

@@ -17,7 +17,6 @@ from xueji.audit.models import AuditEntry
 from xueji.codes import tables as codes
 from xueji.jobs.models import Job
 from xueji.registration import preschool
-from xueji.registration.excel import DATA_SHEET
 from xueji.registration.models import (
     PreschoolRequest,
     PreschoolStatus,
@@ -26,6 +25,7 @@ from xueji.registration.models import (
 )
 from xueji.registration.testing import first_grade_birth, resident_id
 from xueji.students import fields
+from xueji.students.excel import DATA_SHEET
 from xueji.testing import PASSWORD, make_user
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

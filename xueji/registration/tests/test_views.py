@@ -11,10 +11,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from xueji.audit.models import AuditEntry
-from xueji.registration.excel import DATA_SHEET
 from xueji.registration.models import Registration, Upload, UploadStatus
 from xueji.registration.testing import workbook_bytes
 from xueji.students import fields
+from xueji.students.excel import DATA_SHEET
 from xueji.students.models import IdentityClaim, Student
 from xueji.workflow.models import Business
 

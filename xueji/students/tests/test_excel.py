@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from xueji.registration import excel
+from xueji.students import excel
 from xueji.students import fields as F
 from xueji.students import rules as R
 
