@@ -8,3 +8,16 @@ class ChangesConfig(AppConfig):
     name = "xueji.changes"
     label = "changes"
     verbose_name = "日常管理"
+
+    def ready(self) -> None:
+        from xueji.audit import rules as audit_rules
+
+        from . import key_changes
+
+        # 关键数据变更, 学籍异动: their effects on the engine's types, their audit labels.
+        key_changes.register()
+        for labels in (key_changes.ACTION_LABELS,):
+            for code, label in labels.items():
+                audit_rules.ACTION_LABELS.setdefault(code, label)
+        audit_rules.ACTION_AREAS.setdefault("changes", "日常管理")
+        audit_rules.register_field_labels(key_changes.FIELD_LABELS)

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import key_change_views
 
 app_name = "changes"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # 关键数据变更 (key_change_views.py)
+    path("key-changes/apply/", key_change_views.key_change_apply, name="key_change_apply"),
+    path("key-changes/", key_change_views.key_change_list, name="key_change_list"),
+]

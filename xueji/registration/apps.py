@@ -52,6 +52,9 @@ class RegistrationConfig(AppConfig):
                          on_end_many=services.end_registrations, payload=services.PAYLOAD,
                          facts=selectors.review_facts, fact_columns=selectors.FACT_COLUMNS)
         jobs.register_kinds()
+        from xueji.students import verification
+
+        verification.set_verifier(services.verify_people)
         for code, label in ACTION_LABELS.items():
             rules.ACTION_LABELS.setdefault(code, label)
         for code, label in ACTION_AREAS.items():

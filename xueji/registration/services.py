@@ -358,6 +358,15 @@ def _verify(rows: list[dict]) -> dict | None:
         return None
 
 
+def verify_people(people) -> dict | None:
+    """认证 for other features (``students.verification``): ``[(resident ID, name)]`` →
+    ``{resident ID: (verified, reason)}``, None when the registry can't be reached."""
+    verdicts = _verify([{"id_type": numbers.RESIDENT_ID_TYPE, "id_number": n, "name": name} for n, name in people])
+    if verdicts is None:
+        return None
+    return {n: (bool(v.verified), v.reason) for n, v in verdicts.items()}
+
+
 def _verdict(id_type: str, id_number: str, verdicts: dict | None) -> tuple[str, str, str]:
     """(查重状态, 认证状态, 认证说明) of a registration, given the registry's answers
     (None: the registry could not be reached)."""

@@ -441,6 +441,7 @@ def _applicant_name(applicant) -> str:
 def initiate(
     *, kind: str, school: School, applicant, payload: dict | None = None, student=None, stage: str,
     summary: str, hold: str = "", hold_note: str = "", parties: dict | None = None, request=None,
+    business_id: int | None = None,
 ) -> Business:
     """发起业务: resolve the review chain in force and start the business at its first step.
 
@@ -453,7 +454,9 @@ def initiate(
     province or the ministry suspends the type, and when the student already has a
     business in progress (enforced by the database, so it holds under races). ``hold``
     starts it on hold (e.g. 查重认证未完成). Joins the caller's transaction, so a feature
-    can create its own rows with it."""
+    can create its own rows with it. ``business_id``: a primary key the caller reserved
+    in its transaction (:func:`xueji.common.bulk.allocate_ids`) to name the business
+    first — a key change claims the new identity under it before anything else locks."""
     now = timezone.now()
     btype = _start(kind, school, applicant, hold, now)
     if student is not None:
@@ -466,7 +469,7 @@ def initiate(
         raise ValidationError("业务流程配置没有适用于该学校的审核环节")
     first = chain[0]
     business = Business(
-        kind=btype.code, school=school, student=student, applicant=applicant,
+        pk=business_id, kind=btype.code, school=school, student=student, applicant=applicant,
         applicant_name=_applicant_name(applicant), category=school.category, stage=stage,
         summary=_summary(summary), payload=payload, chain=chain, position=0, status=BusinessStatus.OPEN,
         hold=hold, hold_note=(hold_note or "")[:200], current_level=first["level"],
@@ -475,7 +478,7 @@ def initiate(
     with transaction.atomic():
         try:
             with transaction.atomic():
-                business.save()
+                business.save(force_insert=True)
         except IntegrityError as error:
             raise ValidationError("该学生已有在办业务") from error
         if btype.multi_party:

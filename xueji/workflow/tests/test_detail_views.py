@@ -40,7 +40,7 @@ PAYLOAD = {
 
 @pytest.fixture
 def change_type():
-    registry.set_handlers("key_change", on_complete=no_effect, payload=CHANGE)
+    registry.set_handlers("key_change", on_complete=no_effect, payload=CHANGE, facts=None, fact_columns=())
     return "key_change"
 
 
