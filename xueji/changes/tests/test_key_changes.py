@@ -217,3 +217,19 @@ def test_a_student_whose_status_does_not_allow_it(place):
     with pytest.raises(ValidationError, match="不能办理关键数据变更"):
         K.request_key_change(s, place.users.school_registrar, {"name": "李明"}, proof=png_file())
     assert Student.objects.get(pk=s.pk).name != "李明"
+
+
+def test_the_retry_command(place, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    s = place.pupil()
+    monkeypatch.setattr(verification, "_verifier", lambda people: None)
+    business = K.request_key_change(s, place.users.school_registrar, {"name": "李明"}, proof=png_file())
+    monkeypatch.setattr(verification, "_verifier", lambda people: {n: (True, "") for n, _ in people})
+    out = StringIO()
+    call_command("retry_key_change_verification", stdout=out)
+    assert "已认证1件" in out.getvalue()
+    business.refresh_from_db()
+    assert business.hold == "" and KeyChangeCheck.objects.get(business=business).verify_status == "passed"
