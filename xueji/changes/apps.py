@@ -12,11 +12,12 @@ class ChangesConfig(AppConfig):
     def ready(self) -> None:
         from xueji.audit import rules as audit_rules
 
-        from . import key_changes
+        from . import key_changes, status_changes
 
         # 关键数据变更, 学籍异动: their effects on the engine's types, their audit labels.
         key_changes.register()
-        for labels in (key_changes.ACTION_LABELS,):
+        status_changes.register()
+        for labels in (key_changes.ACTION_LABELS, status_changes.ACTION_LABELS):
             for code, label in labels.items():
                 audit_rules.ACTION_LABELS.setdefault(code, label)
         audit_rules.ACTION_AREAS.setdefault("changes", "日常管理")

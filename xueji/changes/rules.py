@@ -120,3 +120,100 @@ def needs_verification(current: Mapping[str, Any], new: Mapping[str, Any]) -> bo
     changed = changed_attrs(current, new)
     after_type = new.get("id_type", current.get("id_type"))
     return after_type == RESIDENT and ("name" in changed or identity_changed(changed))
+
+
+# ======================================================================================
+# 学籍异动 (SPEC F-47, seed 004 §7)
+# ======================================================================================
+#: How a 学籍异动 places the student: not at all, in any class of the school, in a class
+#: of a lower grade (留级: a later entry year) or of a higher one (跳级).
+NO_PLACEMENT, PLACE, LOWER, HIGHER = "none", "place", "lower", "higher"
+
+
+@dataclass(frozen=True)
+class StatusChangeType:
+    """A 学籍异动 type (a workflow business type code) and its effect."""
+
+    code: str
+    name: str
+    #: 学籍状态 after it (None: unchanged — 留级, 跳级).
+    new_status: str | None
+    placement: str = NO_PLACEMENT
+
+
+#: The types of seed 004 §7, in its order (省内转学 is its own page; 其他离校 is gone;
+#: 出国 is now 出境, 回国复学 入境复学). 转入特教/工读 leaves as 其他离校 (39), the status
+#: 恢复入学资格 returns from (seed 000: "从特教学校或工读学校转入另外普通学校 … 通过恢复入学资格").
+STATUS_CHANGES: dict[str, StatusChangeType] = {t.code: t for t in (
+    StatusChangeType("suspend", "休学", "11"),
+    StatusChangeType("resume", "复学", "10", PLACE),
+    StatusChangeType("repeat_grade", "留级", None, LOWER),
+    StatusChangeType("skip_grade", "跳级", None, HIGHER),
+    StatusChangeType("expel", "开除", "33"),
+    StatusChangeType("quit_school", "退学", "34"),
+    StatusChangeType("death", "死亡", "31"),
+    StatusChangeType("missing", "失踪", "32"),
+    StatusChangeType("go_abroad", "出境", "35"),
+    StatusChangeType("return_from_abroad", "入境复学", "10", PLACE),
+    StatusChangeType("to_vocational", "去中职就读", "36"),
+    StatusChangeType("restore_admission", "恢复入学资格", "10", PLACE),
+    StatusChangeType("to_special_school", "转入特教/工读", "39"),
+)}
+STATUS_CHANGE_KINDS = tuple(STATUS_CHANGES)
+REASON_MAX_LENGTH = 200
+
+
+def allowed_status_changes(status: str, stage: str | None = None) -> list[StatusChangeType]:
+    """The 学籍异动 a student in 学籍状态 ``status`` may start (F-27: the one table,
+    ``students.rules.ALLOWED_BUSINESS``), in the seed's order."""
+    return [t for t in STATUS_CHANGES.values()
+            if student_rules.business_allowed(status, t.code, kind_name=t.name, stage=stage) is None]
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A grade as the rules see it: its 教育阶段 and 入学年份."""
+
+    stage: str
+    entry_year: int
+
+
+def status_change_refusals(kind: str, *, status: str, date: dt.date | None, today: dt.date, reason: str,
+                           birth_date: dt.date | None = None, current: Grade | None = None,
+                           target: Grade | None = None, target_is_current_class: bool = False,
+                           stage: str | None = None) -> list[str]:
+    """Why a 学籍异动 can't be applied for: an unknown type, a status that does not allow it
+    (F-27), no or an impossible date (after today, before the birth date), no reason, and
+    the placement its type needs (复学/入境复学/恢复入学资格: a class; 留级: a lower grade of
+    the same stage; 跳级: a higher one)."""
+    ctype = STATUS_CHANGES.get(kind)
+    if ctype is None:
+        return ["请选择异动类别"]
+    errors = []
+    refusal = student_rules.business_allowed(status, kind, kind_name=ctype.name, stage=stage)
+    if refusal:
+        errors.append(refusal)
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        errors.append("请填写有效的异动日期")
+    elif date > today:
+        errors.append("异动日期不能晚于今天")
+    elif birth_date is not None and date < birth_date:
+        errors.append("异动日期不能早于出生日期")
+    reason = (reason or "").strip()
+    if not reason:
+        errors.append("请填写异动原因")
+    elif len(reason) > REASON_MAX_LENGTH:
+        errors.append(f"异动原因不能超过{REASON_MAX_LENGTH}个字")
+    if ctype.placement == NO_PLACEMENT:
+        return errors
+    if target is None:
+        errors.append(f"{ctype.name}须选择调入的班级")
+        return errors
+    if ctype.placement in (LOWER, HIGHER):
+        if current is None or target.stage != current.stage:
+            errors.append(f"{ctype.name}只能调入同一学段的班级")
+        elif ctype.placement == LOWER and target.entry_year <= current.entry_year:
+            errors.append("留级须调入低于现年级的班级")
+        elif ctype.placement == HIGHER and target.entry_year >= current.entry_year:
+            errors.append("跳级须调入高于现年级的班级")
+    return errors
