@@ -27,6 +27,7 @@ from xueji.org.models import (
     SchoolClass,
     Term,
 )
+from xueji.changes.demo import seed_changes
 from xueji.registration.demo import seed_pupils
 
 DEMO_PASSWORD = "Xueji@2026"
@@ -128,6 +129,8 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
             seed_pupils(school, User.objects.get(username=registrar), User.objects.get(username=leader),
                         PUPILS_PER_CLASS[size] + (2 if prefix == "school1" else 0), today, offset=n * 1000,
                         showcase=prefix == "school1")
+            if prefix == "school1":
+                seed_changes(school, User.objects.get(username=registrar), today)
     return accounts
 
 

@@ -1,0 +1,46 @@
+"""Demo data of 日常管理: a key data change and a 休学 waiting for the leader of the
+showcase school (``portal.demo`` calls :func:`seed_changes`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from xueji.org.models import SchoolClass
+from xueji.students.models import Student
+from xueji.workflow.models import Business
+
+from . import key_changes, status_changes
+
+
+def _proof(name: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 60), (240, 240, 240)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def seed_changes(school, registrar, today: dt.date) -> int:
+    """Two requests of ``school``'s registrar: a class change (关键数据变更) and a 休学.
+    Nothing when the school already has such businesses. Returns how many were made."""
+    kinds = ("key_change", "suspend")
+    if Business.objects.filter(school=school, kind__in=kinds).exists():
+        return 0
+    busy = Business.objects.filter(status="open").values("student_id")
+    pupils = list(Student.objects.filter(school=school, status="10", number_kind="G").exclude(pk__in=busy)
+                  .select_related("klass", "grade", "school").order_by("pk")[:2])
+    if len(pupils) < 2:
+        return 0
+    first, second = pupils
+    other = (SchoolClass.objects.filter(school=school, grade_id=first.grade_id).exclude(pk=first.klass_id)
+             .order_by("code").first())
+    made = 0
+    if other is not None:
+        key_changes.request_key_change(first, registrar, {}, klass=other.pk, reason="按家长申请调整班级",
+                                       proof=_proof("调班申请.png"))
+        made += 1
+    status_changes.request_status_change(second, registrar, "suspend", date=today, reason="因病休学",
+                                         proof=_proof("病历证明.png"))
+    return made + 1
