@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from xueji.accounts import services as account_services
 from xueji.accounts.models import Role, User
+from xueji.changes.demo import seed_changes
 from xueji.org import rules
 from xueji.org.models import (
     Authority,
@@ -27,7 +28,6 @@ from xueji.org.models import (
     SchoolClass,
     Term,
 )
-from xueji.changes.demo import seed_changes
 from xueji.registration.demo import seed_pupils
 
 DEMO_PASSWORD = "Xueji@2026"
