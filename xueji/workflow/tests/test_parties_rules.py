@@ -162,6 +162,6 @@ def test_set_handlers_refuses_what_it_does_not_know():
 
 
 def test_types_without_an_effect_are_marked():
-    assert not registry.get("death").has_effect
+    assert not registry.get("dropout").has_effect
     assert registry.get("reg_primary_resident").has_effect  # the registration app plugged in
     assert registry.get("reg_primary_resident").on_complete_many is not None
