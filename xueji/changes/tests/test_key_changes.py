@@ -233,3 +233,38 @@ def test_the_retry_command(place, monkeypatch):
     assert "已认证1件" in out.getvalue()
     business.refresh_from_db()
     assert business.hold == "" and KeyChangeCheck.objects.get(business=business).verify_status == "passed"
+
+
+def test_a_temporary_number_becomes_official_with_a_verified_resident_id(place):
+    u = place.users
+    s = place.pupil(kind="L")
+    assert s.number_kind == "L"
+    approve(K.request_key_change(s, u.school_registrar, {"id_number": new_id(s)}, proof=png_file()),
+            u.school_leader, u.th_registrar)
+    s.refresh_from_db()
+    assert s.national_number == "G" + new_id(s) and s.number_kind == "G"
+
+
+def test_all_at_once_skips_those_waiting_for_the_registry(place, monkeypatch):
+    u = place.users
+    ready = K.request_key_change(place.pupil(), u.school_registrar, {"name": "李明"}, proof=png_file())
+    monkeypatch.setattr(verification, "_verifier", lambda people: None)
+    held = K.request_key_change(place.pupil(), u.school_registrar, {"name": "李亮"}, proof=png_file())
+    outcome = workflow.decide_many([ready, held], u.school_leader, True, "同意")
+    assert outcome.decided == [ready.pk] and [pk for pk, _ in outcome.skipped] == [held.pk]
+    held.refresh_from_db()
+    assert held.position == 0 and held.hold == registry.DEDUP_PENDING
+
+
+def test_reveal_shows_the_full_new_id_once_and_audits_it(client, place):
+    from django.urls import reverse
+
+    from xueji.testing import PASSWORD
+    s = place.pupil()
+    business = K.request_key_change(s, place.users.school_registrar, {"id_number": new_id(s)}, proof=png_file())
+    assert client.login(username=place.users.school_leader.username, password=PASSWORD)
+    page = client.get(reverse("workflow:business_detail", args=[business.pk])).content.decode()
+    assert new_id(s) not in page and s.id_number not in page
+    page = client.post(reverse("workflow:business_reveal", args=[business.pk])).content.decode()
+    assert f"{s.id_number} → {new_id(s)}" in page
+    assert AuditEntry.objects.filter(action="workflow.revealed").count() == 1

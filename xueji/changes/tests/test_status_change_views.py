@@ -87,4 +87,8 @@ def test_apply_review_and_resume_page(client, place):
     page = client.post(APPLY, {"student": s.pk, "kind": "resume", "date": "2026-13-01", "reason": "",
                                "klass": "abc"}).content.decode()
     assert "异动日期" in page and Business.objects.filter(student=s).count() == 1
-    S.suspension_of(s)
+    response = client.post(APPLY, {"student": s.pk, "kind": "resume", "date": timezone.localdate().isoformat(),
+                                   "reason": "病愈", "klass": place.c23.pk, "proof": png_file()})
+    page = client.get(response["Location"]).content.decode()
+    assert "休学 → 在校" in page and f"{place.c1.label} → {place.c23.label}" in page and day in page
+    assert S.suspension_of(s)[1] == place.g2022.name
