@@ -161,10 +161,10 @@ def request_key_change(student: Student, user, after: Mapping, *, proof, reason:
     kind = rules.key_change_kind(current, new, _past_changes(student), today)
     payload: dict = {a: {"before": _value(a, current[a]), "after": _value(a, merged[a])} for a in changed}
     if placement:
-        old = Student.objects.select_related("klass__grade", "klass__school").get(pk=student.pk).klass
-        if old.grade_id != klass_obj.grade_id:
-            payload["grade"] = {"before": old.grade.name, "after": klass_obj.grade.name}
-        payload["klass"] = {"before": old.code, "after": klass_obj.code}
+        record = Student.objects.select_related("grade", "klass").get(pk=student.pk)
+        if record.grade_id != klass_obj.grade_id:
+            payload["grade"] = {"before": record.grade.name, "after": klass_obj.grade.name}
+        payload["klass"] = {"before": record.klass.code if record.klass_id else "", "after": klass_obj.code}
         payload["klass_id"] = klass_obj.pk
     if (reason or "").strip():
         payload["reason"] = reason.strip()[:200]

@@ -69,7 +69,7 @@ def request_status_change(student: Student, user, kind: str, *, date, reason: st
     """学籍异动申请: refused in Chinese by the rules (status, date, reason, class), without a
     proof material, and by the engine (a business in progress, the stage, a window)."""
     today = today or timezone.localdate()
-    student = Student.objects.select_related("school", "grade", "klass__grade").get(pk=student.pk)
+    student = Student.objects.select_related("school", "grade", "klass").get(pk=student.pk)
     target = None
     if klass not in (None, ""):
         target = SchoolClass.objects.select_related("grade", "school").filter(
@@ -79,7 +79,7 @@ def request_status_change(student: Student, user, kind: str, *, date, reason: st
     ctype = rules.STATUS_CHANGES.get(kind)
     errors = rules.status_change_refusals(
         kind, status=student.status, date=date, today=today, reason=reason, birth_date=student.birth_date,
-        current=_grade(student.klass), target=_grade(target) if ctype and ctype.placement != rules.NO_PLACEMENT else None,
+        current=rules.Grade(student.grade.stage, student.grade.entry_year), target=_grade(target) if ctype and ctype.placement != rules.NO_PLACEMENT else None,
         stage=student.grade.stage)
     if proof is None:
         errors.append("请上传证明材料")
@@ -100,7 +100,7 @@ def request_status_change(student: Student, user, kind: str, *, date, reason: st
     if target is not None and ctype.placement != rules.NO_PLACEMENT:
         if target.grade_id != student.grade_id:
             payload["grade"] = {"before": student.grade.name, "after": target.grade.name}
-        payload["klass"] = {"before": student.klass.code, "after": target.code}
+        payload["klass"] = {"before": student.klass.code if student.klass_id else "", "after": target.code}
         payload["klass_id"] = target.pk
     with transaction.atomic():
         business = workflow.initiate(
