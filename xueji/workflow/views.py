@@ -167,6 +167,16 @@ def queue(request):
     group = request.GET.get("group", "")
     group = group if group in _groups() else ""
     businesses = _of_types(selectors.queue_for(request.user), kinds, group)
+    # 审核状态: those that can be decided now, or those on one hold (待查重认证) — seed 004 §6
+    # "通过查询条件中的…查重认证状态查询目前可审核的申请".
+    waiting = request.GET.get("waiting", "")
+    holds = [(h.code, h.name) for h in (registry.find_hold(c) for c in (registry.DEDUP_PENDING,)) if h and h.in_queue]
+    if waiting == "ready":
+        businesses = businesses.filter(hold="")
+    elif waiting in dict(holds):
+        businesses = businesses.filter(hold=waiting)
+    else:
+        waiting = ""
     q = request.GET.get("q", "").strip()[:50]
     if q:
         businesses = businesses.filter(Q(summary__icontains=q) | Q(student__national_number=q))
@@ -190,8 +200,10 @@ def queue(request):
     rows = [{"business": b, "facts": [facts.get(b.pk, {}).get(c, "—") for c in columns]} for b in page]
     return render(request, "workflow/queue.html", {
         "result": result, "rows": rows, "fact_columns": columns, "summary": summary[:200], "school": school,
-        "kinds_chosen": kinds, "group": group, "groups": _groups(), "q": q,
-        "filter_query": urlencode([("kind", k) for k in kinds] + ([("group", group)] if group else [])),
+        "kinds_chosen": kinds, "group": group, "groups": _groups(), "q": q, "waiting": waiting,
+        "waiting_choices": [("ready", "可审核"), *holds],
+        "filter_query": urlencode([("kind", k) for k in kinds] + ([("group", group)] if group else [])
+                                  + ([("waiting", waiting)] if waiting else [])),
         "kinds": registry.open_type_choices(), "decision_form": DecisionForm(),
         "kinds_set": (",".join(kinds), rules.kinds_label([registry.type_name(k) for k in kinds]))
         if len(kinds) > 1 else None,

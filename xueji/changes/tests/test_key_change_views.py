@@ -79,7 +79,7 @@ def test_apply_and_see_before_and_after(client, place):
     assert f"{place.c1.label} → {place.c2.label}" in page
     login(client, place.users.school_leader)
     queue = client.get(client.get(LIST)["Location"]).content.decode()
-    assert s.name in queue and "查重认证" in queue
+    assert s.name in queue and "<th>查重认证</th>" in queue and "无需查重,认证通过" in queue
 
 
 def test_refusals_are_shown_on_the_form(client, place):
@@ -94,3 +94,24 @@ def test_refusals_are_shown_on_the_form(client, place):
     page = client.post(APPLY, _form(s, birth_date="2017-02-30", klass="x", gender="9")).content.decode()
     assert "出生日期" in page
     assert not Business.objects.filter(student=s).exists()
+
+
+def test_the_review_list_finds_those_that_can_be_decided_now(client, place, monkeypatch):
+    from xueji.changes import key_changes as K
+    from xueji.students import verification
+
+    ready_pupil, held_pupil = place.pupil(), place.pupil()
+    K.request_key_change(ready_pupil, place.users.school_registrar, {"name": "李明"}, proof=png_file())
+    monkeypatch.setattr(verification, "_verifier", lambda people: None)
+    K.request_key_change(held_pupil, place.users.school_registrar, {"name": "李亮"}, proof=png_file())
+    login(client, place.users.school_leader)
+    queue = client.get(LIST)["Location"]
+
+    def names(waiting):
+        page = client.get(queue + "&waiting=" + waiting).content.decode().split("<main", 1)[1]
+        return {p.name for p in (ready_pupil, held_pupil) if p.name in page}
+
+    assert names("") == names("nonsense") == {ready_pupil.name, held_pupil.name}
+    assert names("ready") == {ready_pupil.name}
+    assert names("dedup_pending") == {held_pupil.name}
+    assert "待查重认证" in client.get(queue).content.decode()
