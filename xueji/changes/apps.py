@@ -8,3 +8,11 @@ class ChangesConfig(AppConfig):
     name = "xueji.changes"
     label = "changes"
     verbose_name = "日常管理"
+
+    def ready(self) -> None:
+        from xueji.workflow.registry import set_handlers
+
+        from . import deletion
+
+        # 误操作删除 (F-34): the effect of the engine's type ``mistaken_delete``
+        set_handlers(deletion.KIND, on_complete=deletion.complete_deletion, payload=deletion.PAYLOAD)

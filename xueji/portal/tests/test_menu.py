@@ -24,7 +24,7 @@ EXPECTED = {
     "school_registrar": {
         "学前调档名单管理", "学前档案信息补录", "小学新生注册", "小学新生注册上报", "非小学新生注册", "非小学新生注册上报",
         "本校注册申请", "在办业务清理", "异动在办业务查询", "学校基本信息管理", "年级班级管理", "代码表", "接口令牌",
-        "我的后台任务", "学籍卡管理",
+        "我的后台任务", "学籍卡管理", "误操作删除",
     },
     "school_leader": {
         "待审核业务", "小学新生注册审核", "非小学新生注册审核", "本校注册申请", "异动在办业务查询", "学校基本信息管理",
@@ -35,6 +35,7 @@ EXPECTED = {
     "th_registrar": {
         "待审核业务", "小学新生注册审核", "非小学新生注册审核", "首次数据采集", "在办业务清理", "异动在办业务查询",
         "学校列表", "学年学期设置", "行政区划", "代码表", "接口令牌", "业务流程配置", "审计日志", "我的后台任务",
+        "误操作删除",
     },
     "th_admin": {"异动在办业务查询", "学校列表", "用户管理", "在线用户", "学年学期设置", "行政区划", "代码表", "审计日志"},
     "parent": set(),
@@ -63,9 +64,10 @@ def test_three_levels(world):
     assert sub["学籍注册"][:3] == ["学前调档名单管理", "学前档案信息补录", "小学新生注册"]
     assert sub["综合查询"] == ["异动在办业务查询"]
     system = groups[2]["children"]
-    # 业务配置, 安全审计: nothing for a school registrar; 我的后台任务 directly under the group
-    assert [c["label"] for c in system] == ["系统设置", "我的后台任务"]
-    assert system[1]["url"] == reverse("jobs:list")
+    # 业务配置, 安全审计: nothing for a school registrar; 误操作删除 and 我的后台任务 directly under the group
+    assert [c["label"] for c in system] == ["系统设置", "误操作删除", "我的后台任务"]
+    assert system[1]["url"] == reverse("changes:mistaken_deletion_list")
+    assert system[2]["url"] == reverse("jobs:list")
     # a group's "entries" is the flat list of everything under it
     assert [e["label"] for e in management["entries"]][:2] == ["学前调档名单管理", "学前档案信息补录"]
 
@@ -74,7 +76,8 @@ def test_entries_of_features_not_built_stay_hidden(world):
     names = {e.url_name for e in _walk(M.MENU)}
     assert {"changes:key_change_list", "admission:graduation", "reports:students", "problems:handle_list"} <= names
     shown = {e["url"] for e in M.menu_entries(world.users.th_registrar)}
-    assert not any(url.startswith(("/changes/", "/admission/", "/reports/", "/problems/")) for url in shown)
+    assert not any(url.startswith(("/admission/", "/reports/", "/problems/")) for url in shown)
+    assert {url for url in shown if url.startswith("/changes/")} == {reverse("changes:mistaken_deletion_list")}
 
 
 def _walk(items):
