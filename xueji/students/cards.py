@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -351,14 +352,15 @@ class _Blank:
         return out.getvalue()
 
 
-_blank: _Blank | None = None
+#: One blank document per thread (a threaded server renders two cards at once).
+_local = threading.local()
 
 
 def _quick_docx(card: Card) -> bytes:
-    global _blank
-    if _blank is None:
-        _blank = _Blank()
-    return _blank.render(card)
+    blank = getattr(_local, "blank", None)
+    if blank is None:
+        blank = _local.blank = _Blank()
+    return blank.render(card)
 
 
 def filename_of(card: Card) -> str:

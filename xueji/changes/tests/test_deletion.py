@@ -236,7 +236,7 @@ def test_scope_and_bad_ids(client, pupils):
     assert client.post(reverse("changes:mistaken_deletion_cancel", args=[registration_business.pk])).status_code == 404
     assert denied() == before + 7
     # roles: every other role is refused the page
-    for user in (u.class_teacher, u.data_checker, u.th_admin, u.gd_admin, u.moe_admin, u.parent):
+    for user in (u.class_teacher, u.data_checker, u.th_admin, u.gz_admin, u.gd_admin, u.moe_admin, u.parent):
         client.force_login(user)
         assert client.get(reverse(LIST)).status_code == 403, user.username
     for user in (u.school_leader, u.th_registrar, u.gz_registrar, u.gd_registrar, u.moe_registrar):

@@ -173,8 +173,8 @@ def test_scope_of_every_role(client, pupils):
         shown = set(re.findall(r'name="student" value="(\d+)"', page))
         assert shown == {str(s.pk) for s in sees}, user.username
         assert other.id_number not in page and mine.id_number not in page  # masked
-    for user in (u.data_checker, u.th_registrar, u.th_admin, u.gz_registrar, u.gd_registrar, u.moe_registrar,
-                 u.moe_admin, u.parent):
+    for user in (u.data_checker, u.th_registrar, u.th_admin, u.gz_registrar, u.gz_admin, u.gd_registrar, u.gd_admin,
+                 u.moe_registrar, u.moe_admin, u.parent):
         client.force_login(user)
         assert client.get(reverse(LIST)).status_code == 403, user.username
         assert _download(client, mine).status_code == 403, user.username
@@ -206,3 +206,37 @@ def test_deleted_records_have_no_card(client, pupils):
     S.change_status([pupils.records[1]], "99", reason="误操作", date=dt.date(2026, 3, 3))
     client.force_login(pupils.world.users.school_registrar)
     assert _download(client, pupils.records[1]).status_code == 404
+
+
+def _plain_card(i: int, name: str) -> cards.Card:
+    return cards.Card(student_id=i, national_number=f"L44010620170101{i:04d}"[:19], name=name, school_name="天河测试小学",
+                      school_code="3440106001", head=[("姓名", name)], groups=[("学生个人辅助信息", [("特长", "绘画")])],
+                      family=[("1-父亲", "张大山", "是", "13800138000", "1-居民身份证", "", "")],
+                      history=[("2026-03-02", "在校 → 休学", "天河测试小学")])
+
+
+def test_cards_built_in_two_threads_at_once_stay_apart():
+    """The blank document is per thread: two threads rendering at the same moment each get
+    their own cards (a threaded server)."""
+    import threading
+
+    results: dict[int, list[str]] = {}
+
+    def render(t: int) -> None:
+        results[t] = [_text(docx.Document(io.BytesIO(cards.docx_of([_plain_card(t * 100 + i, f"学生{t}-{i}")]))))
+                      for i in range(15)]
+
+    threads = [threading.Thread(target=render, args=(t,)) for t in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for t in (1, 2):
+        for i, text in enumerate(results[t]):
+            assert f"学生{t}-{i}" in text and f"学生{3 - t}-" not in text
+
+
+def test_characters_xml_does_not_allow_are_dropped():
+    content = cards.docx_of([_plain_card(1, "张\x01三\x0b<&>")])
+    assert zipfile.ZipFile(io.BytesIO(content)).testzip() is None
+    assert "张三<&>" in _text(docx.Document(io.BytesIO(content)))
