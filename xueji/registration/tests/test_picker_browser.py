@@ -26,6 +26,8 @@ def test_menu_groups_collapse_and_expand(live_server, page, reg):
     menu = page.get_by_test_id("menu")
     group = menu.locator("details.menu-subgroup", has=page.locator("summary", has_text="学籍注册"))
     link = menu.get_by_role("link", name="小学新生注册上报", exact=True)
+    if not link.is_visible():  # more than 14 entries: only the current page's group starts open
+        group.locator("summary").click()
     assert link.is_visible()
     group.locator("summary").click()
     assert not link.is_visible()
