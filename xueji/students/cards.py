@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from xueji.codes import tables
+from xueji.common.masking import mask_id_number, mask_national_number, mask_phone
 
 from . import fields as F
 from . import rules
@@ -74,11 +75,16 @@ def _yes_no(value) -> str:
     return "" if value is None else ("是" if value else "否")
 
 
-def _value(fld: F.Field, value, divisions: dict[str, str]) -> str:
+def _value(fld: F.Field, value, divisions: dict[str, str], masked: bool = False) -> str:
     """One value of the record as a person reads it: codes "1-男", 是/否, YYYY-MM-DD,
-    divisions by their full name, 入学年月 YYYY-MM."""
+    divisions by their full name, 入学年月 YYYY-MM; ID and phone numbers masked when
+    ``masked`` (the page; the Word card carries them whole)."""
     if value is None or value == "":
         return ""
+    if masked and fld.kind == "id_number":
+        return mask_id_number(str(value))
+    if masked and fld.kind == "phone":
+        return mask_phone(str(value))
     if fld.kind == "bool":
         return _yes_no(value)
     if fld.kind == "code":
@@ -140,10 +146,11 @@ def _history(students: Sequence[Student]) -> dict[int, list[tuple[str, str, str]
     return rows
 
 
-def card_data(students: Iterable[Student] | Iterable[int]) -> list[Card]:
+def card_data(students: Iterable[Student] | Iterable[int], *, masked: bool = False) -> list[Card]:
     """The cards of ``students`` (records or ids; the caller has scoped them), in the order
-    given. A fixed number of queries: the records with school, grade and class, their
-    family members, their status changes, the division names."""
+    given; ``masked``: ID numbers, G numbers and phone numbers masked, for the page. A
+    fixed number of queries: the records with school, grade and class, their family
+    members, their status changes, the division names."""
     from xueji.org.rules import class_label, school_year_of
 
     ids = [s.pk if isinstance(s, Student) else s for s in students]
@@ -166,8 +173,8 @@ def card_data(students: Iterable[Student] | Iterable[int]) -> list[Card]:
         head = [
             ("姓名", s.name), ("性别", _value(by_attr["gender"], s.gender, divisions)),
             ("出生日期", _date(s.birth_date)), ("民族", _value(by_attr["ethnicity"], s.ethnicity, divisions)),
-            ("全国学籍号", s.national_number), ("学籍状态", rules.STATUS_NAMES.get(s.status, s.status)),
-            ("身份证件类型", _value(by_attr["id_type"], s.id_type, divisions)), ("身份证件号", s.id_number),
+            ("全国学籍号", mask_national_number(s.national_number) if masked else s.national_number), ("学籍状态", rules.STATUS_NAMES.get(s.status, s.status)),
+            ("身份证件类型", _value(by_attr["id_type"], s.id_type, divisions)), ("身份证件号", _value(by_attr["id_number"], s.id_number, divisions, masked)),
             ("国籍/地区", _value(by_attr["nationality"], s.nationality, divisions)),
             ("港澳台侨外", _value(by_attr["hmt"], s.hmt, divisions)),
             ("所在学校", school.name), ("学校标识码", school.code),
@@ -177,15 +184,16 @@ def card_data(students: Iterable[Student] | Iterable[int]) -> list[Card]:
         for key, title in F.GROUPS:
             if key == "family":
                 continue
-            pairs = [(f.header, _value(f, getattr(s, f.attr, None), divisions)) for f in F.STUDENT_FIELDS
+            pairs = [(f.header, _value(f, getattr(s, f.attr, None), divisions, masked)) for f in F.STUDENT_FIELDS
                      if f.group == key and f.attr not in _SHOWN_ABOVE and hasattr(s, f.attr)]
             if pairs:
                 groups.append((title, pairs))
         members = [(
             _value(member_fields["relation"], m.relation, divisions)
             + (f"({m.relation_note})" if m.relation_note else ""),
-            m.name, _yes_no(m.is_guardian), m.phone, _value(member_fields["id_type"], m.id_type, divisions),
-            m.id_number, m.employer,
+            m.name, _yes_no(m.is_guardian), _value(member_fields["phone"], m.phone, divisions, masked),
+            _value(member_fields["id_type"], m.id_type, divisions),
+            _value(member_fields["id_number"], m.id_number, divisions, masked), m.employer,
         ) for m in family.get(s.pk, [])]
         photo, note = _photo_of(s)
         cards.append(Card(student_id=s.pk, national_number=s.national_number, name=s.name,

@@ -81,6 +81,15 @@ def record_card_list(request):
 
 
 @login_required
+def record_card_detail(request, pk: int):
+    """学籍卡查看 (seed 004 §10 "建立学籍卡"): the card on the page, ID and phone numbers
+    masked; 打印 downloads the Word card (full numbers, audited)."""
+    student = get_in_scope(request, _scope(request.user), "学生", pk=pk)
+    (card,) = cards.card_data([student], masked=True)
+    return render(request, "students/record_card_detail.html", {"card": card, "student": student})
+
+
+@login_required
 def record_card_download(request, pk: int):
     """One student's card, at once (Word). Audited as a personal-data export."""
     student = get_in_scope(request, _scope(request.user).select_related("school"), "学生", pk=pk)

@@ -240,3 +240,19 @@ def test_characters_xml_does_not_allow_are_dropped():
     content = cards.docx_of([_plain_card(1, "张\x01三\x0b<&>")])
     assert zipfile.ZipFile(io.BytesIO(content)).testzip() is None
     assert "张三<&>" in _text(docx.Document(io.BytesIO(content)))
+
+
+def test_the_card_page_masks_and_prints(client, pupils):
+    student = pupils.records[0]
+    member = student.family.get()
+    client.force_login(pupils.world.users.class_teacher)
+    page = client.get(reverse("students:record_card_detail", args=[student.pk])).content.decode()
+    assert student.name in page and member.name in page and "在校 → 休学(因病休学)" in page
+    assert student.id_number not in page and student.id_number[-4:] in page
+    assert reverse("students:record_card_download", args=[student.pk]) in page
+    before = AuditEntry.objects.filter(action="scope.denied").count()
+    assert client.get(reverse("students:record_card_detail", args=[pupils.records[2].pk])).status_code == 404
+    assert client.get("/students/record-cards/x/view/").status_code == 404
+    assert AuditEntry.objects.filter(action="scope.denied").count() == before + 1
+    client.force_login(pupils.world.users.th_registrar)
+    assert client.get(reverse("students:record_card_detail", args=[student.pk])).status_code == 403
