@@ -248,3 +248,22 @@ def test_scope_and_bad_ids(client, pupils):
     page = client.get(reverse(LIST)).content.decode()
     assert pupils.records[0].name in page and 'data-testid="deletion-decide"' not in page
     assert _decide(client, u.gz_registrar, business, True).status_code == 403
+
+
+def test_deleting_a_problem_record_settles_its_group(pupils):
+    """A 身份证件号重复 pair: deleting one settles the group (the other stays); a group of
+    three stays open with two live records."""
+    from xueji.problems.models import ProblemGroup, ProblemKind
+    from xueji.problems.services import NewGroup, open_groups
+
+    a, b, c = pupils.records
+    pair, trio = open_groups([NewGroup(ProblemKind.ID_DUPLICATE, (a.pk, b.pk), "测试"),
+                              NewGroup(ProblemKind.NO_ID_DUPLICATE, (a.pk, b.pk, c.pk), "测试")])
+    business = deletion.request_deletion(a, pupils.users.school_registrar, reason="重复注册")
+    deletion.decide_request(business, pupils.users.school_leader, passed=True)
+    deletion.decide_request(business, pupils.users.th_registrar, passed=True)
+    pair, trio = ProblemGroup.objects.get(pk=pair.pk), ProblemGroup.objects.get(pk=trio.pk)
+    assert pair.resolved and pair.resolution == deletion.SETTLED
+    assert not trio.resolved
+    entry = AuditEntry.objects.filter(action="workflow.decided").latest("seq")
+    assert "1组问题学籍处理完毕" in entry.summary
