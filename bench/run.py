@@ -31,6 +31,7 @@ BENCHMARKS = [
      ["upload_limits.py", "--rows", "10000"]),
     ("全部审核 of 5,000 registrations (set-based, records created at the last step)",
      ["batch_approval.py", "--count", "5000"]),
+    ("学籍卡: 1,000 record cards through the job (zip and one document)", ["record_cards.py", "--students", "1000"]),
 ]
 #: Only with --full (each takes longer than the whole default set on 2 cores).
 FULL_BENCHMARKS = [

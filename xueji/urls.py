@@ -10,6 +10,7 @@ urlpatterns = [
     path("codes/", include("xueji.codes.urls")),
     path("workflow/", include("xueji.workflow.urls")),
     path("registration/", include("xueji.registration.urls")),
+    path("students/", include("xueji.students.urls")),
     path("changes/", include("xueji.changes.urls")),
     path("reports/", include("xueji.reports.urls")),
     path("jobs/", include("xueji.jobs.urls")),

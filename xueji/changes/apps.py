@@ -11,8 +11,9 @@ class ChangesConfig(AppConfig):
 
     def ready(self) -> None:
         from xueji.audit import rules as audit_rules
+        from xueji.workflow.registry import set_handlers
 
-        from . import key_changes, status_changes
+        from . import deletion, key_changes, status_changes
 
         # 关键数据变更, 学籍异动: their effects on the engine's types, their audit labels.
         key_changes.register()
@@ -22,3 +23,5 @@ class ChangesConfig(AppConfig):
                 audit_rules.ACTION_LABELS.setdefault(code, label)
         audit_rules.ACTION_AREAS.setdefault("changes", "日常管理")
         audit_rules.register_field_labels(key_changes.FIELD_LABELS)
+        # 误操作删除 (F-34): the effect of the engine's type ``mistaken_delete``
+        set_handlers(deletion.KIND, on_complete=deletion.complete_deletion, payload=deletion.PAYLOAD)

@@ -1,5 +1,6 @@
-"""Demo data of 日常管理: a key data change and a 休学 waiting for the leader of the
-showcase school (``portal.demo`` calls :func:`seed_changes`)."""
+"""Demo data of 日常管理 in the showcase school (``portal.demo`` calls these): a key data
+change and a 休学 waiting for the leader; 误操作删除 requests — one waiting at the school
+leader, one the leader passed (waiting for the county's 删除 / 驳回). Idempotent."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from xueji.org.models import SchoolClass
-from xueji.students.models import Student
+from xueji.students.models import Status, Student
 from xueji.workflow.models import Business
 
-from . import key_changes, status_changes
+from . import deletion, key_changes, status_changes
 
 
 def _proof(name: str) -> SimpleUploadedFile:
@@ -44,3 +45,15 @@ def seed_changes(school, registrar, today: dt.date) -> int:
     status_changes.request_status_change(second, registrar, "suspend", date=today, reason="因病休学",
                                          proof=_proof("病历证明.png"))
     return made + 1
+
+
+def seed_mistaken_deletions(school, registrar, leader) -> None:
+    if Business.objects.filter(kind=deletion.KIND, school=school).exists():
+        return
+    pupils = list(Student.objects.filter(school=school, status=Status.IN_SCHOOL).exclude(businesses__status="open")
+                  .order_by("-pk")[:2])
+    reasons = ("重复注册,学生实际在外校就读", "误将外校学生录入本校")
+    for n, (student, reason) in enumerate(zip(pupils, reasons, strict=False)):
+        business = deletion.request_deletion(student, registrar, reason=reason)
+        if n == 1:
+            deletion.decide_request(business, leader, passed=True, opinion="情况属实")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import key_change_views, status_change_views
+from . import key_change_views, status_change_views, views_deletion
 
 app_name = "changes"
 
@@ -11,4 +11,11 @@ urlpatterns: list = [
     # 学籍异动 (status_change_views.py)
     path("status-changes/apply/", status_change_views.status_change_apply, name="status_change_apply"),
     path("status-changes/", status_change_views.status_change_list, name="status_change_list"),
+    # 误操作删除 (F-34)
+    path("mistaken-deletions/", views_deletion.mistaken_deletion_list, name="mistaken_deletion_list"),
+    path("mistaken-deletions/new/", views_deletion.mistaken_deletion_apply, name="mistaken_deletion_apply"),
+    path("mistaken-deletions/<int:pk>/decide/", views_deletion.mistaken_deletion_decide,
+         name="mistaken_deletion_decide"),
+    path("mistaken-deletions/<int:pk>/cancel/", views_deletion.mistaken_deletion_cancel,
+         name="mistaken_deletion_cancel"),
 ]

@@ -94,7 +94,7 @@ MENU: list[Group] = [
             Entry("省内转学", "changes:transfer_list", _school_and_authority),
             Entry("随迁子女管理", "care:migrant_list", _school_registrar),
             Entry("留守儿童管理", "care:left_behind_list", _school_registrar),
-            Entry("学籍卡管理", "students:record_card_list", _school_staff),
+            Entry("学籍卡管理", "students:record_card_list", _roles(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.CLASS_TEACHER)),
             Entry("特教学生信息管理", "care:special_education_list", _school_registrar),
             Entry("控辍保学管理", "care:dropout_list", _school_and_authority),
             Entry("我的班级", "portal:my_classes", _class_teacher),

@@ -10,7 +10,15 @@ class StudentsConfig(AppConfig):
         from xueji.audit import rules
         from xueji.codes import tables
 
+        from . import jobs
         from .fields import MEMBER_FIELDS, STUDENT_FIELDS
+
+        # 学籍卡批量导出 (F-49), a background job; its audit actions
+        jobs.register_kinds()
+        rules.ACTION_LABELS.setdefault("students.record_card_exported", "导出学籍卡")
+        rules.ACTION_LABELS.setdefault("students.record_cards_exported", "批量导出学籍卡")
+        rules.ACTION_AREAS.setdefault("students", "学籍卡")
+        rules.register_field_labels({"format": "格式"})
 
         # 审计日志: the record's fields (a registration's payload, a change's before/after)
         # by their template headers, and coded values by their names ("1 男").

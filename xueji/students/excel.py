@@ -399,7 +399,9 @@ def _is_blank(value: object) -> bool:
 
 
 def _has_value(row: list[Any]) -> bool:
-    return any(v != "" for v in row)
+    # blank as the data rows count it: a cell of spaces kept by xml:space="preserve"
+    # (as Excel — and openpyxl with lxml — writes it) is no data either
+    return any(not _is_blank(v) for v in row)
 
 
 def _header_map(row: list[Any], known: dict[str, str]) -> dict[int, str]:

@@ -51,3 +51,17 @@ def business_refusals(kind: str, kind_name: str, students: Iterable) -> list[str
         if refusal:
             refusals.append(f"{name}:{refusal}" if len(ids) > 1 else refusal)
     return refusals
+
+
+def record_card_students(user) -> QuerySet[Student]:
+    """学籍卡管理 (F-49): the records whose card ``user`` may print — school staff only
+    (school registrar and leader: their school's; class teacher: their classes'), not
+    deleted records."""
+    if not user.is_authenticated or user.role not in RECORD_CARD_ROLES:
+        return Student.objects.none()
+    return students_for(user).exclude(status=Status.DELETED)
+
+
+#: Who manages record cards (seed 004 §10: the school registrar; the leader and the class
+#: teacher print those of their school / classes).
+RECORD_CARD_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.CLASS_TEACHER})

@@ -847,3 +847,49 @@ def withdraw_records(students, *, checked: bool = False) -> Withdrawal:
             bulk.delete_rows(Student, "id", doomed)
         result.removed = [(pk, *found[pk]) for pk in doomed]
     return result
+
+
+# --- 误操作删除 (F-34) ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Deletion:
+    """What :func:`delete_records` did to one record, for the caller's audit entry."""
+
+    student_id: int
+    old_status: str
+    old_number: str
+    #: the number the deleted record keeps: the old one, or a new L when its G was released
+    number: str
+
+
+def delete_records(students, *, reason: str, date: dt.date, actor=None) -> list[Deletion]:
+    """误操作删除: mark ``students`` 已删除 (99) as of ``date``. The record stays — with its
+    family members and its status history, findable as a deleted record — but no longer
+    holds its identity: the identity claim is released (:func:`change_status`), and so is
+    an official G number, which is the resident ID itself and would be refused to a new
+    registration of the same child ("全国学籍号已被使用"): the deleted record gets a
+    temporary L number in its place (the G number's row is removed, so G + ID can be
+    given again). J and L numbers are sequence numbers nobody else is ever given: they
+    stay. Refused: a record already deleted. Set-based; joins the caller's transaction,
+    writes no audit entry (the calling business does, with the returned numbers)."""
+    ids = _ids_of(students)
+    if not ids:
+        return []
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        rows = _locked(ids, "national_number", "number_kind", "birth_date", "school_id")
+        old = change_status(ids, rules.DELETED_STATUS, reason=f"误操作删除:{reason}"[:200], date=date, actor=actor)
+        released = [row for row in rows if row[2] == NumberKind.OFFICIAL_ID]
+        new_numbers: dict[int, str] = {}
+        if released:
+            divisions = dict(School.objects.filter(pk__in={row[4] for row in released}).values_list("pk", "division_id"))
+            allocated = allocate_sequenced_numbers(NumberKind.TEMPORARY, [(divisions[row[4]], row[3]) for row in released])
+            new_numbers = {row[0]: number for row, number in zip(released, allocated, strict=True)}
+            stamp = Student._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
+            bulk.delete_rows(StudentNumber, "number", [row[1] for row in released])
+            bulk.update_rows(Student, "id", ["national_number", "number_kind", "updated_at"],
+                             [(new_numbers[row[0]], NumberKind.TEMPORARY, stamp, row[0]) for row in released])
+            bulk.insert_rows(StudentNumber, ("number", "student_id", "kind"),
+                             [(new_numbers[row[0]], row[0], NumberKind.TEMPORARY) for row in released])
+    statuses = dict(old)
+    return [Deletion(pk, statuses[pk], number, new_numbers.get(pk, number)) for pk, number, *_ in rows]
