@@ -204,12 +204,15 @@ class Progress:
         if not updated:
             raise JobStopped(CANCELLED)
 
-    def attach_file(self, filename: str, content: bytes) -> None:
-        """Keep the file the job produced (an export), downloaded from the job page."""
-        from django.core.files.base import ContentFile
+    def attach_file(self, filename: str, content) -> None:
+        """Keep the file the job produced (an export), downloaded from the job page.
+        ``content``: bytes, or an open binary file (a large export written to a temporary
+        file, copied in chunks)."""
+        from django.core.files.base import ContentFile, File
 
         job = self.job
-        job.output_file.save(Path(filename).name, ContentFile(content), save=False)
+        data = ContentFile(content) if isinstance(content, (bytes, bytearray)) else File(content)
+        job.output_file.save(Path(filename).name, data, save=False)
         job.output_name = filename[:200]
         Job.objects.filter(pk=job.pk).update(output_file=job.output_file.name, output_name=job.output_name)
 

@@ -1,0 +1,204 @@
+"""Reads of 综合查询: the scoped student query with its conditions, one page of it, the
+capped count, the division names a page shows, and the rows of an export.
+
+Scope: ``students.selectors.students_for`` (class teacher: own classes; school users:
+their school; authorities: the schools they supervise; parents: nothing). A condition
+naming a school, an area, a grade or a class outside that scope refuses the whole query
+(:class:`FilterRefused` → the view answers 403 and writes ``scope.denied``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from xueji.org import rules as org_rules
+from xueji.org.models import Division
+from xueji.org.selectors import authority_prefix, classes_for, grades_for, schools_for
+from xueji.students.models import StudentNumber
+from xueji.students.selectors import students_for
+
+from . import rules
+
+#: All the 身份证件类型 codes: the identity index (id_type, id_number) is used for an ID
+#: search by naming every type (SQLite has no skip-scan without ANALYZE).
+_ID_TYPES = tuple("16789AZ")
+
+
+class FilterRefused(Exception):
+    """A condition names something outside the user's scope."""
+
+    def __init__(self, what: str, lookup: dict) -> None:
+        super().__init__(what)
+        self.what = what
+        self.lookup = lookup
+
+
+def base_for(user, *, all_statuses: bool) -> QuerySet:
+    """The user's students: in school (在校, 休学) or, for 学生信息查询, every status."""
+    students = students_for(user)
+    if not all_statuses:
+        students = students.filter(status__in=rules.IN_SCHOOL_STATUSES)
+    return students
+
+
+def _name_condition(name: str, mode: str, vendor: str) -> Q:
+    if mode == "contains":
+        return Q(name__contains=name)
+    condition = Q(name__startswith=name)
+    if vendor == "sqlite":
+        # SQLite's LIKE does not use the index; the same prefix as a range does (BINARY
+        # collation orders by code point, so the range is exactly the prefix).
+        condition &= Q(name__gte=name, name__lt=name + "\U0010ffff")
+    return condition
+
+
+def apply_conditions(students: QuerySet, user, data: dict) -> QuerySet:
+    """``students`` narrowed by the cleaned conditions ``data`` (``forms.QueryForm``).
+    Raises :class:`FilterRefused` for a school, area, grade or class out of scope."""
+    vendor = connections[students.db].vendor
+    if data.get("name"):
+        students = students.filter(_name_condition(data["name"], data.get("name_mode") or "prefix", vendor))
+    if data.get("number"):
+        students = students.filter(pk__in=StudentNumber.objects.filter(number=data["number"]).values("student_id"))
+    if data.get("id_number"):
+        students = students.filter(id_type__in=_ID_TYPES, id_number=data["id_number"])
+    if data.get("school"):
+        school = schools_for(user).filter(code=data["school"]).values_list("pk", flat=True).first()
+        if school is None:
+            raise FilterRefused("学校", {"school": data["school"]})
+        students = students.filter(school_id=school)
+    if data.get("division"):
+        division = Division.objects.filter(code=data["division"]).first()
+        prefix = authority_prefix(user)
+        if division is None or prefix is None or not division.code.startswith(prefix):
+            raise FilterRefused("行政区划", {"division": data["division"]})
+        students = students.filter(school__division__code__startswith=division.prefix)
+    if data.get("grade"):
+        if not grades_for(user).filter(pk=data["grade"]).exists():
+            raise FilterRefused("年级", {"grade": data["grade"]})
+        students = students.filter(grade_id=data["grade"])
+    if data.get("klass"):
+        if not classes_for(user).filter(pk=data["klass"]).exists():
+            raise FilterRefused("班级", {"klass": data["klass"]})
+        students = students.filter(klass_id=data["klass"])
+    if data.get("stage"):
+        students = students.filter(grade__stage=data["stage"])
+    if data.get("entry_year"):
+        students = students.filter(grade__entry_year=data["entry_year"])
+    for attr in ("status", "gender", "ethnicity"):
+        if data.get(attr):
+            students = students.filter(**{attr: data[attr]})
+    if data.get("entry_from"):
+        students = students.filter(entry_month__gte=data["entry_from"])
+    if data.get("entry_to"):
+        students = students.filter(entry_month__lte=data["entry_to"])
+    if data.get("has_photo") == "1":
+        students = students.exclude(photo="")
+    elif data.get("has_photo") == "0":
+        students = students.filter(photo="")
+    for attr in rules.FLAG_ATTRS:
+        if data.get(attr) in ("1", "0"):
+            students = students.filter(**{attr: data[attr] == "1"})
+    return students
+
+
+def query(user, data: dict, *, all_statuses: bool) -> QuerySet:
+    """The students of a query (not ordered)."""
+    return apply_conditions(base_for(user, all_statuses=all_statuses), user, data)
+
+
+def with_related(students: QuerySet) -> QuerySet:
+    return students.select_related("school", "grade", "klass__grade", "klass__school")
+
+
+@dataclass
+class Page:
+    rows: list
+    number: int
+    size: int
+    has_next: bool
+    count: int      # min(real count, COUNT_CAP + 1)
+    last: int       # the last page reachable
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def count_text(self) -> str:
+        return rules.count_text(self.count)
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.size + 1
+
+
+def page_of(students: QuerySet, sort: str, descending: bool, number: int, size: int) -> Page:
+    """One page in the whitelisted order. The count is capped (``COUNT_CAP``): counting a
+    province's million rows for every page would cost more than the page itself; paging
+    goes as far as the cap (docs/DECISIONS.md)."""
+    count = students.order_by()[: rules.COUNT_CAP + 1].count()
+    last = max(min((min(count, rules.COUNT_CAP) + size - 1) // size, rules.max_page(size)), 1)
+    number = min(number, last)
+    offset = (number - 1) * size
+    rows = list(with_related(students).order_by(*rules.ordering(sort, descending))[offset: offset + size + 1])
+    return Page(rows=rows[:size], number=number, size=size, has_next=len(rows) > size and number < last,
+                count=count, last=last)
+
+
+def division_names(codes) -> dict[str, str]:
+    """code → full name (广东省广州市天河区) of the division codes given, one query."""
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    return {d.code: d.full_name for d in Division.objects.filter(code__in=codes).select_related("parent__parent")}
+
+
+def class_labeller():
+    """A memoised ``klass.label`` for lists and exports (the school year computed once)."""
+    year = org_rules.school_year_of(timezone.localdate())
+    memo: dict[int, str] = {}
+
+    def label(klass) -> str:
+        if klass.pk not in memo:
+            school = klass.school
+            years = {"1": school.primary_years, "2": school.junior_years, "3": school.senior_years}
+            memo[klass.pk] = org_rules.class_label(klass.grade.stage, klass.grade.entry_year, klass.name,
+                                                   klass.code, year, years)
+        return memo[klass.pk]
+
+    return label
+
+
+def rows_for_export(students: QuerySet, columns: list[str], *, sort: str, descending: bool,
+                    chunk: int = 2000) -> Iterator[list]:
+    """The export's rows (whole values, F-14 verified), streamed in chunks: one query per
+    chunk (keyset on the primary key, so no cursor stays open across chunks) and one
+    division lookup per chunk."""
+    chosen = [rules.BY_KEY[k] for k in columns]
+    attrs = rules.division_attrs(columns)
+    names: dict[str, str] = {}
+    label = class_labeller()
+    ordered = with_related(students).order_by(*rules.ordering(sort, descending))
+    ids = list(students.order_by(*rules.ordering(sort, descending)).values_list("pk", flat=True)[: rules.EXPORT_CAP])
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        by_pk = {s.pk: s for s in ordered.filter(pk__in=part)}
+        if attrs:
+            wanted = {getattr(s, a) for s in by_pk.values() for a in attrs} - names.keys()
+            names.update(division_names(wanted))
+        for pk in part:
+            student = by_pk.get(pk)
+            if student is not None:
+                yield [rules.display(c, student, full=True, divisions=names, class_label=label) for c in chosen]
+
+
+def photo_of(student):
+    """The photo file of a record, or None (the field may not be filled)."""
+    photo = getattr(student, "photo", None)
+    return photo if photo else None
