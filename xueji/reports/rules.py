@@ -23,9 +23,12 @@ from xueji.students import fields as F
 #: shows every status (docs/DECISIONS.md).
 IN_SCHOOL_STATUSES = ("10", "11")
 
-#: Rows a list page reaches by paging (OFFSET ≤ this); beyond it the page asks to narrow
-#: the conditions or export. Also the cap of the "共 N 条" count (docs/DECISIONS.md).
-COUNT_CAP = 10_000
+#: The "共 N 条" count counts this far (``COUNT(*)`` over ``LIMIT COUNT_CAP + 1``): its
+#: cost is bounded whatever the scope holds. A larger result is sorted only by the default
+#: order, which an index gives (docs/DECISIONS.md).
+COUNT_CAP = 2_000
+#: Rows a list reaches by paging (OFFSET ≤ this); beyond, narrow the conditions or export.
+PAGED_ROWS = 10_000
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
 #: Most rows an export writes (a province exports by county or school).
@@ -155,8 +158,17 @@ def parse_size(value: str | None) -> int:
 
 
 def max_page(size: int) -> int:
-    """The last page a list reaches (``COUNT_CAP`` rows)."""
-    return max(COUNT_CAP // size, 1)
+    """The last page a list reaches (``PAGED_ROWS`` rows)."""
+    return max(PAGED_ROWS // size, 1)
+
+
+def effective_sort(key: str, descending: bool, count: int) -> tuple[str, bool, bool]:
+    """``(key, descending, kept)``: a result larger than ``COUNT_CAP`` is listed in the
+    default order (sorting a province's million rows by name for one page would cost
+    seconds); ``kept`` is False when the asked sort was set aside."""
+    if count > COUNT_CAP and key != DEFAULT_SORT:
+        return DEFAULT_SORT, False, False
+    return key, descending, True
 
 
 def clean_columns(keys, page: str) -> list[str]:
@@ -173,7 +185,7 @@ def clean_columns(keys, page: str) -> list[str]:
 def count_text(count: int) -> str:
     """What the list says about its size: "共 N 条", or that there are more than the cap."""
     if count > COUNT_CAP:
-        return f"超过{COUNT_CAP:,}条,请增加查询条件缩小范围(或导出)"
+        return f"超过{COUNT_CAP:,}条"
     return f"共{count:,}条"
 
 

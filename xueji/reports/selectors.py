@@ -123,7 +123,9 @@ class Page:
     size: int
     has_next: bool
     count: int      # min(real count, COUNT_CAP + 1)
-    last: int       # the last page reachable
+    sort: str       # the order the rows are in
+    descending: bool
+    sort_kept: bool  # False: the asked order was set aside (too many rows)
 
     @property
     def has_previous(self) -> bool:
@@ -139,16 +141,20 @@ class Page:
 
 
 def page_of(students: QuerySet, sort: str, descending: bool, number: int, size: int) -> Page:
-    """One page in the whitelisted order. The count is capped (``COUNT_CAP``): counting a
-    province's million rows for every page would cost more than the page itself; paging
-    goes as far as the cap (docs/DECISIONS.md)."""
+    """One page. The count is capped (``COUNT_CAP``: counting a province's million rows
+    for every page would cost more than the page); a larger result is listed in the
+    default, indexed order; paging goes as deep as ``PAGED_ROWS`` (docs/DECISIONS.md)."""
     count = students.order_by()[: rules.COUNT_CAP + 1].count()
-    last = max(min((min(count, rules.COUNT_CAP) + size - 1) // size, rules.max_page(size)), 1)
+    sort, descending, kept = rules.effective_sort(sort, descending, count)
+    if count <= rules.COUNT_CAP:
+        last = max((count + size - 1) // size, 1)
+    else:
+        last = rules.max_page(size)
     number = min(number, last)
     offset = (number - 1) * size
     rows = list(with_related(students).order_by(*rules.ordering(sort, descending))[offset: offset + size + 1])
     return Page(rows=rows[:size], number=number, size=size, has_next=len(rows) > size and number < last,
-                count=count, last=last)
+                count=count, sort=sort, descending=descending, sort_kept=kept)
 
 
 def division_names(codes) -> dict[str, str]:

@@ -210,8 +210,14 @@ def test_paging_and_capped_count(client, q, monkeypatch):
     assert "赵20" in second and "赵00" not in second
     monkeypatch.setattr(rules, "COUNT_CAP", 20)
     page = client.get(STUDENTS, {"name": "赵", "sort": "name"}).content.decode()
-    assert "超过20条" in page
-    # paging stops at the cap: page 2 (rows 21-40) is past it and shows the last page reached
+    assert "超过20条" in page and "下一页" in page
+    # more rows than the count reaches: listed in the default (indexed) order, and said so
+    assert "按默认顺序" in page
+    by_default = [int(pk) for pk in re.findall(r'data-testid="student-(\d+)"', page)]
+    assert by_default == [int(pk) for pk in re.findall(
+        r'data-testid="student-(\d+)"', client.get(STUDENTS, {"name": "赵"}).content.decode())]
+    # paging stops at PAGED_ROWS: page 2 (rows 21-40) is past it and shows the last page reached
+    monkeypatch.setattr(rules, "PAGED_ROWS", 20)
     capped = client.get(STUDENTS, {"name": "赵", "sort": "name", "page": "2"}).content.decode()
     assert "第 1 页" in capped and "下一页" not in capped
 
