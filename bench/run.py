@@ -32,6 +32,8 @@ BENCHMARKS = [
     ("全部审核 of 5,000 registrations (set-based, records created at the last step)",
      ["batch_approval.py", "--count", "5000"]),
     ("学籍卡: 1,000 record cards through the job (zip and one document)", ["record_cards.py", "--students", "1000"]),
+    ("在校生查询 over a province of 1,000,000 students: first pages, export of 100,000, 50 concurrent users",
+     ["student_query.py"]),
 ]
 #: Only with --full (each takes longer than the whole default set on 2 cores).
 FULL_BENCHMARKS = [

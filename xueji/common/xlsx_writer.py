@@ -90,23 +90,32 @@ def _sheet_title(name: str) -> str:
 def _text(value: str) -> str:
     if len(value) > MAX_CELL:
         value = value[:MAX_CELL]
-    return escape(_ILLEGAL.sub("", value))
+    if _ILLEGAL.search(value):
+        value = _ILLEGAL.sub("", value)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _string(value: str) -> str:
+    text = _text(value)
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 def _cell(value: object) -> str:
-    if value is None or value == "":
+    if type(value) is str:
+        return _string(value) if value else "<c/>"
+    if value is None:
         return "<c/>"
     if isinstance(value, bool):
         return f'<c t="inlineStr"><is><t>{"是" if value else "否"}</t></is></c>'
     if isinstance(value, (int, float, Decimal)):
         return f"<c><v>{value}</v></c>"
     if isinstance(value, dt.datetime):
-        value = value.strftime("%Y-%m-%d %H:%M")
-    elif isinstance(value, dt.date):
-        value = value.isoformat()
-    text = _text(str(value))
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        return _string(value.strftime("%Y-%m-%d %H:%M"))
+    if isinstance(value, dt.date):
+        return _string(value.isoformat())
+    return _string(str(value)) if str(value) else "<c/>"
 
 
 class XlsxStream:

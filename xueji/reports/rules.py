@@ -18,6 +18,7 @@ from xueji.codes import tables
 from xueji.common.masking import mask_id_number, mask_national_number, mask_phone
 from xueji.org.roles import Role
 from xueji.students import fields as F
+from xueji.students.models import Status
 
 #: Statuses of 在校生查询: the records held at a school now (在校, 休学). 学生信息查询
 #: shows every status (docs/DECISIONS.md).
@@ -195,6 +196,65 @@ def _yes_no(value) -> str:
     return "是" if value else "否"
 
 
+_STATUS_NAMES = dict(Status.choices)
+
+
+def formatter(column: Column, *, full: bool, divisions: Mapping[str, str] | None = None) -> Callable:
+    """``value → what a person reads`` for a record's own value of ``column`` (not 学校/
+    年级/班级): made once per column, so a large export does not decide the kind per
+    cell; code labels are memoised. ``divisions`` is read when called (it may grow)."""
+    kind = column.kind
+    if kind in ("code", "choice", "status"):
+        if kind == "code":
+            def name(value):
+                return tables.label(column.code_table, value)
+        elif kind == "status":
+            def name(value):
+                return f"{value}-{_STATUS_NAMES.get(value, '')}" if value else ""
+        else:
+            options = dict(column.options or ())
+
+            def name(value):
+                return f"{value}-{options[value]}" if value in options else (value or "")
+        memo: dict = {}
+
+        def code(value):
+            if value not in memo:
+                memo[value] = name(value) if len(memo) < 1000 else None
+            shown = memo[value]
+            return shown if shown is not None else name(value)
+        return code
+    if kind == "bool":
+        return _yes_no
+    if kind == "date":
+        return lambda value: value.isoformat() if isinstance(value, dt.date) else (value or "")
+    if kind == "datetime":
+        return lambda value: value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else (value or "")
+    if kind == "division":
+        names = divisions if divisions is not None else {}
+
+        def division(value):
+            if not value:
+                return ""
+            full_name = names.get(value)
+            return f"{value} {full_name}" if full_name else value
+        return division
+    if kind in ("id_number", "national_number", "phone"):
+        if full:
+            return lambda value: value or ""
+        return {"id_number": mask_id_number, "national_number": mask_national_number, "phone": mask_phone}[kind]
+    return lambda value: "" if value is None else str(value)
+
+
+def display_value(column: Column, value, *, full: bool, divisions: Mapping[str, str] | None = None) -> object:
+    """A record's own value of ``column`` (not 学校/年级/班级) as a person reads it."""
+    return formatter(column, full=full, divisions=divisions)(value)
+
+
+#: The kinds whose value is the record's placement, not one of its own fields.
+PLACEMENT_KINDS = frozenset({"school_name", "school_code", "grade", "klass"})
+
+
 def display(column: Column, student, *, full: bool, divisions: Mapping[str, str] | None = None,
             class_label: Callable | None = None) -> object:
     """The value of ``column`` for ``student`` as a person reads it. ``full``: the whole ID,
@@ -210,34 +270,7 @@ def display(column: Column, student, *, full: bool, divisions: Mapping[str, str]
         return student.grade.name
     if kind == "klass":
         return class_label(student.klass) if class_label else student.klass.label
-    value = getattr(student, column.attr)
-    if kind == "code":
-        return tables.label(column.code_table, value)
-    if kind == "status":
-        return f"{value}-{student.get_status_display()}" if value else ""
-    if kind == "choice":
-        names = dict(column.options or ())
-        return f"{value}-{names[value]}" if value in names else (value or "")
-    if kind == "bool":
-        return _yes_no(value)
-    if kind == "date":
-        return value.isoformat() if isinstance(value, dt.date) else (value or "")
-    if kind == "datetime":
-        return value.strftime("%Y-%m-%d %H:%M") if value else ""
-    if kind == "division":
-        if not value:
-            return ""
-        name = (divisions or {}).get(value)
-        return f"{value} {name}" if name else value
-    if kind == "id_number":
-        return value if full else mask_id_number(value)
-    if kind == "national_number":
-        return value if full else mask_national_number(value)
-    if kind == "phone":
-        return value if full else mask_phone(value)
-    if value is None:
-        return ""
-    return str(value)
+    return display_value(column, getattr(student, column.attr), full=full, divisions=divisions)
 
 
 def division_attrs(columns: list[str]) -> list[str]:
