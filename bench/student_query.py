@@ -176,11 +176,12 @@ def export_child(rows: int) -> dict:
             "file_mb": round(job.output_file.size / 1e6, 1)}
 
 
-def concurrent(var_dir: str, n_users: int, requests_each: int, info: dict) -> dict:
+def concurrent(var_dir: str, n_users: int, requests_each: int, info: dict, think=(1.0, 5.0)) -> dict:
     """``n_users`` threads, each logged in as its own user (school registrars of different
     schools, and county/city/province registrars), against the real server (gunicorn via
     scripts/serve.py on loopback), each requesting the first page with a condition
-    ``requests_each`` times. Returns errors and latency percentiles."""
+    ``requests_each`` times, each after a think time drawn from ``think`` seconds (a person
+    reading the page; 1–5 s). Returns errors and latency percentiles."""
     import socket
     import urllib.parse
     import urllib.request
@@ -249,7 +250,12 @@ def concurrent(var_dir: str, n_users: int, requests_each: int, info: dict) -> di
             return (time.perf_counter() - start) * 1000, status
 
         def user_loop(index: int) -> list[tuple[float, int]]:
-            return [one(people[index], queries[(index + k) % len(queries)]) for k in range(requests_each)]
+            rng = random.Random(index)
+            out = []
+            for k in range(requests_each):
+                time.sleep(rng.uniform(*think))  # a person reads the page before the next query
+                out.append(one(people[index], queries[(index + k) % len(queries)]))
+            return out
 
         for index in range(len(people)):  # warm up: each session once
             one(people[index], {})
@@ -265,7 +271,7 @@ def concurrent(var_dir: str, n_users: int, requests_each: int, info: dict) -> di
     return {"users": n_users, "requests": len(results), "errors": errors,
             "p50_ms": round(samples[len(samples) // 2], 1), "p95_ms": p95(samples),
             "max_ms": round(samples[-1], 1), "requests_per_s": round(len(results) / wall, 1),
-            "web_workers": int(os.environ.get("BENCH_WEB_WORKERS", "2"))}
+            "web_workers": int(os.environ.get("BENCH_WEB_WORKERS", "2")), "think_s": list(think)}
 
 
 def main() -> None:
@@ -277,6 +283,8 @@ def main() -> None:
     parser.add_argument("--var-dir", help="use this directory instead of a temporary one (kept)")
     parser.add_argument("--concurrent", type=int, default=50, help="users against the real server (0: none)")
     parser.add_argument("--requests", type=int, default=20, help="requests of each concurrent user")
+    parser.add_argument("--think-min", type=float, default=1.0)
+    parser.add_argument("--think-max", type=float, default=5.0)
     parser.add_argument("--reuse", action="store_true", help="--var-dir already holds the data: do not build")
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
@@ -329,7 +337,8 @@ def main() -> None:
             else:
                 result["export"] = json.loads(child.stdout.strip().splitlines()[-1])
         if args.concurrent:
-            result["concurrent"] = concurrent(var_dir, args.concurrent, args.requests, info)
+            result["concurrent"] = concurrent(var_dir, args.concurrent, args.requests, info,
+                                              think=(args.think_min, args.think_max))
         print(json.dumps(result, ensure_ascii=False, indent=1))
 
 

@@ -248,3 +248,12 @@ def test_column_chooser_is_remembered(client, q):
 def test_clean_columns():
     assert rules.clean_columns(["bogus"], "students") == [c for c in rules.clean_columns(None, "students")]
     assert rules.clean_columns(["phone"], "students")[:2] == ["name", "national_number"]
+
+
+def test_the_conditions_keep_their_values(client, q):
+    client.force_login(q.users.school_registrar)
+    page = client.get(STUDENTS, {"name": "张\"<", "gender": "2", "only_child": "1", "entry_from": "2024x"}).content.decode()
+    assert 'name="name"' in page and 'value="张&quot;&lt;"' in page
+    assert '<option value="2" selected>2-女</option>' in page
+    assert 'name="only_child"' in page and '<option value="1" selected>是</option>' in page
+    assert 'value="2024x"' in page and 'aria-invalid="true"' in page and "入学年月应为6位数字" in page
