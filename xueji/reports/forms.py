@@ -68,6 +68,14 @@ class QueryForm(forms.Form):
         self.fields["division"].widget.attrs["data-division-picker"] = "1"
 
     @property
+    def basic_fields(self):
+        return [self[n] for n in ("number", "id_number", "status", "gender", "stage", "entry_year")]
+
+    @property
+    def custom_fields(self):
+        return [self[n] for n in ("ethnicity", "entry_from", "entry_to", "has_photo")]
+
+    @property
     def flag_fields(self):
         return [self[attr] for attr in rules.FLAG_ATTRS]
 
