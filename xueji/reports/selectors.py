@@ -20,7 +20,7 @@ from django.utils import timezone
 from xueji.org import rules as org_rules
 from xueji.org.models import Division
 from xueji.org.selectors import authority_prefix, classes_for, grades_for, schools_for
-from xueji.students.models import StudentNumber
+from xueji.students.models import Student, StudentNumber
 from xueji.students.selectors import students_for
 
 from . import rules
@@ -64,10 +64,17 @@ def apply_conditions(students: QuerySet, user, data: dict) -> QuerySet:
     vendor = connections[students.db].vendor
     if data.get("name"):
         students = students.filter(_name_condition(data["name"], data.get("name_mode") or "prefix", vendor))
+    # 学籍号 and 身份证件号 name one person: their records are found first (by the number's
+    # and the identity's indexes) and the scope applied to those few ids — a subquery
+    # left to PostgreSQL's planner beside the province's scope was read along the order's
+    # index instead (seconds for a province).
     if data.get("number"):
-        students = students.filter(pk__in=StudentNumber.objects.filter(number=data["number"]).values("student_id"))
+        found = list(StudentNumber.objects.filter(number=data["number"]).values_list("student_id", flat=True)[:10])
+        students = students.filter(pk__in=found)
     if data.get("id_number"):
-        students = students.filter(id_type__in=_ID_TYPES, id_number=data["id_number"])
+        found = list(Student.objects.filter(id_type__in=_ID_TYPES, id_number=data["id_number"])
+                     .values_list("pk", flat=True)[:50])
+        students = students.filter(pk__in=found)
     if data.get("school"):
         school = schools_for(user).filter(code=data["school"]).values_list("pk", flat=True).first()
         if school is None:
