@@ -152,7 +152,13 @@ def run_photos(job, progress):
             progress.finish({"summary": summary})
 
 
+def refuse_rerun(job, user, request=None):
+    """An export is not run again from its job page: the second account verified that one
+    export (F-14); a new one is verified again."""
+    raise ValidationError("导出需要重新经本单位另一账号验证,请回到查询页面重新导出")
+
+
 def register_kinds() -> None:
-    registry.register(EXPORT_JOB, name="综合查询导出Excel", run=run_export)
-    registry.register(PHOTOS_JOB, name="综合查询导出照片", run=run_photos)
+    registry.register(EXPORT_JOB, name="综合查询导出Excel", run=run_export, rerun=refuse_rerun)
+    registry.register(PHOTOS_JOB, name="综合查询导出照片", run=run_photos, rerun=refuse_rerun)
 

@@ -166,3 +166,28 @@ def test_photo_zip_named_by_national_number(client, q, settings, tmp_path):
     entry = AuditEntry.objects.get(action="reports.photos_exported")
     assert entry.after["count"] == 2 and "sch_leader" in entry.summary
     assert re.search(r"照片\d{8}\.zip$", job.output_name)
+
+
+def test_the_worker_queries_again_as_the_owner(client, q):
+    """A condition out of the owner's scope when the job runs fails the job, saying why
+    (e.g. the school moved to another authority after the export was queued)."""
+    from xueji.reports import jobs as report_jobs
+
+    second = make_user("th_registrar2", Role.AUTHORITY_REGISTRAR, authority=q.world.tree.tianhe)
+    job = report_jobs.submit("excel", q.users.th_registrar, page="students", query={"school": q.world.hz_school.code},
+                             ids=None, columns=["name"], sort="", count=1, second=second)
+    job.refresh_from_db()
+    assert job.status == "failed" and "不在您的数据范围内" in job.message
+    assert not AuditEntry.objects.filter(action="reports.exported").exists()
+
+
+def test_rerun_of_an_export_is_refused(client, q):
+    from xueji.reports import jobs as report_jobs
+
+    client.force_login(q.users.school_registrar)
+    job, _content = _export(client, EXPORT, "sch_leader")
+    Job.objects.filter(pk=job.pk).update(status="failed")
+    response = client.post(reverse("jobs:rerun", args=[job.pk]), follow=True)
+    assert "重新经本单位另一账号验证" in response.content.decode()
+    assert Job.objects.count() == 1
+    assert report_jobs.refuse_rerun is not None
