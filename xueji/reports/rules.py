@@ -55,22 +55,21 @@ class Column:
     attr: str = ""
     code_table: str | None = None
     options: tuple[tuple[str, str], ...] | None = None
+    member: int | None = None  # 家庭成员1 / 2: the value is that family member's
 
 
 def _from_field(f: F.Field) -> Column:
+    key = f"m{f.member}_{f.attr}" if f.member else f.attr
+    common = {"attr": f.attr, "member": f.member}
     if f.kind == "code":
-        return Column(f.attr, f.header, "code", f.attr, code_table=f.code_table)
+        return Column(key, f.header, "code", code_table=f.code_table, **common)
     if f.kind == "bool":
-        return Column(f.attr, f.header, "bool", f.attr)
+        return Column(key, f.header, "bool", **common)
     if f.kind == "choice":
-        return Column(f.attr, f.header, "choice", f.attr, options=f.options)
-    if f.kind == "date":
-        return Column(f.attr, f.header, "date", f.attr)
-    if f.kind == "division":
-        return Column(f.attr, f.header, "division", f.attr)
-    if f.kind in ("id_number", "phone"):
-        return Column(f.attr, f.header, f.kind, f.attr)
-    return Column(f.attr, f.header, "text", f.attr)
+        return Column(key, f.header, "choice", options=f.options, **common)
+    if f.kind in ("date", "division", "id_number", "phone"):
+        return Column(key, f.header, f.kind, **common)
+    return Column(key, f.header, "text", **common)
 
 
 _OWN = (
@@ -92,6 +91,7 @@ COLUMNS: tuple[Column, ...] = (
     *(_from_field(f) for f in F.STUDENT_FIELDS if f.attr not in ("name", "school_code", "class_code")
       and f.attr not in _OWN_KEYS),
     *_OWN[1:],
+    *(_from_field(f) for n in sorted(F.MEMBER_FIELDS) for f in F.MEMBER_FIELDS[n]),
 )
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
 
@@ -104,7 +104,7 @@ DEFAULT_COLUMNS = {
 }
 #: Columns always shown (the chooser cannot drop them): who the row is.
 FIXED_COLUMNS = ("name", "national_number")
-MAX_COLUMNS = 40
+MAX_COLUMNS = 80
 
 #: Sort keys (``?sort=key`` or ``-key``) and the ordering each means; nothing else sorts.
 #: ``klass`` (the default) follows the index (school, class, name) so the first page of a
@@ -262,6 +262,10 @@ def display(column: Column, student, *, full: bool, divisions: Mapping[str, str]
     name of the division codes (looked up once per page or export batch). ``class_label``:
     the class's label from the class (default ``klass.label``)."""
     kind = column.kind
+    if column.member:
+        member = getattr(student, "members_by_seq", {}).get(column.member)
+        return display_value(column, getattr(member, column.attr) if member else None, full=full,
+                             divisions=divisions)
     if kind == "school_name":
         return student.school.name
     if kind == "school_code":
@@ -274,8 +278,12 @@ def display(column: Column, student, *, full: bool, divisions: Mapping[str, str]
 
 
 def division_attrs(columns: list[str]) -> list[str]:
-    """The attributes of the chosen columns that hold division codes."""
-    return [BY_KEY[k].attr for k in columns if BY_KEY[k].kind == "division"]
+    """The record's own attributes of the chosen columns that hold division codes."""
+    return [BY_KEY[k].attr for k in columns if BY_KEY[k].kind == "division" and not BY_KEY[k].member]
+
+
+def member_columns(columns: list[str]) -> list[Column]:
+    return [BY_KEY[k] for k in columns if BY_KEY[k].member]
 
 
 def entry_month_ok(value: str) -> bool:

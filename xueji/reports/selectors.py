@@ -165,6 +165,17 @@ def page_of(students: QuerySet, sort: str, descending: bool, number: int, size: 
                 count=count, sort=sort, descending=descending, sort_kept=kept)
 
 
+def attach_members(students: list) -> None:
+    """``student.members_by_seq`` ({1: 家庭成员1, 2: 家庭成员2}) for the students of a page: one query."""
+    from xueji.students.models import FamilyMember
+
+    by_student: dict[int, dict] = {s.pk: {} for s in students}
+    for member in FamilyMember.objects.filter(student_id__in=list(by_student), seq__in=(1, 2)):
+        by_student[member.student_id][member.seq] = member
+    for student in students:
+        student.members_by_seq = by_student[student.pk]
+
+
 def division_names(codes) -> dict[str, str]:
     """code → full name (广东省广州市天河区) of the division codes given, one query."""
     codes = {c for c in codes if c}
@@ -196,7 +207,7 @@ def rows_for_export(students: QuerySet, columns: list[str], *, sort: str, descen
     lookups of the schools, grades, classes and division names not seen yet — so a
     100,000-row export holds no more than a chunk of rows."""
     chosen = [rules.BY_KEY[k] for k in columns]
-    own = [c for c in chosen if c.kind not in rules.PLACEMENT_KINDS]
+    own = [c for c in chosen if c.kind not in rules.PLACEMENT_KINDS and not c.member]
     attrs = ["pk", "school_id", "grade_id", "klass_id", *dict.fromkeys(c.attr for c in own)]
     at = {a: i for i, a in enumerate(attrs)}
     division_at = [at[c.attr] for c in own if c.kind == "division"]
@@ -219,13 +230,37 @@ def rows_for_export(students: QuerySet, columns: list[str], *, sort: str, descen
         shown, i = rules.formatter(column, full=True, divisions=names), at[column.attr]
         return lambda row: shown(row[i])
 
-    cell_of = [cell(c) for c in chosen]
+    member_cols = [c for c in chosen if c.member]
+    member_attrs = list(dict.fromkeys(c.attr for c in member_cols))
+    member_at = {a: i for i, a in enumerate(member_attrs)}
+    members: dict[tuple[int, int], tuple] = {}
+
+    def member_cell(column):
+        shown, i = rules.formatter(column, full=True, divisions=names), member_at[column.attr]
+
+        def value(row):
+            member = members.get((row[0], column.member))
+            return shown(member[i] if member else None)
+        return value
+
+    cell_of = [member_cell(c) if c.member else cell(c) for c in chosen]
     stream = (students.order_by(*rules.ordering(sort, descending)).values_list(*attrs)[: rules.EXPORT_CAP]
               .iterator(chunk_size=chunk))
     while rows := list(itertools.islice(stream, chunk)):
         _load_placement(rows, schools, grades, klasses, label)
-        if division_at:
-            names.update(division_names({row[i] for row in rows for i in division_at} - names.keys()))
+        if member_cols:
+            from xueji.students.models import FamilyMember
+
+            members.clear()
+            for student_id, seq, *values in FamilyMember.objects.filter(
+                    student_id__in=[row[0] for row in rows], seq__in=(1, 2)).values_list(
+                    "student_id", "seq", *member_attrs):
+                members[(student_id, seq)] = tuple(values)
+        codes = {row[i] for row in rows for i in division_at}
+        if "household_code" in member_at:
+            codes |= {m[member_at["household_code"]] for m in members.values()}
+        if codes - names.keys():
+            names.update(division_names(codes - names.keys()))
         for row in rows:
             yield [f(row) for f in cell_of]
 

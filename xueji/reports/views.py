@@ -69,7 +69,13 @@ def _list(request, page: str):
         result = selectors.page_of(students, sort, descending, rules.parse_page(request.GET.get("page")),
                                    rules.parse_size(request.GET.get("size")))
         attrs = rules.division_attrs(columns)
-        names = selectors.division_names(getattr(s, a) for s in result.rows for a in attrs)
+        codes = {getattr(s, a) for s in result.rows for a in attrs}
+        member_columns = rules.member_columns(columns)
+        if member_columns:
+            selectors.attach_members(result.rows)
+            codes |= {getattr(m, c.attr) for s in result.rows for m in s.members_by_seq.values()
+                      for c in member_columns if c.kind == "division"}
+        names = selectors.division_names(codes)
         label = selectors.class_labeller()
         rows = [(s, [rules.display(c, s, full=False, divisions=names, class_label=label) for c in chosen])
                 for s in result.rows]

@@ -191,3 +191,27 @@ def test_rerun_of_an_export_is_refused(client, q):
     assert "重新经本单位另一账号验证" in response.content.decode()
     assert Job.objects.count() == 1
     assert report_jobs.refuse_rerun is not None
+
+
+def test_family_member_columns_in_the_list_and_the_export(client, q):
+    from xueji.students.models import FamilyMember
+
+    FamilyMember.objects.create(student=q.a1, seq=1, name="张父", relation="1", phone="13900139000",
+                                id_type="1", id_number=q.a2.id_number, household_code="440106000000",
+                                employer="=cmd|' /C calc'!A0")
+    client.force_login(q.users.school_registrar)
+    client.post(reverse("reports:students"), {"action": "columns", "col": ["m1_name", "m1_relation", "m1_phone",
+                                                                           "m1_id_number", "m1_employer",
+                                                                           "m1_household_code", "m2_name"]})
+    page = client.get(reverse("reports:students"), {"name": "张一"}).content.decode()
+    head = page.split("<thead>")[1].split("</thead>")[0]
+    assert "成员1姓名" in head and "成员2姓名" in head
+    assert "张父" in page and "1-父亲" in page and "139****9000" in page and q.a2.id_number not in page
+    assert "440106000000 广东省广州市天河区" in page
+    _job, content = _export(client, EXPORT, "sch_leader", query="?name=%E5%BC%A0")
+    rows = {r["姓名"]: r for r in _rows(content)[1]}
+    assert rows["张一"]["成员1姓名"] == "张父" and rows["张一"]["成员1联系电话"] == "13900139000"
+    assert rows["张一"]["成员1身份证件号"] == q.a2.id_number
+    assert rows["张一"]["成员1工作单位"] == "'=cmd|' /C calc'!A0"
+    assert rows["张一"]["成员1户口所在地行政区划"] == "440106000000 广东省广州市天河区"
+    assert rows["张二"]["成员1姓名"] is None and rows["张一"]["成员2姓名"] is None
