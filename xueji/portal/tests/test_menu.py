@@ -65,8 +65,8 @@ def test_three_levels(world):
     assert sub["综合查询"] == ["在校生查询", "学生信息查询", "异动在办业务查询"]
     system = groups[2]["children"]
     # 业务配置, 安全审计: nothing for a school registrar; 我的后台任务 directly under the group
-    assert [c["label"] for c in system] == ["系统设置", "我的后台任务"]
-    assert system[1]["url"] == reverse("jobs:list")
+    assert [c["label"] for c in system] == ["系统设置", "误操作删除", "我的后台任务"]
+    assert system[-1]["url"] == reverse("jobs:list")
     # a group's "entries" is the flat list of everything under it
     assert [e["label"] for e in management["entries"]][:2] == ["学前调档名单管理", "学前档案信息补录"]
 
