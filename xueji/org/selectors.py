@@ -18,7 +18,7 @@ from django.http import Http404
 from xueji.org.roles import Role
 
 from .models import Authority, Division, Grade, School, SchoolClass, Term
-from .rules import PLACEHOLDER_NAMES
+from .rules import PLACEHOLDER_NAMES, DivisionNames, build_division_names
 
 
 class ScopeViolation(Http404):
@@ -180,3 +180,19 @@ def record_personal_view(request, what: str, target, *, school=None, summary: st
         actor=request.user if request.user.is_authenticated else None,
         request=request, target=target, school=school,
     )
+
+
+_DIVISIONS: tuple[int, frozenset, frozenset, DivisionNames] | None = None
+
+
+def division_sets() -> tuple[frozenset, frozenset, DivisionNames]:
+    """Known 12-digit division codes, their 6-digit prefixes and the name index (籍贯 may
+    be written "广东省广州市天河区") — what the field rules' context needs — cached while
+    the table is unchanged (one COUNT a call)."""
+    global _DIVISIONS
+    count = Division.objects.count()
+    if _DIVISIONS is None or _DIVISIONS[0] != count:
+        rows = list(Division.objects.values_list("code", "name", "level", "parent_id"))
+        codes = frozenset(code for code, *_ in rows)
+        _DIVISIONS = (count, codes, frozenset(c[:6] for c in codes), build_division_names(rows))
+    return _DIVISIONS[1], _DIVISIONS[2], _DIVISIONS[3]

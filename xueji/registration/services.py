@@ -26,8 +26,9 @@ from xueji.common import bulk, parallel, xlsx_reader
 from xueji.common.batching import batches
 from xueji.common.masking import mask_id_number, mask_national_number
 from xueji.jobs.services import start_job
-from xueji.org.models import Authority, Division, School, SchoolClass
-from xueji.org.rules import DivisionNames, build_division_names, school_year_of
+from xueji.org.models import Authority, School, SchoolClass
+from xueji.org.rules import DivisionNames, school_year_of
+from xueji.org.selectors import division_sets
 from xueji.problems.models import ProblemKind
 from xueji.problems.services import NewGroup, group_same_people, open_groups, resolve_groups
 from xueji.students import excel, fields, numbers
@@ -104,19 +105,9 @@ class BatchResult:
 
 # --- the rules' context ---------------------------------------------------------------
 
-_DIVISIONS: tuple[int, frozenset, frozenset, DivisionNames] | None = None
-
-
 def _division_sets() -> tuple[frozenset, frozenset, DivisionNames]:
-    """Known 12-digit codes, 6-digit prefixes and the name index (籍贯 may be written
-    "广东省广州市天河区"), cached while the table is unchanged."""
-    global _DIVISIONS
-    count = Division.objects.count()
-    if _DIVISIONS is None or _DIVISIONS[0] != count:
-        rows = list(Division.objects.values_list("code", "name", "level", "parent_id"))
-        codes = frozenset(code for code, *_ in rows)
-        _DIVISIONS = (count, codes, frozenset(c[:6] for c in codes), build_division_names(rows))
-    return _DIVISIONS[1], _DIVISIONS[2], _DIVISIONS[3]
+    """Known 12-digit codes, 6-digit prefixes and the name index (``org.selectors.division_sets``)."""
+    return division_sets()
 
 
 def entry_age_rule(school: School) -> tuple[int, int | None, tuple[int, int]]:

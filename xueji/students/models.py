@@ -59,7 +59,10 @@ class Student(models.Model):
     hmt = models.CharField("港澳台侨外", max_length=2, default="00")
     school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="students")
     grade = models.ForeignKey("org.Grade", verbose_name="年级", on_delete=models.PROTECT, related_name="students")
-    klass = models.ForeignKey("org.SchoolClass", verbose_name="班级", on_delete=models.PROTECT, related_name="students")
+    #: None: 待分班 (placed in a grade of the school, not yet in a class — after a transfer in,
+    #: or before 分班).
+    klass = models.ForeignKey("org.SchoolClass", verbose_name="班级", on_delete=models.PROTECT, related_name="students",
+                              null=True, blank=True)
 
     # --- basic data (F-21) ---
     name_pinyin = models.CharField("姓名拼音", max_length=100, blank=True)
@@ -239,3 +242,116 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id}:{self.old_status}→{self.new_status}"
+
+
+class EventKind(models.TextChoices):
+    """What happened to a record (学籍变动记录的类别)."""
+
+    REGISTERED = "register", "注册"
+    FIELDS = "fields", "字段修改"
+    FAMILY = "family", "家庭成员修改"
+    PARTS = "parts", "简历奖惩信息修改"
+    PHOTO = "photo", "照片修改"
+    KEY_CHANGE = "key", "关键数据变更"
+    STATUS = "status", "状态变更"
+    PLACEMENT = "placement", "分班"
+    TRANSFER = "transfer", "转学"
+    RECORD_MOVE = "move", "调档"
+    NUMBER = "number", "学籍号变更"
+
+
+class RecordEvent(models.Model):
+    """学籍变动记录: every change of a record — registration, a direct edit, a key-data
+    change, a status change, a placement, a transfer, a new number — with the values
+    before and after (attr → stored value: codes, ISO dates), who did it, the business
+    it belongs to and the school the record was at. Written by ``students.services``
+    only, in the transaction of the change (set-based). ``business_id`` is the workflow
+    business's id as a plain integer (students does not know the workflow)."""
+
+    student = models.ForeignKey(Student, verbose_name="学籍", on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField("时间", auto_now_add=True)
+    kind = models.CharField("类别", max_length=12, choices=EventKind.choices)
+    business_id = models.BigIntegerField("业务", null=True, blank=True, db_index=True)
+    school = models.ForeignKey("org.School", verbose_name="当时所在学校", on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField("经办人", max_length=50, blank=True)
+    reason = models.CharField("原因", max_length=200, blank=True)
+    before = models.JSONField("变更前", default=dict, blank=True)
+    after = models.JSONField("变更后", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "学籍变动记录"
+        verbose_name_plural = "学籍变动记录"
+        ordering = ["student", "at", "pk"]
+        indexes = [models.Index(fields=["student", "at"], name="record_event_student_at")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}:{self.kind}"
+
+
+class _RecordPart(models.Model):
+    """A row of one of the record's tabs (F-23): written by ``students.services`` only."""
+
+    student = models.ForeignKey(Student, verbose_name="学籍", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["student", "start", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name}:{self.student_id}"
+
+
+class StudyResume(_RecordPart):
+    """学习简历: where the pupil studied, from when to when."""
+
+    start = models.CharField("起始年月", max_length=6)
+    end = models.CharField("终止年月", max_length=6, blank=True)
+    school_name = models.CharField("学校(单位)名称", max_length=100)
+    role = models.CharField("担任职务", max_length=50, blank=True)
+    witness = models.CharField("证明人", max_length=50, blank=True)
+
+    class Meta(_RecordPart.Meta):
+        verbose_name = "学习简历"
+        verbose_name_plural = "学习简历"
+
+
+class Award(_RecordPart):
+    """奖励信息."""
+
+    start = models.DateField("奖励日期")
+    name = models.CharField("奖励名称", max_length=100)
+    level = models.CharField("奖励级别", max_length=20, blank=True)
+    issuer = models.CharField("颁奖单位", max_length=100, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta(_RecordPart.Meta):
+        verbose_name = "奖励信息"
+        verbose_name_plural = "奖励信息"
+
+
+class Punishment(_RecordPart):
+    """惩罚信息 (处分): with the date it was lifted, if it was."""
+
+    start = models.DateField("处分日期")
+    name = models.CharField("处分名称", max_length=100)
+    reason = models.CharField("处分原因", max_length=200, blank=True)
+    revoked_on = models.DateField("撤销日期", null=True, blank=True)
+
+    class Meta(_RecordPart.Meta):
+        verbose_name = "惩罚信息"
+        verbose_name_plural = "惩罚信息"
+
+
+class ResidencePermit(_RecordPart):
+    """居住证信息 (随迁子女): the permit of the pupil or a parent."""
+
+    start = models.DateField("签发日期")
+    number = models.CharField("居住证号", max_length=30)
+    holder = models.CharField("持证人", max_length=50)
+    issuer = models.CharField("签发机关", max_length=100, blank=True)
+    valid_until = models.DateField("有效期至", null=True, blank=True)
+
+    class Meta(_RecordPart.Meta):
+        verbose_name = "居住证信息"
+        verbose_name_plural = "居住证信息"

@@ -1473,3 +1473,202 @@ def number_after_key_change(number_kind: str, old_identity: tuple[str, str], new
             return "keep", "正式学籍号学生不能将身份证件类型变更为无身份证件"
         return "J", None
     return ("keep" if number_kind == "J" else "J"), None
+
+
+# --------------------------------------------------------------------------------------
+# Non-key data maintenance (学籍数据维护, 批量修改; F-44): the same rules as registration.
+# --------------------------------------------------------------------------------------
+#: Student attrs that a direct edit may set: the template's own columns that are not key
+#: data and not lookups (学校标识码 and 班号 name a placement).
+EDITABLE_ATTRS: frozenset[str] = frozenset(f.attr for f in F.STUDENT_FIELDS if not f.key and not f.is_lookup)
+KEY_DATA_MESSAGE = "是关键数据,不能直接修改,请通过“关键数据变更”办理"
+
+
+def refused_attrs(attrs: Iterable[str]) -> list[str]:
+    """Why some of ``attrs`` may not be edited directly: key data (points to 关键数据变更),
+    学校标识码 (a transfer), or not a field of the record. Empty when all may."""
+    errors = []
+    for attr in attrs:
+        f = F.BY_ATTR.get(attr)
+        if f is None:
+            errors.append(f"“{attr}”不是学籍信息项")
+        elif f.key:
+            errors.append(f"{f.header}{KEY_DATA_MESSAGE}")
+        elif f.is_lookup:
+            errors.append(f"{f.header}不能直接修改(转学或调档办理)")
+    return errors
+
+
+def record_cell(attr: str, value: object) -> object:
+    """A stored value of the record as the cell :func:`clean_row` reads back to the same
+    value: booleans as 是/否, decimals as text, None and "" as empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def record_row(values: Mapping[str, object]) -> dict[str, object]:
+    """The 72-item template row (student columns) of a record's stored ``values`` (attr →
+    value), as :func:`clean_row` takes it."""
+    return {f.header: record_cell(f.attr, values.get(f.attr)) for f in F.STUDENT_FIELDS
+            if not f.is_lookup and f.attr in values}
+
+
+def check_changes(current: Mapping[str, object], changes: Mapping[str, object], *,
+                  context: CleanContext) -> tuple[dict[str, Any], list[str]]:
+    """A direct edit of non-key data (F-44) through the registration rules: the record's
+    stored ``current`` values (attr → value, at least every attr of :data:`EDITABLE_ATTRS`
+    and the key data the rules compare with) with ``changes`` (attr → what a person or a
+    spreadsheet gave) must pass :func:`clean_row` — only the problems the change brings
+    count (a record loaded with a gap elsewhere can still be corrected field by field).
+    Returns ``(cleaned values of the changed attrs, errors)``; key data and lookups are
+    refused (:func:`refused_attrs`)."""
+    errors = refused_attrs(changes)
+    if errors:
+        return {}, errors
+    before = record_row(current)
+    after = dict(before)
+    for attr, value in changes.items():
+        after[F.BY_ATTR[attr].header] = value
+    result = clean_row(after, context=context)
+    cleaned = {attr: result.values[attr] for attr in changes}
+    if not result.problems:
+        return cleaned, []
+    earlier = set(clean_row(before, context=context).problems)
+    return cleaned, [message for problem in result.problems if problem not in earlier for message in [problem[1]]]
+
+
+@lru_cache(maxsize=64)
+def _member_plan(seq: int) -> tuple[tuple[str, str, Any, F.Field, Any], ...]:
+    """The member columns of 成员``seq`` (the template carries two; the record page any
+    number), named 成员3姓名 … beyond two."""
+    base = F.MEMBER_FIELDS[1]
+    fields_ = F.MEMBER_FIELDS.get(seq) or tuple(
+        F.Field(**{**f.__dict__, "header": f"成员{seq}" + f.header[3:], "member": seq}) for f in base)
+    return tuple((f.header, f.attr, _CLEANERS[f.kind], f, _EMPTY_BY_KIND.get(f.kind, "")) for f in fields_)
+
+
+def clean_family(members: Iterable[Mapping[str, object]], *, id_type: str | None, hmt: str | None = None,
+                 context: CleanContext) -> tuple[list[dict[str, Any]], list[str]]:
+    """家庭成员 as a form or a spreadsheet gives them (dicts of FamilyMember attrs, any
+    cell type; numbered 1, 2 … in order, members with no data left out) through the
+    cleaners of :func:`clean_row` and :func:`check_family`. Returns ``(cleaned members
+    with seq, errors)``."""
+    foreign = is_foreign_name_allowed(id_type, hmt)
+    cleaned: list[dict[str, Any]] = []
+    checkable: list[dict[str, Any]] = []
+    errors: list[str] = []
+    seq = 0
+    for raw in members:
+        if all(_is_empty(raw.get(attr)) for attr in _MEMBER_DATA_ATTRS):
+            continue
+        seq += 1
+        member: dict[str, Any] = {"seq": seq}
+        check: dict[str, Any] = {"seq": seq}
+        for _header, attr, cleaner, f, blank in _member_plan(seq):
+            cell = raw.get(attr)
+            cell = record_cell(attr, cell) if isinstance(cell, bool) else cell
+            if _is_empty(cell):
+                member[attr] = check[attr] = blank
+                continue
+            value, error = cleaner(f, cell, context)
+            if error:
+                errors.append(error)
+                member[attr], check[attr] = blank, _REFUSED
+            else:
+                member[attr] = check[attr] = value
+        member_type = member["id_type"] or None
+        if member_type == "1" and isinstance(member["id_number"], _NumericId):
+            errors.append(EXCEL_NUMBER_MESSAGE.replace("身份证件号", f"成员{seq}身份证件号", 1))
+            check["id_type"] = check["id_number"] = _REFUSED
+        member["name"] = normalize_name(member["name"], foreign=foreign or is_foreign_name_allowed(member_type))
+        member["id_number"] = str(member["id_number"])
+        cleaned.append(member)
+        checkable.append(check)
+    errors += check_family(checkable, id_type, known_divisions=context.id_prefixes,
+                           strict_division=context.strict_member_id_division, known_provinces=context.id_provinces,
+                           foreign_student=foreign, today=context.today)
+    return cleaned, errors
+
+
+# --------------------------------------------------------------------------------------
+# The record's other parts (学籍数据维护 tabs, F-23): 学习简历, 奖励, 惩罚, 居住证.
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartField:
+    attr: str
+    header: str
+    kind: str  # "text" | "yearmonth" | "date"
+    required: bool = False
+    max_length: int = 100
+
+
+#: Each tab: (label, its fields in form order). The models (``students.models``) have the
+#: same attrs; the seeds name the tabs only, the items are ours (docs/DECISIONS.md).
+PARTS: dict[str, tuple[str, tuple[PartField, ...]]] = {
+    "resume": ("学习简历", (
+        PartField("start", "起始年月", "yearmonth", True), PartField("end", "终止年月", "yearmonth"),
+        PartField("school_name", "学校(单位)名称", "text", True), PartField("role", "担任职务", "text", max_length=50),
+        PartField("witness", "证明人", "text", max_length=50))),
+    "award": ("奖励信息", (
+        PartField("start", "奖励日期", "date", True), PartField("name", "奖励名称", "text", True),
+        PartField("level", "奖励级别", "text", max_length=20), PartField("issuer", "颁奖单位", "text"),
+        PartField("note", "说明", "text", max_length=200))),
+    "punishment": ("惩罚信息", (
+        PartField("start", "处分日期", "date", True), PartField("name", "处分名称", "text", True),
+        PartField("reason", "处分原因", "text", max_length=200), PartField("revoked_on", "撤销日期", "date"))),
+    "residence": ("居住证信息", (
+        PartField("start", "签发日期", "date", True), PartField("number", "居住证号", "text", True, 30),
+        PartField("holder", "持证人", "text", True, 50), PartField("issuer", "签发机关", "text"),
+        PartField("valid_until", "有效期至", "date"))),
+}
+_FUTURE_ALLOWED = frozenset({"valid_until"})
+
+
+def check_part(kind: str, raw: Mapping[str, object], *, today: dt.date) -> tuple[dict[str, Any], list[str]]:
+    """One row of a record tab (``kind`` of :data:`PARTS`) from a form: required items,
+    lengths, real dates (YYYY-MM-DD or YYYYMMDD; not after ``today`` but 有效期至), year
+    months (YYYYMM), an end not before its start. Returns ``(cleaned values, errors)``."""
+    if kind not in PARTS:
+        return {}, [f"“{kind}”不是学籍信息的页签"]
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for pf in PARTS[kind][1]:
+        cell = raw.get(pf.attr)
+        if _is_empty(cell):
+            if pf.required:
+                errors.append(f"{pf.header}不能为空")
+            values[pf.attr] = None if pf.kind == "date" else ""
+            continue
+        if pf.kind == "text":
+            text = _as_text(cell)
+            if len(text) > pf.max_length:
+                errors.append(f"{pf.header}不能超过{pf.max_length}个字符")
+            values[pf.attr] = text
+        elif pf.kind == "yearmonth":
+            ym = parse_year_month(cell)
+            if ym is None:
+                errors.append(f"{pf.header}应为6位年月YYYYMM,如202309")
+            elif (int(ym[:4]), int(ym[4:])) > (today.year, today.month):
+                errors.append(f"{pf.header}不能晚于当前年月")
+            values[pf.attr] = ym or ""
+        else:
+            day = parse_date(cell)
+            if day is None or day.year < 1900:
+                errors.append(f"{pf.header}“{_show(cell)}”不是有效日期")
+            elif day > today and pf.attr not in _FUTURE_ALLOWED:
+                errors.append(f"{pf.header}不能晚于今天")
+            values[pf.attr] = day
+    for start, end in (("start", "end"), ("start", "revoked_on"), ("start", "valid_until")):
+        a, b = values.get(start), values.get(end)
+        if a and b and type(a) is type(b) and b < a:
+            errors.append(f"{_part_header(kind, end)}不能早于{_part_header(kind, start)}")
+    return values, errors
+
+
+def _part_header(kind: str, attr: str) -> str:
+    return next(pf.header for pf in PARTS[kind][1] if pf.attr == attr)

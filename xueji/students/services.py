@@ -54,24 +54,42 @@ from xueji.common import bulk, references
 from xueji.common.batching import batches
 from xueji.common.masking import mask_national_number
 from xueji.org.models import Division, Grade, School, SchoolClass
+from xueji.org.selectors import division_sets
 
 from . import fields as F
 from . import numbers, rules
 from .models import (
+    Award,
+    EventKind,
     FamilyMember,
     IdentityClaim,
     NumberKind,
     NumberSequence,
+    Punishment,
+    RecordEvent,
+    ResidencePermit,
     Status,
     StatusChange,
     Student,
     StudentNumber,
+    StudyResume,
 )
 
 #: Records per statement when a writer updates many by id.
 _CHUNK = 5000
 _NUMBER_SHAPE = re.compile(r"^[GJL][0-9A-Z]{18}$")
 _NUMBER_KINDS = frozenset(NumberKind.values)
+_EVENT_COLUMNS = ("student_id", "kind", "business_id", "school_id", "actor_name", "reason", "before", "after")
+
+
+def _history(rows: Iterable[tuple]) -> int:
+    """Add to the records' history (:class:`RecordEvent`): rows ``(student id, kind,
+    business id, school id, actor name, reason, before, after)``, before/after as dicts
+    of attr → stored value. One insert for them all, in the caller's transaction."""
+    dumps = bulk.dumps
+    return bulk.insert_rows(RecordEvent, _EVENT_COLUMNS, [
+        (pk, kind, business_id, school_id, actor[:50], (reason or "")[:200], dumps(before), dumps(after))
+        for pk, kind, business_id, school_id, actor, reason, before, after in rows])
 
 
 @dataclass
@@ -235,6 +253,7 @@ class NewRecord:
     status: str = Status.IN_SCHOOL.value
     identity_key: str | None = None
     earlier_numbers: tuple[str, ...] = ()
+    business_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -333,7 +352,7 @@ def _check_spec(spec: NewRecord) -> list[str]:
     return errors
 
 
-def create_records(specs: Sequence[NewRecord]) -> list[CreatedRecord]:
+def create_records(specs: Sequence[NewRecord], *, actor=None) -> list[CreatedRecord]:
     """建立学籍: new records with their family members, numbers and identities, in the
     caller's transaction. Returns one :class:`CreatedRecord` per spec, in order.
 
@@ -341,8 +360,10 @@ def create_records(specs: Sequence[NewRecord]) -> list[CreatedRecord]:
     allocated), one read of the numbers given, numbers allocated with
     :func:`allocate_sequenced_numbers` (one locked counter per prefix), then one insert
     each of records, family members and numbers and one update of the identity claims —
-    plain tuples (:mod:`xueji.common.bulk`), no model instances. All or nothing: any bad
-    spec refuses the whole call with a ``ValidationError`` naming the record."""
+    plain tuples (:mod:`xueji.common.bulk`), no model instances. Each record's history
+    starts with a 注册 event (its business, ``actor``), one insert for all. All or
+    nothing: any bad spec refuses the whole call with a ``ValidationError`` naming the
+    record."""
     specs = list(specs)
     if not specs:
         return []
@@ -391,6 +412,10 @@ def create_records(specs: Sequence[NewRecord]) -> list[CreatedRecord]:
                 bulk.insert_rows(StudentNumber, ("number", "student_id", "kind", "replaced_at"), number_rows)
         except IntegrityError as error:  # a number taken by a concurrent writer since it was read
             raise ValidationError("建立学籍失败:全国学籍号已被使用,请重试") from error
+        actor_name = _actor_name(actor)
+        _history((pk, EventKind.REGISTERED, spec.business_id, spec.school_id, actor_name, "", {},
+                  {"national_number": number, "status": spec.status, "klass": spec.klass_id})
+                 for pk, spec, (number, _) in zip(ids, specs, numbers_, strict=True))
         _attach_claims([(pk, spec.identity_key, spec.school_id)
                         for pk, spec in zip(ids, specs, strict=True) if spec.identity_key])
     return [CreatedRecord(pk, number, kind, str(spec.values.get("name") or ""), spec.school_id)
@@ -433,10 +458,13 @@ def _numbers_for(specs: list[NewRecord]) -> list[tuple[str, str]]:
 
 # --- numbers replaced (临时学籍号转正式学籍号, F-26) ------------------------------------------
 
-def replace_numbers(changes: Sequence[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+def replace_numbers(changes: Sequence[tuple[int, str, str]], *, actor=None, business_id: int | None = None,
+                    reason: str = "", record_history: bool = True) -> list[tuple[int, str, str]]:
     """Give records ``(student id, new number, kind)`` a new 全国学籍号; the old numbers
-    stay findable (their :class:`StudentNumber` rows are marked replaced). Set-based.
-    Returns ``(student id, old number, new number)``."""
+    stay findable (their :class:`StudentNumber` rows are marked replaced). Set-based;
+    each record's history gets a 学籍号变更 event (``record_history=False``: the caller
+    writes the event of its own business). Returns ``(student id, old number, new
+    number)``."""
     changes = list(changes)
     if not changes:
         return []
@@ -450,8 +478,10 @@ def replace_numbers(changes: Sequence[tuple[int, str, str]]) -> list[tuple[int, 
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        current = dict(Student.objects.select_for_update().filter(pk__in=[pk for pk, _, _ in changes]).order_by("pk")
-                       .values_list("pk", "national_number"))
+        rows = list(Student.objects.select_for_update().filter(pk__in=[pk for pk, _, _ in changes]).order_by("pk")
+                    .values_list("pk", "national_number", "school_id"))
+        current = {pk: number for pk, number, _ in rows}
+        schools = {pk: school_id for pk, _, school_id in rows}
         missing = [pk for pk, _, _ in changes if pk not in current]
         if missing:
             raise ValidationError(f"学籍不存在:{missing[:10]}")
@@ -469,6 +499,10 @@ def replace_numbers(changes: Sequence[tuple[int, str, str]]) -> list[tuple[int, 
                                  [(number, pk, kind) for pk, number, kind in changes])
         except IntegrityError as error:
             raise ValidationError("全国学籍号已被使用,请重试") from error
+        if record_history:
+            name = _actor_name(actor)
+            _history((pk, EventKind.NUMBER, business_id, schools[pk], name, reason,
+                      {"national_number": current[pk]}, {"national_number": number}) for pk, number, _ in changes)
     return [(pk, current[pk], number) for pk, number, _ in changes]
 
 
@@ -487,7 +521,7 @@ class Upgrade:
     skipped: dict[int, str] = field(default_factory=dict)  # student → why not
 
 
-def upgrade_temporary_numbers(student_ids: Iterable[int]) -> Upgrade:
+def upgrade_temporary_numbers(student_ids: Iterable[int], *, actor=None) -> Upgrade:
     """临时学籍号转正式学籍号: records whose resident ID the population registry has
     just verified (the caller asked it) get G + the ID in place of their L number; the L
     keeps resolving to them (F-26). A record is left as it is — with the reason — when
@@ -522,7 +556,7 @@ def upgrade_temporary_numbers(student_ids: Iterable[int]) -> Upgrade:
                 result.skipped[pk] = f"全国学籍号{number}已被使用"
             else:
                 changes.append((pk, number, NumberKind.OFFICIAL_ID.value))
-        result.upgraded = replace_numbers(changes)
+        result.upgraded = replace_numbers(changes, actor=actor, reason="临时学籍号转正式学籍号")
     return result
 
 
@@ -562,13 +596,15 @@ def _actor_name(actor) -> str:
     return (getattr(actor, "real_name", "") or actor.get_username())[:50]
 
 
-def change_status(students, new_status: str, *, reason: str = "", date: dt.date, actor=None) -> list[tuple[int, str]]:
+def change_status(students, new_status: str, *, reason: str = "", date: dt.date, actor=None,
+                  business_id: int | None = None) -> list[tuple[int, str]]:
     """学籍状态变动: set the 学籍状态 of ``students`` (records, ids or a queryset) to
     ``new_status`` as of ``date`` (not after today) for ``reason``, and add the change to
     each record's status history. 已删除 (99) also frees the records' identities (a
     deleted record no longer counts in 查重, F-41). Refused: an unknown status, a
-    deleted record, a record already in that status. Set-based. Returns ``(student id,
-    old status)`` for the caller's audit entry."""
+    deleted record, a record already in that status. Set-based; each record's history
+    gets a 状态变更 event (``business_id``: the business it belongs to). Returns
+    ``(student id, old status)`` for the caller's audit entry."""
     if new_status not in rules.STATUS_NAMES:
         raise ValidationError(f"“{new_status}”不是有效的学籍状态")
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
@@ -601,6 +637,8 @@ def change_status(students, new_status: str, *, reason: str = "", date: dt.date,
                                         "actor_name"),
                          [(pk, status, new_status, date.isoformat(), reason, school_id, name)
                           for pk, status, school_id, _ in rows])
+        _history((pk, EventKind.STATUS, business_id, school_id, name, reason, {"status": status},
+                  {"status": new_status, "date": date.isoformat()}) for pk, status, school_id, _ in rows)
     return [(pk, status) for pk, status, _, _ in rows]
 
 
@@ -618,31 +656,46 @@ def _pk(value, model, what: str) -> int | None:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a record was before a move: for the caller's audit entry."""
+    """Where a record was before a move: for the caller's audit entry (``klass_id``
+    None: 待分班)."""
 
     student_id: int
     school_id: int
     grade_id: int
-    klass_id: int
+    klass_id: int | None
 
 
-def move_students(students, *, school=None, grade=None, klass=None) -> list[Placement]:
+def move_students(students, *, school=None, grade=None, klass=None, actor=None, kind: str | None = None,
+                  business_id: int | None = None, reason: str = "", record_history: bool = True) -> list[Placement]:
     """调整学校、年级、班级: place ``students`` in ``klass`` (its grade and school; a
-    ``school`` or ``grade`` given must be the class's). The identity claims follow the
-    school. Records already in the class are left alone; a deleted record refuses. The
-    primitive of 留级/跳级, 转学, 分班 and 毕业升级. Returns where the moved records were."""
+    ``school`` or ``grade`` given must be the class's). ``klass`` None: 待分班 — in
+    ``grade`` (and its school), or, with no grade given, in the grade and school they are
+    in (a ``school`` other than theirs then needs a grade). The identity claims follow
+    the school. Records already there are left alone; a deleted record refuses. The
+    primitive of 分班, 留级/跳级, 转学 and 毕业升级. Each moved record's history gets an
+    event of ``kind`` (default 转学 when the school changes, else 分班; ``business_id``
+    the business it belongs to). Returns where the moved records were."""
     klass_id = _pk(klass, SchoolClass, "班级")
     school_id = _pk(school, School, "学校")
     grade_id = _pk(grade, Grade, "年级")
-    if klass_id is None:
-        raise ValidationError("请选择要调入的班级")
-    target = SchoolClass.objects.filter(pk=klass_id).values_list("school_id", "grade_id").first()
-    if target is None:
-        raise ValidationError("班级不存在")
-    if school_id is not None and target[0] != school_id:
-        raise ValidationError("班级不属于所选学校")
-    if grade_id is not None and target[1] != grade_id:
-        raise ValidationError("班级不属于所选年级")
+    if kind is not None and kind not in EventKind.values:
+        raise ValidationError(f"“{kind}”不是有效的变动类别")
+    target: tuple[int, int] | None = None  # (school, grade); None: each record keeps its own
+    if klass_id is not None:
+        target = SchoolClass.objects.filter(pk=klass_id).values_list("school_id", "grade_id").first()
+        if target is None:
+            raise ValidationError("班级不存在")
+        if school_id is not None and target[0] != school_id:
+            raise ValidationError("班级不属于所选学校")
+        if grade_id is not None and target[1] != grade_id:
+            raise ValidationError("班级不属于所选年级")
+    elif grade_id is not None:
+        grade_school = Grade.objects.filter(pk=grade_id).values_list("school_id", flat=True).first()
+        if grade_school is None:
+            raise ValidationError("年级不存在")
+        if school_id is not None and grade_school != school_id:
+            raise ValidationError("年级不属于所选学校")
+        target = (grade_school, grade_id)
     ids = _ids_of(students)
     if not ids:
         return []
@@ -651,16 +704,50 @@ def move_students(students, *, school=None, grade=None, klass=None) -> list[Plac
         deleted = [name for _, _, _, _, status, name in rows if status == rules.DELETED_STATUS]
         if deleted:
             raise ValidationError([f"{name}:已删除的学籍不能调整班级" for name in deleted])
-        moved = [Placement(pk, s, g, k) for pk, s, g, k, _, _ in rows if k != klass_id]
-        moved_ids = [p.student_id for p in moved]
+        if target is None and school_id is not None:
+            elsewhere = [name for _, s, _, _, _, name in rows if s != school_id]
+            if elsewhere:
+                raise ValidationError([f"{name}:调入其他学校须选择年级或班级" for name in elsewhere])
+        moved = []
+        updates = []
+        for pk, s, g, k, _, _ in rows:
+            to_school, to_grade = target if target is not None else (s, g)
+            if (to_school, to_grade, klass_id) != (s, g, k):
+                moved.append(Placement(pk, s, g, k))
+                updates.append((to_school, to_grade, klass_id))
         now = timezone.now()
-        for chunk in batches(moved_ids, _CHUNK):
-            Student.objects.filter(pk__in=chunk).update(school_id=target[0], grade_id=target[1], klass_id=klass_id,
-                                                        updated_at=now)
-        other_school = [p.student_id for p in moved if p.school_id != target[0]]
-        for chunk in batches(other_school, _CHUNK):
-            IdentityClaim.objects.filter(student_id__in=chunk).update(school_id=target[0])
+        stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
+        bulk.update_rows(Student, "id", ["school_id", "grade_id", "klass_id", "updated_at"],
+                         [(*u, stamp, p.student_id) for p, u in zip(moved, updates, strict=True)])
+        claims = [(u[0], p.student_id) for p, u in zip(moved, updates, strict=True) if u[0] != p.school_id]
+        bulk.update_rows(IdentityClaim, "student_id", ["school_id"], claims)
+        if record_history:
+            name = _actor_name(actor)
+            _history((p.student_id, kind or (EventKind.TRANSFER if u[0] != p.school_id else EventKind.PLACEMENT),
+                      business_id, u[0], name, reason,
+                      {"school": p.school_id, "grade": p.grade_id, "klass": p.klass_id},
+                      {"school": u[0], "grade": u[1], "klass": u[2]})
+                     for p, u in zip(moved, updates, strict=True))
     return moved
+
+
+def place_in_class(students, klass, actor=None, *, business_id: int | None = None, reason: str = "") -> list[Placement]:
+    """分班: put ``students`` (待分班, or in another class of their school) in ``klass``, a
+    class of their own school — set-based, with a 分班 event in each record's history.
+    A class of another school refuses (that is a transfer). Returns where they were."""
+    klass_id = _pk(klass, SchoolClass, "班级")
+    if klass_id is None:
+        raise ValidationError("请选择班级")
+    school_id = SchoolClass.objects.filter(pk=klass_id).values_list("school_id", flat=True).first()
+    if school_id is None:
+        raise ValidationError("班级不存在")
+    ids = _ids_of(students)
+    with transaction.atomic():
+        others = [name for _, s, name in _locked(ids, "school_id", "name") if s != school_id]
+        if others:
+            raise ValidationError([f"{name}:只能分到本校的班级" for name in others])
+        return move_students(ids, klass=klass_id, actor=actor, kind=EventKind.PLACEMENT, business_id=business_id,
+                             reason=reason)
 
 
 # --- key data (关键数据变更, F-43) --------------------------------------------------------------
@@ -678,7 +765,8 @@ class KeyChange:
 
 
 def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | None = None,
-                     reserved_by: int | None = None, today: dt.date | None = None) -> KeyChange:
+                     reserved_by: int | None = None, today: dt.date | None = None, actor=None,
+                     business_id: int | None = None, reason: str = "") -> KeyChange:
     """关键数据变更: set key data (``changes``: attr → value, attrs of
     ``rules.KEY_CHANGE_ATTRS``, and ``klass`` for a placement in the record's school).
 
@@ -690,7 +778,8 @@ def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | No
     registry verified (``verified``, asked by the caller) → G + the new ID, the old
     number staying findable. Refused with a ``ValidationError``: a field that is not key
     data, no change, a deleted record, an identity another record holds, a number
-    taken."""
+    taken. The record's history gets one 关键数据变更 event (values, class and number
+    before and after; ``business_id``: the business)."""
     unknown = [attr for attr in changes if attr not in rules.KEY_CHANGE_ATTRS and attr != "klass"]
     if unknown:
         raise ValidationError([f"{F.BY_ATTR[a].header if a in F.BY_ATTR else a}不是可变更的关键数据" for a in unknown])
@@ -737,7 +826,7 @@ def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | No
         if klass_id is not None and klass_id != record.klass_id:
             if not SchoolClass.objects.filter(pk=klass_id, school_id=record.school_id).exists():
                 raise ValidationError("关键数据变更只能调整到本校的班级")
-            (placement,) = move_students([record.pk], klass=klass_id)
+            (placement,) = move_students([record.pk], klass=klass_id, record_history=False)
         _move_claim(record, numbers.identity_key(record.id_type, record.id_number),
                     numbers.identity_key(new["id_type"], new["id_number"]), reserved_by)
         if changed:
@@ -749,7 +838,15 @@ def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | No
                 new_number = numbers.official_number(new["id_number"])
             else:
                 new_number = allocate_sequenced_numbers(action, [(record.school.division_id, new["birth_date"])])[0]
-            replace_numbers([(record.pk, new_number, action)])
+            replace_numbers([(record.pk, new_number, action)], record_history=False)
+        before = {a: current[a] for a in changed}
+        after = dict(changed)
+        if placement is not None:
+            before["klass"], after["klass"] = placement.klass_id, klass_id
+        if new_number != old_number:
+            before["national_number"], after["national_number"] = old_number, new_number
+        _history([(record.pk, EventKind.KEY_CHANGE, business_id, record.school_id, _actor_name(actor), reason,
+                   before, after)])
     return KeyChange(before={a: current[a] for a in changed}, after=changed, old_number=old_number,
                      new_number=new_number, placement=placement)
 
@@ -776,7 +873,8 @@ def _move_claim(record: Student, old_key: str | None, new_key: str | None, reser
 # --- withdrawing an unfinished load (撤回未完成的建档) -------------------------------------------
 
 #: The record's own tables, removed with it.
-_OWN_TABLES = (FamilyMember, StudentNumber, IdentityClaim, StatusChange)
+_PARTS = (StudyResume, Award, Punishment, ResidencePermit)
+_OWN_TABLES = (FamilyMember, StudentNumber, IdentityClaim, StatusChange, RecordEvent, *_PARTS)
 
 
 def records_in_use(students, *, ignore: Iterable[type] = (), lock: bool = False) -> dict[int, str]:
@@ -844,6 +942,8 @@ def withdraw_records(students, *, checked: bool = False) -> Withdrawal:
             bulk.delete_rows(IdentityClaim, "student", doomed)
             bulk.delete_rows(FamilyMember, "student", doomed)
             bulk.delete_rows(StudentNumber, "student", doomed)
+            for table in (RecordEvent, *_PARTS):
+                bulk.delete_rows(table, "student", doomed)
             bulk.delete_rows(Student, "id", doomed)
         result.removed = [(pk, *found[pk]) for pk in doomed]
     return result
@@ -891,5 +991,237 @@ def delete_records(students, *, reason: str, date: dt.date, actor=None) -> list[
                              [(new_numbers[row[0]], NumberKind.TEMPORARY, stamp, row[0]) for row in released])
             bulk.insert_rows(StudentNumber, ("number", "student_id", "kind"),
                              [(new_numbers[row[0]], row[0], NumberKind.TEMPORARY) for row in released])
+            name = _actor_name(actor)
+            _history((row[0], EventKind.NUMBER, None, row[4], name, "误操作删除:释放G字头学籍号",
+                      {"national_number": row[1]}, {"national_number": new_numbers[row[0]]}) for row in released)
     statuses = dict(old)
     return [Deletion(pk, statuses[pk], number, new_numbers.get(pk, number)) for pk, number, *_ in rows]
+
+
+# --- non-key data (学籍数据维护、批量修改, F-44) ----------------------------------------------
+
+def rules_context(today: dt.date | None = None) -> rules.CleanContext:
+    """The field rules' context of an edit of existing records: any 身份证件类型, the known
+    divisions (codes and county names), no class or school lookups (a placement is not an
+    edit)."""
+    codes_, prefixes, names = division_sets()
+    return rules.CleanContext(entry="", today=today or timezone.localdate(), known_division_codes=codes_,
+                              known_division_prefixes=prefixes, division_names=names)
+
+
+@dataclass(frozen=True)
+class RecordUpdate:
+    """What :func:`update_records` changed in one record: attr → stored value before and
+    after, only the attrs whose value really changed."""
+
+    student_id: int
+    name: str
+    school_id: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+#: What update_records reads of each record: the rules compare the change with these.
+_RULE_ATTRS = tuple(f.attr for f in F.STUDENT_FIELDS if not f.is_lookup)
+
+
+def _stored(value: Any) -> Any:
+    """A value as the history keeps it (JSON): dates ISO, decimals as text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def update_records(changes: Sequence[tuple[int, Mapping[str, Any]]], *, actor=None, reason: str = "",
+                   business_id: int | None = None, context: rules.CleanContext | None = None) -> list[RecordUpdate]:
+    """修改非关键数据: ``changes`` are ``(student id, {attr: new value})`` — values as a form
+    or a spreadsheet gives them (text, codes or "1-男", 是/否, numbers, dates). Only the
+    record's non-key fields (:data:`rules.EDITABLE_ATTRS`); key data is refused with a
+    pointer to 关键数据变更. Each value passes the registration rules
+    (:func:`rules.check_changes`: only problems the change brings count). All or nothing:
+    any refusal (naming the record) leaves every record as it was.
+
+    Set-based: one locked read of the records, one UPDATE statement (``executemany``)
+    per set of changed fields, one insert of the 字段修改 events (before → after) into the
+    records' history. Returns one :class:`RecordUpdate` per record that really changed
+    (an unchanged value is no change)."""
+    wanted: dict[int, dict[str, Any]] = {}
+    for pk, values in changes:
+        if not isinstance(pk, int) or isinstance(pk, bool):
+            raise ValidationError(f"“{pk}”不是学籍")
+        wanted.setdefault(pk, {}).update(values)
+    refused = sorted({m for values in wanted.values() for m in rules.refused_attrs(values)})
+    if refused:
+        raise ValidationError(refused)
+    if not wanted:
+        return []
+    context = context or rules_context()
+    ids = list(wanted)
+    with transaction.atomic():
+        rows = _locked(ids, "status", "school_id", *_RULE_ATTRS)
+        errors: list[str] = []
+        result: list[RecordUpdate] = []
+        for row in rows:
+            pk, status, school_id = row[:3]
+            current = dict(zip(_RULE_ATTRS, row[3:], strict=True))
+            who = current["name"]
+            if status == rules.DELETED_STATUS:
+                errors.append(f"{who}:已删除的学籍不能修改")
+                continue
+            cleaned, problems = rules.check_changes(current, wanted[pk], context=context)
+            if problems:
+                errors += [f"{who}:{m}" for m in problems]
+                continue
+            changed = {attr: value for attr, value in cleaned.items() if value != current[attr]}
+            if changed:
+                result.append(RecordUpdate(pk, who, school_id, {a: _stored(current[a]) for a in changed},
+                                           {a: _stored(v) for a, v in changed.items()}))
+        if errors:
+            raise ValidationError(errors)
+        now = timezone.now()
+        stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
+        by_fields: dict[tuple[str, ...], list[tuple]] = {}
+        for update in result:
+            attrs = tuple(sorted(update.after))
+            by_fields.setdefault(attrs, []).append(
+                (*(_STUDENT_FIELDS[a].get_db_prep_save(_prepared(a, update.after[a]), connection) for a in attrs),
+                 stamp, update.student_id))
+        for attrs, values in by_fields.items():
+            bulk.update_rows(Student, "id", [*attrs, "updated_at"], values)
+        name = _actor_name(actor)
+        _history((u.student_id, EventKind.FIELDS, business_id, u.school_id, name, reason, u.before, u.after)
+                 for u in result)
+    return result
+
+
+def _prepared(attr: str, stored: Any) -> Any:
+    """A stored (JSON) value back to the model field's Python value."""
+    f = _STUDENT_FIELDS[attr]
+    if stored is None or stored == "":
+        return None if f.null else ""
+    return f.to_python(stored)
+
+
+def update_family(student, members: Sequence[Mapping[str, Any]], *, actor=None, reason: str = "",
+                  business_id: int | None = None, context: rules.CleanContext | None = None) -> tuple[list, list]:
+    """修改家庭成员: the record's family members become ``members`` (dicts of FamilyMember
+    attrs as a form gives them, in order; members without any data left out) — the
+    registration rules (:func:`rules.clean_family`: 姓名, 关系, 关系说明, documents, the
+    guardian of a pupil without an ID). Family members are not key data. One 家庭成员修改
+    event in the history with the members before and after. Returns ``(before, after)``
+    (lists of member dicts); both equal when nothing changed (no write, no event)."""
+    student_id = _pk(student, Student, "学籍")
+    context = context or rules_context()
+    with transaction.atomic():
+        record = Student.objects.select_for_update().filter(pk=student_id).values_list(
+            "id_type", "hmt", "status", "school_id", "name").order_by("pk").first()
+        if record is None:
+            raise ValidationError("学籍不存在")
+        id_type, hmt, status, school_id, _ = record
+        if status == rules.DELETED_STATUS:
+            raise ValidationError("已删除的学籍不能修改")
+        cleaned, errors = rules.clean_family(members, id_type=id_type or None, hmt=hmt or None, context=context)
+        if errors:
+            raise ValidationError(errors)
+        before = [{"seq": seq, **dict(zip(_MEMBER_ATTRS, values, strict=True))} for seq, *values in
+                  FamilyMember.objects.filter(student_id=student_id).order_by("seq").values_list("seq", *_MEMBER_ATTRS)]
+        after = [{"seq": m["seq"], **{a: m.get(a) if m.get(a) is not None else _member_blank(a) for a in _MEMBER_ATTRS}}
+                 for m in cleaned]
+        if before == after:
+            return before, after
+        bulk.delete_rows(FamilyMember, "student", [student_id])
+        bulk.insert_rows(FamilyMember, _MEMBER_COLUMNS, [
+            (student_id, m["seq"], *(convert(m.get(attr)) for attr, convert in zip(_MEMBER_ATTRS, _MEMBER_CONVERT,
+                                                                                  strict=True)))
+            for m in after])
+        Student.objects.filter(pk=student_id).update(updated_at=timezone.now())
+        _history([(student_id, EventKind.FAMILY, business_id, school_id, _actor_name(actor), reason,
+                   {"family": before}, {"family": after})])
+    return before, after
+
+
+def _member_blank(attr: str) -> Any:
+    return None if _MEMBER_FIELDS[attr].null else ""
+
+
+# --- the record's other parts (学习简历、奖励、惩罚、居住证, F-23) and its photo ---------------
+
+PART_MODELS: dict[str, type] = {"resume": StudyResume, "award": Award, "punishment": Punishment,
+                                "residence": ResidencePermit}
+
+
+def _editable_record(student) -> tuple[int, int]:
+    """(id, school id) of a record that may be edited, locked; refused when missing or deleted."""
+    student_id = _pk(student, Student, "学籍")
+    row = Student.objects.select_for_update().filter(pk=student_id).values_list("status", "school_id").order_by(
+        "pk").first()
+    if row is None:
+        raise ValidationError("学籍不存在")
+    if row[0] == rules.DELETED_STATUS:
+        raise ValidationError("已删除的学籍不能修改")
+    return student_id, row[1]
+
+
+def add_part(student, kind: str, values: Mapping[str, Any], *, actor=None, reason: str = "") -> int:
+    """Add a row to one of the record's tabs (``kind``: resume, award, punishment,
+    residence) after :func:`rules.check_part`; the history gets a 简历奖惩信息修改 event.
+    Returns the new row's id."""
+    cleaned, errors = rules.check_part(kind, values, today=timezone.localdate())
+    if errors:
+        raise ValidationError(errors)
+    model = PART_MODELS[kind]
+    with transaction.atomic():
+        student_id, school_id = _editable_record(student)
+        (pk,) = bulk.allocate_ids(model, 1)
+        bulk.insert_rows(model, ("id", "student_id", *cleaned), [
+            (pk, student_id, *(bulk.date_text(v) if isinstance(v, dt.date) else v for v in cleaned.values()))])
+        Student.objects.filter(pk=student_id).update(updated_at=timezone.now())
+        _history([(student_id, EventKind.PARTS, None, school_id, _actor_name(actor), reason, {},
+                   {"part": rules.PARTS[kind][0], **{a: _stored(v) for a, v in cleaned.items()}})])
+    return pk
+
+
+def remove_part(student, kind: str, part_id, *, actor=None, reason: str = "") -> None:
+    """Remove a row of the record's tab ``kind`` (only a row of this record)."""
+    if kind not in PART_MODELS:
+        raise ValidationError(f"“{kind}”不是学籍信息的页签")
+    model = PART_MODELS[kind]
+    part_pk = _pk(part_id, model, rules.PARTS[kind][0])
+    with transaction.atomic():
+        student_id, school_id = _editable_record(student)
+        fields_ = [pf.attr for pf in rules.PARTS[kind][1]]
+        row = model.objects.filter(pk=part_pk, student_id=student_id).values(*fields_).first()
+        if row is None:
+            raise ValidationError(f"{rules.PARTS[kind][0]}不存在")
+        model.objects.filter(pk=part_pk, student_id=student_id).delete()
+        Student.objects.filter(pk=student_id).update(updated_at=timezone.now())
+        _history([(student_id, EventKind.PARTS, None, school_id, _actor_name(actor), reason,
+                   {"part": rules.PARTS[kind][0], **{a: _stored(v) for a, v in row.items()}}, {})])
+
+
+def set_photo(student, data: bytes, extension: str, *, actor=None) -> str:
+    """照片: store ``data`` (already checked by its content — JPEG or PNG, at most 2 MB —
+    by the caller, ``extension`` ".jpg"/".png") as the record's photo under a name the
+    system gives (the uploaded name is never used), replacing the old one. Returns the
+    stored name. A 照片修改 event in the history."""
+    from django.core.files.base import ContentFile
+
+    if extension not in (".jpg", ".png"):
+        raise ValidationError("照片只能是JPG或PNG图片")
+    with transaction.atomic():
+        student_id, school_id = _editable_record(student)
+        record = Student.objects.get(pk=student_id)
+        old = record.photo.name if record.photo else ""
+        import secrets
+
+        field_file = record.photo
+        name = field_file.field.generate_filename(record, f"{student_id}-{secrets.token_hex(8)}{extension}")
+        stored = field_file.storage.save(name, ContentFile(data))
+        Student.objects.filter(pk=student_id).update(photo=stored, updated_at=timezone.now())
+        _history([(student_id, EventKind.PHOTO, None, school_id, _actor_name(actor), "", {"photo": bool(old)},
+                   {"photo": True})])
+    if old:
+        transaction.on_commit(lambda: field_file.storage.delete(old))
+    return stored

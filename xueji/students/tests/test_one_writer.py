@@ -24,14 +24,15 @@ import xueji
 
 ROOT = Path(xueji.__file__).resolve().parent
 OWNED = {
-    "students": ("Student", "FamilyMember", "StudentNumber", "NumberSequence", "IdentityClaim", "StatusChange"),
+    "students": ("Student", "FamilyMember", "StudentNumber", "NumberSequence", "IdentityClaim", "StatusChange",
+                 "RecordEvent", "StudyResume", "Award", "Punishment", "ResidencePermit"),
     "problems": ("ProblemGroup", "ProblemMember"),
 }
 MODEL_OWNER = {model: app for app, models in OWNED.items() for model in models}
 #: Related managers that reach the owned tables from other models.
 RELATED_OWNER = {
     "students": "students", "family": "students", "numbers": "students", "identity_claim": "students",
-    "status_changes": "students", "problem_groups": "problems", "problem_memberships": "problems",
+    "status_changes": "students", "events": "students", "problem_groups": "problems", "problem_memberships": "problems",
     "members": "problems",
 }
 MANAGER_WRITES = {"create", "bulk_create", "update", "delete", "get_or_create", "update_or_create", "bulk_update"}

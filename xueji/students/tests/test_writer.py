@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from xueji.org.models import Grade
 from xueji.registration.testing import resident_id
 from xueji.students import numbers
 from xueji.students import services as S
@@ -212,7 +213,9 @@ def test_moves_within_the_school_and_to_another(place, two):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    (lambda p: {"klass": None}, "请选择要调入的班级"),
+    (lambda p: {"grade": 999999}, "年级不存在"),
+    (lambda p: {"grade": p.world.hz_school and Grade.objects.filter(school=p.world.hz_school).first(),
+                "school": p.world.th_school}, "年级不属于所选学校"),
     (lambda p: {"klass": 999999}, "班级不存在"),
     (lambda p: {"klass": "2020101"}, "不是有效的班级"),
     (lambda p: {"school": p.world.th_school, "klass": p.hz}, "班级不属于所选学校"),
