@@ -11,6 +11,10 @@ rows of the 72-item template (two family members each).
   (a new L number) — their identities claimed beforehand as pending registrations
   hold them; then timed: ``create_records`` of all of them in batches of ``--batch``
   (5,000: one 全部审核), each batch in its own transaction (commit included).
+- ``update_records``: the records created as above (not timed), then timed: one
+  ``update_records`` call (学籍数据维护 / 批量修改) changing three non-key items of
+  every record (联系电话, 健康状况, 上下学距离 — each through the registration rules),
+  in one transaction with its 字段修改 history events (commit included).
 - ``collection``: the rows written into the template as Excel saves it (not timed; 2 % duplicate IDs
   within the file, 2 % unknown to the registry, 1 % pupils without an ID document),
   then timed: ``collect`` end to end (read, clean, 查重, 认证, numbers, records,
@@ -25,6 +29,7 @@ rows of the 72-item template (two family members each).
 Prints one JSON object.
 
     .venv/bin/python bench/record_writer.py --rows 10000 --repeat 3
+    .venv/bin/python bench/record_writer.py --rows 10000 --what update_records --repeat 3
     bash scripts/pg-throwaway run -- .venv/bin/python bench/record_writer.py --rows 10000
 """
 
@@ -158,6 +163,20 @@ def time_create_records(specs: list, batch: int) -> dict:
     return {"records": created, "seconds": round(seconds, 2), "records_per_s": round(created / seconds)}
 
 
+def time_update_records(ids: list[int]) -> dict:
+    from django.db import transaction
+
+    from xueji.students.services import update_records
+
+    changes = [(pk, {"phone": f"139{i:08d}", "health": "20", "commute_distance": f"{i % 90}.5"})
+               for i, pk in enumerate(ids)]
+    started = time.perf_counter()
+    with transaction.atomic():
+        updated = len(update_records(changes, reason="基准测试"))
+    seconds = time.perf_counter() - started
+    return {"records": updated, "seconds": round(seconds, 2), "records_per_s": round(updated / seconds)}
+
+
 # --- 首次数据采集 ----------------------------------------------------------------------------
 
 def write_sheet(path: Path, rows: list[dict]) -> None:
@@ -229,7 +248,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=5_000, help="records per create_records call")
-    parser.add_argument("--what", choices=["create_records", "collection", "both"], default="both")
+    parser.add_argument("--what", choices=["create_records", "update_records", "collection", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--undo", action="store_true", help="also time taking back an unfinished collection")
     args = parser.parse_args()
@@ -250,6 +269,21 @@ def main() -> None:
                     _restore(snapshot)
                 runs.append(time_create_records(specs, args.batch))
             results["create_records"] = {"batch": args.batch, **_median(runs, "records_per_s")}
+            connection.close()
+        if args.what == "update_records":
+            from xueji.students.models import Student
+
+            world = build_world(SCHOOL_CODE)
+            specs = make_specs(make_rows(args.rows, world, duplicates=False), world)
+            time_create_records(specs, args.batch)
+            ids = list(Student.objects.order_by("pk").values_list("pk", flat=True))
+            snapshot = _snapshot(var_dir) if args.repeat > 1 else None
+            runs = []
+            for attempt in range(args.repeat if snapshot else 1):
+                if attempt:
+                    _restore(snapshot)
+                runs.append(time_update_records(ids))
+            results["update_records"] = _median(runs, "records_per_s")
             connection.close()
         if args.what in ("collection", "both"):
             world = build_world(COLLECTION_SCHOOL_CODE)

@@ -25,3 +25,7 @@ class ChangesConfig(AppConfig):
         audit_rules.register_field_labels(key_changes.FIELD_LABELS)
         # 误操作删除 (F-34): the effect of the engine's type ``mistaken_delete``
         set_handlers(deletion.KIND, on_complete=deletion.complete_deletion, payload=deletion.PAYLOAD)
+        # 学籍数据维护: its audit labels
+        from . import maintenance_services
+
+        maintenance_services.register_audit_labels()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import key_change_views, status_change_views, views_deletion
+from . import key_change_views, maintenance_views, status_change_views, views_deletion
 
 app_name = "changes"
 
@@ -18,4 +18,8 @@ urlpatterns: list = [
          name="mistaken_deletion_decide"),
     path("mistaken-deletions/<int:pk>/cancel/", views_deletion.mistaken_deletion_cancel,
          name="mistaken_deletion_cancel"),
+    # 学籍数据维护 (maintenance_views.py)
+    path("maintenance/", maintenance_views.maintenance, name="maintenance"),
+    path("records/<int:pk>/", maintenance_views.record, name="record"),
+    path("records/<int:pk>/photo/", maintenance_views.record_photo, name="record_photo"),
 ]

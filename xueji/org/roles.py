@@ -52,3 +52,15 @@ def sees_principal_phone(role: str) -> bool:
 
 #: School roles that work with the registration imports (学籍注册导入) of their school.
 UPLOAD_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER}) | AUTHORITY_ROLES
+
+
+#: School roles that edit a record's non-key data directly (学籍数据维护, F-44): the school
+#: registrar and the data-check account (portal.menu shows them the page). Everyone
+#: else in scope reads the record only; a parent does not see it.
+MAINTENANCE_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.DATA_CHECKER})
+
+
+def may_maintain_record(role: str, user_school_id: int | None, record_school_id: int | None) -> bool:
+    """Whether a user of ``role`` at ``user_school_id`` may edit the non-key data of a
+    record of ``record_school_id``: a maintenance role of the record's own school."""
+    return role in MAINTENANCE_ROLES and user_school_id is not None and user_school_id == record_school_id

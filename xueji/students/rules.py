@@ -1511,11 +1511,27 @@ def record_cell(attr: str, value: object) -> object:
     return value
 
 
+_ROW_ATTRS = tuple((f.header, f.attr) for f in F.STUDENT_FIELDS if not f.is_lookup)
+_LOOKUP_HEADERS = frozenset(f.header for f in F.STUDENT_FIELDS if f.is_lookup)
+
+
 def record_row(values: Mapping[str, object]) -> dict[str, object]:
-    """The 72-item template row (student columns) of a record's stored ``values`` (attr →
-    value), as :func:`clean_row` takes it."""
-    return {f.header: record_cell(f.attr, values.get(f.attr)) for f in F.STUDENT_FIELDS
-            if not f.is_lookup and f.attr in values}
+    """The 72-item template row (student columns but the lookups 学校标识码 and 班号) of a
+    record's stored ``values`` (attr → value), as :func:`clean_row` takes it; empty
+    values are left out (a missing header is an empty cell). Same as
+    :func:`record_cell` for each, inlined: an edit of 10,000 records builds 20,000 rows."""
+    row = {}
+    for header, attr in _ROW_ATTRS:
+        value = values.get(attr)
+        if value is None or value == "":
+            continue
+        cls = value.__class__
+        if cls is bool:
+            value = "是" if value else "否"
+        elif cls is Decimal:
+            value = str(value)
+        row[header] = value
+    return row
 
 
 def check_changes(current: Mapping[str, object], changes: Mapping[str, object], *,
@@ -1536,10 +1552,11 @@ def check_changes(current: Mapping[str, object], changes: Mapping[str, object], 
         after[F.BY_ATTR[attr].header] = value
     result = clean_row(after, context=context)
     cleaned = {attr: result.values[attr] for attr in changes}
-    if not result.problems:
+    problems = [p for p in result.problems if p[0] not in _LOOKUP_HEADERS]  # a placement is not edited here
+    if not problems:
         return cleaned, []
     earlier = set(clean_row(before, context=context).problems)
-    return cleaned, [message for problem in result.problems if problem not in earlier for message in [problem[1]]]
+    return cleaned, [message for problem in problems if problem not in earlier for message in [problem[1]]]
 
 
 @lru_cache(maxsize=64)
