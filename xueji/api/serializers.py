@@ -157,7 +157,8 @@ class StudentListSerializer(serializers.ModelSerializer):
     school_code = serializers.CharField(source="school.code", read_only=True)
     school_name = serializers.CharField(source="school.name", read_only=True)
     grade_name = serializers.CharField(source="grade.name", read_only=True)
-    class_code = serializers.CharField(source="klass.code", read_only=True)
+    class_code = serializers.CharField(source="klass.code", read_only=True, allow_null=True,
+                                       help_text="班号;待分班的学生为 null")
 
     class Meta:
         model = Student

@@ -459,7 +459,7 @@ def _load_batch(run: _Run, batch: list, today: dt.date) -> None:
                 grade_id=run.classes[i.values["class_code"]][1], number_kind=i.kind, number=i.number, status=i.status,
                 identity_key=i.key if i.holds_claim else None, earlier_numbers=(i.history,) if i.history else ())
             for i in items
-        ])
+        ], actor=run.user)
         for item, record in zip(items, created, strict=True):
             item.student_id, item.number = record.pk, record.national_number
 

@@ -788,9 +788,9 @@ def complete_registrations(businesses, decisions=None, user=None, *, actor=None,
         specs.append(student_services.NewRecord(
             values={**data["values"], "birth_date": reg.birth_date}, family=data.get("family", []),
             school_id=reg.school_id, klass_id=reg.klass_id, number_kind=kind, number=number,
-            identity_key=numbers.identity_key(reg.id_type, reg.id_number)))
+            identity_key=numbers.identity_key(reg.id_type, reg.id_number), business_id=business.pk))
     with transaction.atomic():
-        created = student_services.create_records(specs)
+        created = student_services.create_records(specs, actor=actor)
         bulk.update_rows(Registration, "business_id", ["student_id"],
                          [(c.pk, b.pk) for c, b in zip(created, businesses, strict=True)])
         groups = open_groups([

@@ -211,3 +211,14 @@ def test_maintenance_list_filters(rec):
     # the record page of a pupil waiting for a class
     page = client.get(_url(rec.other_class))
     assert page.status_code == 200 and "待分班" in page.content.decode()
+
+
+def test_the_api_lists_a_pupil_waiting_for_a_class(rec):
+    from xueji.testing import api_client
+
+    S.move_students([rec.mine.pk], klass=None)
+    response = api_client(rec.world.users.school_registrar).get("/api/v1/students/")
+    assert response.status_code == 200
+    rows = {r["national_number"]: r for r in response.json()["results"]}
+    assert rows[rec.mine.national_number]["class_code"] is None
+    assert rows[rec.other_class.national_number]["class_code"] == rec.c2.code
