@@ -147,11 +147,14 @@ def _groups(student, *, editable: bool, submitted: dict | None, full: bool) -> l
 _MEMBER_FIELDS = F.MEMBER_FIELDS[1]
 
 
-def _member_rows(student, submitted: list[dict] | None, *, full: bool) -> list[dict]:
+def _member_rows(student, submitted: list[dict] | None, *, full: bool, editable: bool) -> list[dict]:
+    """The family members as rows of cells; an editor gets two empty rows to add members."""
     members = submitted if submitted is not None else [
         {f.attr: getattr(m, f.attr) for f in _MEMBER_FIELDS} for m in student.family.order_by("seq")]
+    if submitted is None and editable:
+        members = [*members, {}, {}][:MAX_MEMBERS]
     rows = []
-    for index, member in enumerate([*members, {}, {}][:MAX_MEMBERS] if submitted is None else members):
+    for index, member in enumerate(members):
         cells = []
         for f in _MEMBER_FIELDS:
             value = member.get(f.attr)
@@ -242,7 +245,7 @@ def record(request, pk: int):
         context["groups"] = _groups(student, editable=editable, submitted=submitted_fields, full=full)
     elif tab == "family":
         context["member_headers"] = [f.header[3:] for f in _MEMBER_FIELDS]
-        context["members"] = _member_rows(student, submitted_members, full=full)
+        context["members"] = _member_rows(student, submitted_members, full=full, editable=editable)
     elif tab == "history":
         context["history"] = history_of(student)
     else:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from xueji.accounts import services as account_services
 from xueji.accounts.models import Role, User
 from xueji.changes.demo import seed_changes, seed_mistaken_deletions
+from xueji.changes.maintenance_demo import seed_maintenance
 from xueji.org import rules
 from xueji.org.models import (
     Authority,
@@ -129,7 +130,8 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
             seed_pupils(school, User.objects.get(username=registrar), User.objects.get(username=leader),
                         PUPILS_PER_CLASS[size] + (2 if prefix == "school1" else 0), today, offset=n * 1000,
                         showcase=prefix == "school1")
-            if prefix == "school1":  # 日常管理 businesses waiting (xueji/changes/demo.py)
+            if prefix == "school1":  # 日常管理 businesses waiting (xueji/changes/demo.py), a maintained record
+                seed_maintenance(school, User.objects.get(username=registrar), today)
                 seed_changes(school, User.objects.get(username=registrar), today)
                 seed_mistaken_deletions(school, User.objects.get(username=registrar), User.objects.get(username=leader))
     return accounts

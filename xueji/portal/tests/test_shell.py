@@ -105,6 +105,11 @@ def test_demo_data_every_role_every_level(capsys, client):
     assert Student.objects.filter(national_number__startswith="G").count() > 400
     assert Student.objects.filter(national_number__startswith="L").count() == 2
     assert ProblemGroup.objects.count() == 2
+    # 学籍数据维护: one showcase record with an edit and two tabs filled, its history shown
+    from xueji.students.models import RecordEvent
+
+    assert RecordEvent.objects.filter(kind="fields", student__phone="13800138000").count() == 1
+    assert RecordEvent.objects.filter(kind="parts").count() == 2
     waiting = set(Business.objects.filter(status="open").values_list("current_level", "hold"))
     assert waiting >= {("school", ""), ("supervisor", "report_pending"), ("supervisor", ""), ("province", "")}
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
