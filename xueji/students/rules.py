@@ -1512,7 +1512,9 @@ def record_cell(attr: str, value: object) -> object:
 
 
 _ROW_ATTRS = tuple((f.header, f.attr) for f in F.STUDENT_FIELDS if not f.is_lookup)
-_LOOKUP_HEADERS = frozenset(f.header for f in F.STUDENT_FIELDS if f.is_lookup)
+#: Problems check_changes leaves out: the lookups (a placement is not edited here) and
+#: the family members (edited on their own, :func:`clean_family`).
+_NOT_EDITED_HEADERS = frozenset(f.header for f in F.FIELDS if f.is_lookup or f.member is not None)
 
 
 def record_row(values: Mapping[str, object]) -> dict[str, object]:
@@ -1552,7 +1554,7 @@ def check_changes(current: Mapping[str, object], changes: Mapping[str, object], 
         after[F.BY_ATTR[attr].header] = value
     result = clean_row(after, context=context)
     cleaned = {attr: result.values[attr] for attr in changes}
-    problems = [p for p in result.problems if p[0] not in _LOOKUP_HEADERS]  # a placement is not edited here
+    problems = [p for p in result.problems if p[0] not in _NOT_EDITED_HEADERS]
     if not problems:
         return cleaned, []
     earlier = set(clean_row(before, context=context).problems)

@@ -1086,14 +1086,30 @@ def update_records(changes: Sequence[tuple[int, Mapping[str, Any]]], *, actor=No
         for update in result:
             attrs = tuple(sorted(update.after))
             by_fields.setdefault(attrs, []).append(
-                (*(_STUDENT_FIELDS[a].get_db_prep_save(_prepared(a, update.after[a]), connection) for a in attrs),
-                 stamp, update.student_id))
+                (*(_db_value(a, update.after[a]) for a in attrs), stamp, update.student_id))
         for attrs, values in by_fields.items():
             bulk.update_rows(Student, "id", [*attrs, "updated_at"], values)
         name = _actor_name(actor)
         _history((u.student_id, EventKind.FIELDS, business_id, u.school_id, name, reason, u.before, u.after)
                  for u in result)
     return result
+
+
+def _plain_attrs() -> frozenset[str]:
+    from django.db import models
+
+    return frozenset(a for a, f in _STUDENT_FIELDS.items() if type(f) in (models.CharField, models.BooleanField))
+
+
+_PLAIN_ATTRS = _plain_attrs()
+
+
+def _db_value(attr: str, stored: Any) -> Any:
+    """A stored (JSON) value as the database takes it: text and booleans of text and
+    boolean columns as they are, the rest (decimals, dates) through the model field."""
+    if attr in _PLAIN_ATTRS and stored is not None:
+        return stored
+    return _STUDENT_FIELDS[attr].get_db_prep_save(_prepared(attr, stored), connection)
 
 
 def _prepared(attr: str, stored: Any) -> Any:
