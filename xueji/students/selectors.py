@@ -168,8 +168,8 @@ def history_of(student: Student) -> list[HistoryRow]:
         attrs = [a for a in dict.fromkeys([*event.before, *event.after])
                  if a not in event.before or a not in event.after or event.before[a] != event.after[a]]
         part = _PART_LABELS.get(event.before.get("part") or event.after.get("part"))
-        changes = [(label(a, part), show(a, event.before.get(a), part), show(a, event.after.get(a), part))
-                   for a in attrs]
+        changes = [(label(a, part), show(a, event.before[a], part) if a in event.before else "",
+                    show(a, event.after[a], part) if a in event.after else "") for a in attrs]
         rows.append(HistoryRow(
             at=timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M"), kind=event.get_kind_display(),
             school=event.school.name, actor=event.actor_name or "系统", reason=event.reason,

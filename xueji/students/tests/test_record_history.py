@@ -186,6 +186,9 @@ def test_history_of_is_display_ready(place):
     assert ("是否独生子女", "是", "否") in fields.changes
     assert placement.changes[0][0] == "班级" and "2020102" in placement.changes[0][2]
     assert len(registered.at) == 16 and registered.school == place.world.th_school.name
+    assert ("班级", "", place.c1.label) in registered.changes  # nothing before a registration, not 待分班
+    S.move_students([pk], klass=None)
+    assert ("班级", place.c2.label, "待分班") in selectors.history_of(Student.objects.get(pk=pk))[0].changes
     assert fields.actor == "系统"
 
 

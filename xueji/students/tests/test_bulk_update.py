@@ -1,0 +1,47 @@
+"""common.bulk.update_rows on both databases (PostgreSQL takes the UPDATE … FROM (VALUES …)
+path): each row its own values, every column type the record has, the ``where``
+condition, the row count, and repeated keys (last one wins)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from xueji.common import bulk
+from xueji.students import services as S
+from xueji.students.models import IdentityClaim, Student
+
+
+def test_update_rows_each_row_its_values(place):
+    with transaction.atomic():
+        ids = [c.pk for c in S.create_records([place.spec(i) for i in (1, 2, 3)])]
+    with transaction.atomic():
+        count = bulk.update_rows(Student, "id", ["phone", "only_child", "commute_distance", "birth_date", "klass_id"], [
+            ("13900000001", False, "2.5", "2017-03-01", place.c2.pk, ids[0]),
+            ("13900000002", None, None, "2017-03-02", None, ids[1]),
+            ("x", True, "1.0", "2017-03-03", place.c1.pk, 999999),  # no such row
+        ])
+    assert count == 2
+    first, second, third = (Student.objects.get(pk=pk) for pk in ids)
+    assert (first.phone, first.only_child, first.commute_distance, first.birth_date, first.klass_id) == (
+        "13900000001", False, Decimal("2.5"), dt.date(2017, 3, 1), place.c2.pk)
+    assert (second.phone, second.only_child, second.commute_distance, second.klass_id) == (
+        "13900000002", None, None, None)
+    assert third.phone == "" and third.birth_date != dt.date(2017, 3, 3)
+    with transaction.atomic():
+        assert bulk.update_rows(Student, "id", ["phone"], [("a", ids[2]), ("b", ids[2])]) >= 1
+    assert Student.objects.get(pk=ids[2]).phone == "b"
+
+
+def test_update_rows_where(place):
+    with transaction.atomic():
+        (pk,) = [c.pk for c in S.create_records([place.spec(1)])]
+    key = IdentityClaim.objects.get(student_id=pk).key
+    with transaction.atomic():
+        assert bulk.update_rows(IdentityClaim, "key", ["school_id"], [(place.world.hz_school.pk, key)],
+                                where="student_id IS NULL") == 0
+        assert bulk.update_rows(IdentityClaim, "key", ["school_id"], [(place.world.hz_school.pk, key)],
+                                where="student_id IS NOT NULL") == 1
+    assert IdentityClaim.objects.get(key=key).school_id == place.world.hz_school.pk
