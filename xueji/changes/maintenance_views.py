@@ -194,7 +194,9 @@ def record(request, pk: int):
         try:
             if action == "fields":
                 tab = "basic"
-                submitted_fields = {attr: request.POST.get(attr, "") for attr in sorted(student_rules.EDITABLE_ATTRS)
+                # Every item of the record posted, key data too: the writer refuses those by name
+                # (a crafted form is told to use 关键数据变更, not silently ignored).
+                submitted_fields = {attr: request.POST.get(attr, "")[:300] for attr in F.BY_ATTR
                                     if attr in request.POST}
                 update = services.update_fields(user, student, submitted_fields, request=request)
                 messages.success(request, f"已保存,修改了{len(update.after)}项信息" if update else "没有需要保存的修改")

@@ -87,11 +87,10 @@ def test_parent_and_anonymous_have_no_access(rec):
 def test_registrar_edits_non_key_data_with_audit_and_history(rec):
     client = _client(rec.world.users.school_registrar)
     response = client.post(_url(rec.mine), {"action": "fields", "phone": "13912345678", "health": "20",
-                                            "only_child": "否", "name": "改名"})
+                                            "only_child": "否"})
     assert response.status_code == 302
     student = Student.objects.get(pk=rec.mine.pk)
     assert student.phone == "13912345678" and student.health == "20" and student.only_child is False
-    assert student.name == rec.mine.name  # key data is not read from the form at all
     entry = AuditEntry.objects.filter(action="changes.record_updated").latest("pk")
     assert entry.before == {"phone": "", "health": "", "only_child": True}
     assert entry.after == {"phone": "13912345678", "health": "20", "only_child": False}
@@ -111,6 +110,10 @@ def test_data_checker_edits_and_others_may_not(rec):
 
 
 @pytest.mark.parametrize(("post", "message"), [
+    ({"action": "fields", "phone": "13912345678", "name": "改名"}, "姓名是关键数据,不能直接修改,请通过“关键数据变更”办理"),
+    ({"action": "fields", "id_number": "440106201701010011"}, "身份证件号是关键数据"),
+    ({"action": "fields", "class_code": "2020102"}, "班号是关键数据"),
+    ({"action": "fields", "school_code": "3440105001"}, "学校标识码不能直接修改"),
     ({"action": "fields", "ethnicity": "77"}, "民族“77”不是有效的取值"),
     ({"action": "fields", "postcode": "abc"}, "邮政编码"),
     ({"action": "fields", "entry_month": "20251"}, "入学年月"),
