@@ -54,14 +54,16 @@ def maintenance(request):
     user = request.user
     _no_parents(user)
     students = _records(user).select_related("school", "klass__grade", "klass__school", "grade")
-    classes = list(classes_for(user).select_related("grade", "school").order_by("school__name", "code"))
-    klass_param = request.GET.get("klass", "")
+    scope_classes = classes_for(user).select_related("grade", "school")
+    # The class tree is the school's (a school user); an authority searches its whole scope.
+    classes = list(scope_classes.order_by("code")) if user.school_id else []
+    klass_param = request.GET.get("klass", "")[:30]
     chosen = None
     if klass_param == "none":
         students = students.filter(klass__isnull=True)
     elif klass_param:
         klass_id = parse_id(klass_param)
-        chosen = next((k for k in classes if k.pk == klass_id), None)
+        chosen = scope_classes.filter(pk=klass_id).first() if klass_id is not None else None
         if chosen is None:
             record_scope_violation(request, "班级", {"klass": klass_param[:20]})
             refusal = PermissionDenied("所选班级不存在或不在您的数据范围内")
@@ -235,7 +237,7 @@ def record(request, pk: int):
         if tab not in _TAB_KEYS:
             tab = "basic"
     full = editable
-    if full and request.method == "GET":
+    if full and request.method == "GET" and tab in ("basic", "family"):  # the tabs with full ID numbers
         record_personal_view(request, "学籍数据维护", student, school=student.school,
                              summary=f"查看学籍信息:{student.name}")
     context = {

@@ -210,7 +210,13 @@ def test_maintenance_list_filters(rec):
         assert AuditEntry.objects.filter(action="scope.denied").count() == before + 1
     names = [s.name for s in client.get(reverse("changes:maintenance"), {"q": rec.mine.name}).context["result"].objects]
     assert names == [rec.mine.name]
-    assert _client(rec.world.users.th_registrar).get(reverse("changes:maintenance")).context["result"].page.paginator.count == 2
+    county = _client(rec.world.users.th_registrar)
+    response = county.get(reverse("changes:maintenance"))
+    assert response.context["result"].page.paginator.count == 2
+    assert response.context["classes"] == []  # no nationwide tree: an authority searches or names a class
+    response = county.get(reverse("changes:maintenance"), {"klass": rec.c1.pk})
+    assert [s.name for s in response.context["result"].objects] == [rec.mine.name]
+    assert county.get(reverse("changes:maintenance"), {"klass": rec.hz.pk}).status_code == 403
     # the record page of a pupil waiting for a class
     page = client.get(_url(rec.other_class))
     assert page.status_code == 200 and "待分班" in page.content.decode()
@@ -225,3 +231,16 @@ def test_the_api_lists_a_pupil_waiting_for_a_class(rec):
     rows = {r["national_number"]: r for r in response.json()["results"]}
     assert rows[rec.mine.national_number]["class_code"] is None
     assert rows[rec.other_class.national_number]["class_code"] == rec.c2.code
+
+
+def test_full_numbers_only_for_editors_and_audited(rec):
+    editor = _client(rec.world.users.school_registrar)
+    before = AuditEntry.objects.filter(action="personal.viewed").count()
+    page = editor.get(_url(rec.mine)).content.decode()
+    assert rec.mine.id_number in page and rec.mine.national_number in page
+    assert AuditEntry.objects.filter(action="personal.viewed").count() == before + 1
+    editor.get(_url(rec.mine, "history"))  # no full numbers there: no entry
+    assert AuditEntry.objects.filter(action="personal.viewed").count() == before + 1
+    reader = _client(rec.world.users.th_registrar).get(_url(rec.mine)).content.decode()
+    assert rec.mine.id_number not in reader and rec.mine.national_number not in reader
+    assert AuditEntry.objects.filter(action="personal.viewed").count() == before + 1
