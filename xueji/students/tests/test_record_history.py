@@ -224,3 +224,27 @@ def test_bad_parts_refuse(place, kind, values, message):
     (pk,) = _create(place, 1)
     with pytest.raises(ValidationError, match=message):
         S.add_part(pk, kind, values)
+
+
+def test_records_from_before_the_history_get_one(place):
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.db import connection as db
+
+    backfill = importlib.import_module("xueji.students.migrations.0004_backfill_record_events").backfill
+    one, two = _create(place, 1, 2)
+    S.change_status([one], "11", reason="因病", date=timezone.localdate())
+    RecordEvent.objects.all().delete()  # as before the history existed
+    with transaction.atomic():
+        backfill(django_apps, type("Editor", (), {"connection": db})())
+    registered = RecordEvent.objects.get(student_id=two)
+    assert registered.kind == EventKind.REGISTERED
+    assert registered.after["national_number"] == Student.objects.get(pk=two).national_number
+    status = RecordEvent.objects.get(student_id=one, kind=EventKind.STATUS)
+    assert status.before == {"status": "10"} and status.after["status"] == "11" and status.reason == "因病"
+    rows = selectors.history_of(Student.objects.get(pk=one))
+    assert ("学籍状态", "10-在校", "11-休学") in rows[0].changes
+    with transaction.atomic():  # running it again adds nothing
+        backfill(django_apps, type("Editor", (), {"connection": db})())
+    assert RecordEvent.objects.count() == 3
