@@ -20,6 +20,7 @@ from xueji.common.masking import mask_id_number, mask_national_number
 from xueji.common.params import parse_id
 from xueji.org.roles import Role, may_maintain_record
 from xueji.org.selectors import (
+    chosen_in_scope,
     classes_for,
     get_in_scope,
     record_personal_view,
@@ -70,6 +71,26 @@ def maintenance(request):
             refusal.audited = True
             raise refusal
         students = students.filter(klass=chosen)
+    placing = user.role == Role.SCHOOL_REGISTRAR and bool(classes)
+    if request.method == "POST":
+        if not placing:
+            raise PermissionDenied("只有本校学籍管理员可以分班")
+        target = parse_id(request.POST.get("to_klass"))
+        to_klass = next((k for k in classes if k.pk == target), None)
+        if to_klass is None:
+            record_scope_violation(request, "班级", {"to_klass": request.POST.get("to_klass", "")[:20]})
+            refusal = PermissionDenied("所选班级不存在或不在您的数据范围内")
+            refusal.audited = True
+            raise refusal
+        try:
+            chosen_students = chosen_in_scope(request, _records(user), request.POST.getlist("student"), "学生")
+            moved = services.place_students(user, list(chosen_students), to_klass, request=request)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"已将{moved}名学生分到{to_klass.label}")
+        return redirect(request.get_full_path())
     q = request.GET.get("q", "").strip()[:50]
     if q:
         students = students.filter(name__contains=q) if not q.isascii() else students.filter(
@@ -78,6 +99,7 @@ def maintenance(request):
                              "klass")
     return render(request, "changes/maintenance.html", {
         "result": result, "classes": classes, "chosen": chosen, "klass_param": klass_param, "q": q,
+        "placing": placing,
     })
 
 

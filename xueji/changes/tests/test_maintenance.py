@@ -266,3 +266,28 @@ def test_every_role_on_every_url(rec, who, settings, tmp_path):
     assert got == EVERY_ROLE[who]
     for url in (reverse("changes:record", args=[999999999]), reverse("changes:record_photo", args=[999999999])):
         assert client.get(url).status_code in (403, 404)
+
+
+def test_placing_pupils_waiting_for_a_class(rec):
+    S.move_students([rec.mine.pk, rec.other_class.pk], klass=None)
+    client = _client(rec.world.users.school_registrar)
+    url = reverse("changes:maintenance") + "?klass=none"
+    assert client.get(url).context["placing"] is True
+    response = client.post(url, {"student": [rec.mine.pk, rec.other_class.pk], "to_klass": rec.c2.pk})
+    assert response.status_code == 302
+    assert set(Student.objects.filter(pk__in=[rec.mine.pk, rec.other_class.pk]).values_list("klass", flat=True)) == {
+        rec.c2.pk}
+    assert AuditEntry.objects.filter(action="changes.students_placed").exists()
+    assert RecordEvent.objects.filter(kind=EventKind.PLACEMENT, student=rec.mine).exists()
+    # another school's pupil or class, a bad id, nobody chosen, a reader: refused, nothing moves
+    denied = AuditEntry.objects.filter(action="scope.denied").count()
+    assert client.post(url, {"student": [rec.elsewhere.pk], "to_klass": rec.c1.pk}).status_code == 302
+    assert Student.objects.get(pk=rec.elsewhere.pk).klass_id == rec.hz.pk
+    assert client.post(url, {"student": ["abc"], "to_klass": rec.c1.pk}).status_code == 302
+    assert client.post(url, {"student": [rec.mine.pk], "to_klass": rec.hz.pk}).status_code == 403
+    assert AuditEntry.objects.filter(action="scope.denied").count() == denied + 3
+    assert "请选择要分班的学生" in client.post(url, {"to_klass": rec.c1.pk}, follow=True).content.decode()
+    for who in ("data_checker", "th_registrar"):
+        assert _client(getattr(rec.world.users, who)).post(url, {"student": [rec.mine.pk],
+                                                                 "to_klass": rec.c1.pk}).status_code == 403
+    assert Student.objects.get(pk=rec.mine.pk).klass_id == rec.c2.pk
