@@ -248,3 +248,15 @@ def test_records_from_before_the_history_get_one(place):
     with transaction.atomic():  # running it again adds nothing
         backfill(django_apps, type("Editor", (), {"connection": db})())
     assert RecordEvent.objects.count() == 3
+
+
+def test_saving_the_same_family_again_changes_nothing(place):
+    (pk,) = _create(place, 1)
+    members = [{"name": "王大明", "relation": "1", "is_guardian": "是", "phone": "13800138000"}]
+    with transaction.atomic():
+        S.update_family(pk, members)
+    stamp = Student.objects.get(pk=pk).updated_at
+    with transaction.atomic():
+        before, after = S.update_family(pk, [dict(m, is_guardian=True) for m in members])
+    assert before == after and Student.objects.get(pk=pk).updated_at == stamp
+    assert RecordEvent.objects.filter(student_id=pk, kind=EventKind.FAMILY).count() == 1
