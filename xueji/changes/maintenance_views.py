@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -93,8 +94,9 @@ def maintenance(request):
         return redirect(request.get_full_path())
     q = request.GET.get("q", "").strip()[:50]
     if q:
-        students = students.filter(name__contains=q) if not q.isascii() else students.filter(
-            national_number__icontains=q)
+        # A name (foreign names are Latin letters too) or a part of the 全国学籍号.
+        students = students.filter(name__icontains=q) if not q.isascii() else students.filter(
+            Q(national_number__icontains=q) | Q(name__icontains=q))
     result = paginate_sorted(request, students, {"name": "name", "number": "national_number", "klass": "klass__code"},
                              "klass")
     return render(request, "changes/maintenance.html", {

@@ -210,6 +210,9 @@ def test_maintenance_list_filters(rec):
         assert AuditEntry.objects.filter(action="scope.denied").count() == before + 1
     names = [s.name for s in client.get(reverse("changes:maintenance"), {"q": rec.mine.name}).context["result"].objects]
     assert names == [rec.mine.name]
+    number = rec.mine.national_number[-6:]
+    names = [s.name for s in client.get(reverse("changes:maintenance"), {"q": number}).context["result"].objects]
+    assert names == [rec.mine.name]
     county = _client(rec.world.users.th_registrar)
     response = county.get(reverse("changes:maintenance"))
     assert response.context["result"].page.paginator.count == 2
