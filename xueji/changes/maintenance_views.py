@@ -92,6 +92,12 @@ def maintenance(request):
         else:
             messages.success(request, f"已将{moved}名学生分到{to_klass.label}")
         return redirect(request.get_full_path())
+    status = request.GET.get("status", "")
+    statuses = [(code, name) for code, name in student_rules.STATUS_NAMES.items() if code != student_rules.DELETED_STATUS]
+    if status in dict(statuses):
+        students = students.filter(status=status)
+    else:
+        status = ""  # anything else: every status
     q = request.GET.get("q", "").strip()[:50]
     if q:
         # A name (foreign names are Latin letters too) or a part of the 全国学籍号.
@@ -101,7 +107,7 @@ def maintenance(request):
                              "klass")
     return render(request, "changes/maintenance.html", {
         "result": result, "classes": classes, "chosen": chosen, "klass_param": klass_param, "q": q,
-        "placing": placing,
+        "placing": placing, "status": status, "statuses": statuses,
     })
 
 

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from xueji.audit.models import AuditEntry
 from xueji.students import services as S
@@ -210,6 +211,10 @@ def test_maintenance_list_filters(rec):
         assert AuditEntry.objects.filter(action="scope.denied").count() == before + 1
     names = [s.name for s in client.get(reverse("changes:maintenance"), {"q": rec.mine.name}).context["result"].objects]
     assert names == [rec.mine.name]
+    S.change_status([rec.mine.pk], "11", reason="因病", date=timezone.localdate())
+    for status, expected in (("11", [rec.mine.name]), ("10", [rec.other_class.name]), ("abc", None), ("99", None)):
+        names = [s.name for s in client.get(reverse("changes:maintenance"), {"status": status}).context["result"].objects]
+        assert names == expected or (expected is None and len(names) == 2)
     number = rec.mine.national_number[-6:]
     names = [s.name for s in client.get(reverse("changes:maintenance"), {"q": number}).context["result"].objects]
     assert names == [rec.mine.name]
