@@ -118,7 +118,7 @@ def complete_deletion(business: Business, decision=None, user=None) -> Effect:
     ``students.services.delete_records``), in the transaction of the last decision."""
     reason = (business.payload or {}).get("reason", "")
     (done,) = student_services.delete_records([business.student_id], reason=reason, date=timezone.localdate(),
-                                              actor=user)
+                                              actor=user, business_id=business.pk)
     settled = settle_problem_groups(done.student_id)
     return Effect(f"学籍已删除({mask_national_number(done.old_number)})"
                   + (f",{len(settled)}组问题学籍处理完毕" if settled else ""),

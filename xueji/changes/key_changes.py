@@ -231,7 +231,7 @@ def complete_key_change(business: Business, decision=None, user=None) -> registr
     check = KeyChangeCheck.objects.filter(business=business).first()
     verified = check is not None and check.verify_status == CheckStatus.PASSED
     result = student_services.apply_key_change(business.student_id, _changes_of(business), verified=verified,
-                                               reserved_by=business.pk)
+                                               reserved_by=business.pk, actor=user, business_id=business.pk)
     before = {a: _value(a, v) for a, v in result.before.items()}
     after = {a: _value(a, v) for a, v in result.after.items()}
     for side in (before, after):

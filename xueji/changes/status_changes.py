@@ -120,14 +120,15 @@ def complete_status_change(business: Business, decision=None, user=None) -> regi
     payload = business.payload if isinstance(business.payload, dict) else {}
     detail: dict = {}
     if payload.get("klass_id"):
-        moved = student_services.move_students([business.student_id], klass=payload["klass_id"])
+        moved = student_services.move_students([business.student_id], klass=payload["klass_id"], actor=user,
+                                               business_id=business.pk, reason=ctype.name)
         if moved:
             detail["klass"] = payload.get("klass")
     if ctype.new_status:
         date = dt.date.fromisoformat(payload["change_date"])
         (_, old), = student_services.change_status([business.student_id], ctype.new_status,
                                                    reason=f"{ctype.name}:{payload.get('reason', '')}"[:200],
-                                                   date=date, actor=user)
+                                                   date=date, actor=user, business_id=business.pk)
         detail["status"] = {"before": student_rules.STATUS_NAMES.get(old, old),
                             "after": student_rules.STATUS_NAMES[ctype.new_status]}
     return registry.Effect(f"学籍异动已生效:{ctype.name}", detail)

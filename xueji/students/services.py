@@ -962,7 +962,7 @@ class Deletion:
     number: str
 
 
-def delete_records(students, *, reason: str, date: dt.date, actor=None) -> list[Deletion]:
+def delete_records(students, *, reason: str, date: dt.date, actor=None, business_id: int | None = None) -> list[Deletion]:
     """误操作删除: mark ``students`` 已删除 (99) as of ``date``. The record stays — with its
     family members and its status history, findable as a deleted record — but no longer
     holds its identity: the identity claim is released (:func:`change_status`), and so is
@@ -978,7 +978,8 @@ def delete_records(students, *, reason: str, date: dt.date, actor=None) -> list[
     reason = (reason or "").strip()
     with transaction.atomic():
         rows = _locked(ids, "national_number", "number_kind", "birth_date", "school_id")
-        old = change_status(ids, rules.DELETED_STATUS, reason=f"误操作删除:{reason}"[:200], date=date, actor=actor)
+        old = change_status(ids, rules.DELETED_STATUS, reason=f"误操作删除:{reason}"[:200], date=date, actor=actor,
+                            business_id=business_id)
         released = [row for row in rows if row[2] == NumberKind.OFFICIAL_ID]
         new_numbers: dict[int, str] = {}
         if released:
@@ -992,7 +993,7 @@ def delete_records(students, *, reason: str, date: dt.date, actor=None) -> list[
             bulk.insert_rows(StudentNumber, ("number", "student_id", "kind"),
                              [(new_numbers[row[0]], row[0], NumberKind.TEMPORARY) for row in released])
             name = _actor_name(actor)
-            _history((row[0], EventKind.NUMBER, None, row[4], name, "误操作删除:释放G字头学籍号",
+            _history((row[0], EventKind.NUMBER, business_id, row[4], name, "误操作删除:释放G字头学籍号",
                       {"national_number": row[1]}, {"national_number": new_numbers[row[0]]}) for row in released)
     statuses = dict(old)
     return [Deletion(pk, statuses[pk], number, new_numbers.get(pk, number)) for pk, number, *_ in rows]

@@ -44,6 +44,10 @@ def test_a_name_change_from_request_to_effect(place):
     assert business.status == BusinessStatus.PASSED
     s.refresh_from_db()
     assert s.name == "李明"
+    from xueji.students.models import RecordEvent
+
+    event = RecordEvent.objects.get(student=s, kind="key")
+    assert event.business_id == business.pk and event.after == {"name": "李明"} and event.actor_name
     entry = AuditEntry.objects.filter(action="workflow.decided").order_by("-pk").first()
     assert entry is not None
     effect = entry.after["effects"][0]

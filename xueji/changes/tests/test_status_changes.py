@@ -44,6 +44,10 @@ def test_status_effects(place, kind, before, after):
     history = StatusChange.objects.get(student=s)
     assert (history.old_status, history.new_status) == (before, after)
     assert R.STATUS_CHANGES[kind].name in history.reason
+    from xueji.students.models import RecordEvent
+
+    event = RecordEvent.objects.get(student=s, kind="status")  # the record's history names the business
+    assert event.business_id == business.pk and event.after["status"] == after
 
 
 def test_to_vocational_is_for_junior_and_senior_students(place):
@@ -62,8 +66,12 @@ def test_to_vocational_is_for_junior_and_senior_students(place):
                                          ("restore_admission", "39"), ("restore_admission", "32")])
 def test_back_to_school_in_a_class(place, kind, before):
     s = place.pupil(status=before)
-    changed, _ = run(place, s, kind, klass=place.c23.pk)
+    changed, business = run(place, s, kind, klass=place.c23.pk)
     assert changed.status == "10" and changed.klass_id == place.c23.pk and changed.grade_id == place.g2023.pk
+    from xueji.students.models import RecordEvent
+
+    assert set(RecordEvent.objects.filter(business_id=business.pk).values_list("kind", flat=True)) == {
+        "placement", "status"}
 
 
 def test_resume_shows_when_and_from_which_grade(place):
