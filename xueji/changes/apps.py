@@ -26,6 +26,8 @@ class ChangesConfig(AppConfig):
         # 误操作删除 (F-34): the effect of the engine's type ``mistaken_delete``
         set_handlers(deletion.KIND, on_complete=deletion.complete_deletion, payload=deletion.PAYLOAD)
         # 学籍数据维护: its audit labels
-        from . import maintenance_services
+        from . import batch_edit, maintenance_services
 
         maintenance_services.register_audit_labels()
+        # 非关键信息批量修改: its two job kinds
+        batch_edit.register_kinds()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import key_change_views, maintenance_views, status_change_views, views_deletion
+from . import batch_edit_views, key_change_views, maintenance_views, status_change_views, views_deletion
 
 app_name = "changes"
 
@@ -20,6 +20,10 @@ urlpatterns: list = [
          name="mistaken_deletion_cancel"),
     # 学籍数据维护 (maintenance_views.py)
     path("maintenance/", maintenance_views.maintenance, name="maintenance"),
+    # 非关键信息批量修改 (batch_edit_views.py)
+    path("batch-edit/", batch_edit_views.batch_edit, name="batch_edit"),
+    path("batch-edit/export/", batch_edit_views.batch_edit_export, name="batch_edit_export"),
+    path("batch-edit/import/", batch_edit_views.batch_edit_import, name="batch_edit_import"),
     path("records/<int:pk>/", maintenance_views.record, name="record"),
     path("records/<int:pk>/photo/", maintenance_views.record_photo, name="record_photo"),
 ]

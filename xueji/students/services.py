@@ -1036,13 +1036,17 @@ def _stored(value: Any) -> Any:
 
 
 def update_records(changes: Sequence[tuple[int, Mapping[str, Any]]], *, actor=None, reason: str = "",
-                   business_id: int | None = None, context: rules.CleanContext | None = None) -> list[RecordUpdate]:
+                   business_id: int | None = None, context: rules.CleanContext | None = None,
+                   refused: dict[int, list[str]] | None = None) -> list[RecordUpdate]:
     """修改非关键数据: ``changes`` are ``(student id, {attr: new value})`` — values as a form
     or a spreadsheet gives them (text, codes or "1-男", 是/否, numbers, dates). Only the
     record's non-key fields (:data:`rules.EDITABLE_ATTRS`); key data is refused with a
     pointer to 关键数据变更. Each value passes the registration rules
     (:func:`rules.check_changes`: only problems the change brings count). All or nothing:
-    any refusal (naming the record) leaves every record as it was.
+    any refusal (naming the record) leaves every record as it was — unless ``refused``
+    (a dict) is given: then a record whose change fails the rules is left as it was, its
+    messages go to ``refused[student id]``, and the others are applied (批量修改: every
+    failing row with its reasons, the passing rows applied, all in this one transaction).
 
     Set-based: one locked read of the records, one UPDATE statement (``executemany``)
     per set of changed fields, one insert of the 字段修改 events (before → after) into the
@@ -1053,9 +1057,9 @@ def update_records(changes: Sequence[tuple[int, Mapping[str, Any]]], *, actor=No
         if not isinstance(pk, int) or isinstance(pk, bool):
             raise ValidationError(f"“{pk}”不是学籍")
         wanted.setdefault(pk, {}).update(values)
-    refused = sorted({m for values in wanted.values() for m in rules.refused_attrs(values)})
-    if refused:
-        raise ValidationError(refused)
+    not_editable = sorted({m for values in wanted.values() for m in rules.refused_attrs(values)})
+    if not_editable:
+        raise ValidationError(not_editable)
     if not wanted:
         return []
     context = context or rules_context()
@@ -1069,11 +1073,17 @@ def update_records(changes: Sequence[tuple[int, Mapping[str, Any]]], *, actor=No
             current = dict(zip(_RULE_ATTRS, row[3:], strict=True))
             who = current["name"]
             if status == rules.DELETED_STATUS:
-                errors.append(f"{who}:已删除的学籍不能修改")
+                if refused is not None:
+                    refused[pk] = ["已删除的学籍不能修改"]
+                else:
+                    errors.append(f"{who}:已删除的学籍不能修改")
                 continue
             cleaned, problems = rules.check_changes(current, wanted[pk], context=context)
             if problems:
-                errors += [f"{who}:{m}" for m in problems]
+                if refused is not None:
+                    refused[pk] = list(problems)
+                else:
+                    errors += [f"{who}:{m}" for m in problems]
                 continue
             changed = {attr: value for attr, value in cleaned.items() if value != current[attr]}
             if changed:
