@@ -31,6 +31,7 @@ from django.urls import reverse
 from xueji.audit.services import record_event
 from xueji.common import xlsx_reader
 from xueji.common.batching import batches
+from xueji.common.parallel import iterate_in_worker
 from xueji.common.spreadsheets import safe_cell
 from xueji.jobs import registry
 from xueji.jobs.services import start_job
@@ -187,6 +188,19 @@ def _resolve(school, numbers: list[str]) -> dict[str, int]:
     return found
 
 
+def _read_sheet(source) -> Iterable[list[tuple[int, dict]]]:
+    """The sheet's rows in batches (the worker's half: reading runs beside the planning
+    and writing of the rows read before)."""
+    batch: list[tuple[int, dict]] = []
+    for item in read_rows(source, headers=rules.SHEET_HEADERS):
+        batch.append(item)
+        if len(batch) == _CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def apply_sheet(school, user, source, *, filename: str = "", progress=None, finish=None) -> dict:
     """The edited sheet ``source`` applied to the school's records: every row planned, the
     passing ones written in one transaction with one audit entry. Returns the result
@@ -195,30 +209,34 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
         progress.set_total(max((xlsx_reader.last_row_hint(source) or 1) - 1, 0) or None)
         if hasattr(source, "seek"):
             source.seek(0)
-    sheet = list(read_rows(source, headers=rules.SHEET_HEADERS))
     failures: dict[int, list[str]] = {}
     seen: dict[str, int] = {}
-    numbered: list[tuple[int, str, dict]] = []
-    for number_row, row in sheet:
-        number = rules.cell_text(row.get(rules.NUMBER_HEADER)).upper()
-        if not number:
-            failures[number_row] = ["全国学籍号不能为空(请使用导出的表格,不要删除第一列)"]
-        elif number in seen:
-            failures[number_row] = [f"全国学籍号与第{seen[number]}行重复"]
-        else:
-            seen[number] = number_row
-            numbered.append((number_row, number, row))
-    ids = _resolve(school, [n for _, n, _ in numbered])
     context = student_services.rules_context()
     plans: dict[int, tuple[int, rules.RowPlan]] = {}  # student id → (sheet row, plan)
-    records = {record["pk"]: (record, family) for record, family in _records(list(ids.values()))}
+    records: dict[int, tuple[dict, list]] = {}
     names: dict[int, str] = {}
-    for number_row, number, row in numbered:
-        pk = ids.get(number)
-        if pk is None:
-            failures[number_row] = [f"全国学籍号“{number}”不是本校在校学生"]
-        else:
-            record, family = records[pk]
+    rows_read = 0
+    for sheet in iterate_in_worker(_read_sheet, source):  # read batch n + 1 while batch n is planned
+        rows_read += len(sheet)
+        numbered: list[tuple[int, str, dict]] = []
+        for number_row, row in sheet:
+            number = rules.cell_text(row.get(rules.NUMBER_HEADER)).upper()
+            if not number:
+                failures[number_row] = ["全国学籍号不能为空(请使用导出的表格,不要删除第一列)"]
+            elif number in seen:
+                failures[number_row] = [f"全国学籍号与第{seen[number]}行重复"]
+            else:
+                seen[number] = number_row
+                numbered.append((number_row, number, row))
+        ids = _resolve(school, [n for _, n, _ in numbered])
+        batch_records = {record["pk"]: (record, family) for record, family in _records(list(ids.values()))}
+        records.update(batch_records)
+        for number_row, number, row in numbered:
+            pk = ids.get(number)
+            if pk is None:
+                failures[number_row] = [f"全国学籍号“{number}”不是本校在校学生"]
+                continue
+            record, family = batch_records[pk]
             names[number_row] = record["name"]
             plan = rules.plan_row(exported_cells(record, family), row, record, family, context=context)
             if plan.family is not None and not plan.errors:
@@ -229,7 +247,7 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
             elif plan.changes or plan.family is not None:
                 plans[pk] = (number_row, plan)
         if progress is not None:
-            progress.advance()
+            progress.advance(len(sheet))
     result: dict[str, Any] = {}
     with transaction.atomic():
         refused: dict[int, list[str]] = {}
@@ -249,12 +267,12 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
                 family_changed[pk] = (before, after)
         people = sorted(set(changed) | set(family_changed))
         result = {
-            "filename": filename, "rows": len(sheet), "changed": len(people),
-            "unchanged": len(sheet) - len(failures) - len(people), "failed_count": len(failures),
+            "filename": filename, "rows": rows_read, "changed": len(people),
+            "unchanged": rows_read - len(failures) - len(people), "failed_count": len(failures),
             "failures": [{"row": r, "name": names.get(r, ""), "messages": failures[r]}
                          for r in sorted(failures)[:SHOWN_FAILURES]],
             "fields": _field_counts(updates, family_changed),
-            "summary": [f"共{len(sheet)}行:修改{len(people)}人,未改动{len(sheet) - len(failures) - len(people)}人,"
+            "summary": [f"共{rows_read}行:修改{len(people)}人,未改动{rows_read - len(failures) - len(people)}人,"
                         f"未通过{len(failures)}行"],
         }
         who = {pk: f"{record['name']}({record['national_number']})" for pk, (record, _) in records.items()}

@@ -55,8 +55,14 @@ def cell_text(value: object) -> str:
 def touched(exported: Mapping[str, str], row: Mapping[str, object]) -> list[str]:
     """The headers of ``row`` (as the sheet gives them) whose text differs from the
     ``exported`` text of the record (headers absent from the sheet are untouched)."""
-    return [header for header, value in row.items()
-            if header != NUMBER_HEADER and cell_text(value) != exported.get(header, "")]
+    found = []
+    for header, value in row.items():
+        was = exported.get(header, "")
+        if value == was or (not was and (value is None or value == "")) or header == NUMBER_HEADER:
+            continue  # the common case: the exported text read back as it was
+        if cell_text(value) != was:
+            found.append(header)
+    return found
 
 
 @dataclass
