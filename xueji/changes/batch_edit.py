@@ -32,7 +32,7 @@ from xueji.audit.services import record_event
 from xueji.common import xlsx_reader
 from xueji.common.batching import batches
 from xueji.common.parallel import iterate_in_worker
-from xueji.common.spreadsheets import safe_cell
+from xueji.common.xlsx_writer import XlsxStream
 from xueji.jobs import registry
 from xueji.jobs.services import start_job
 from xueji.org.roles import Role
@@ -91,48 +91,20 @@ def exported_cells(record: dict[str, Any], family: list[dict[str, Any]]) -> dict
 
 
 def export_workbook(student_ids: Sequence[int], *, progress=None) -> bytes:
-    """The sheet of the records ``student_ids``: 全国学籍号 + the 72 template columns,
-    every column text-formatted (Excel keeps 18-digit numbers and leading zeros), key
-    columns marked in the header. Streamed: memory stays flat whatever the number."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(DATA_SHEET)
-    sheet.freeze_panes = "B2"
-    for index in range(1, len(rules.SHEET_HEADERS) + 1):
-        sheet.column_dimensions[_letter(index)].width = 16
-    key_fill, plain_fill = PatternFill("solid", fgColor="FFF2CC"), PatternFill("solid", fgColor="DDEBF7")
-    header = []
-    for text in rules.SHEET_HEADERS:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = Font(bold=True)
-        cell.fill = key_fill if text in F.KEY_HEADERS or text == rules.NUMBER_HEADER else plain_fill
-        header.append(cell)
-    sheet.append(header)
-    columns = rules.SHEET_HEADERS[1:]
-    for record, family in _records(student_ids):
-        cells = exported_cells(record, family)
-        sheet.append([safe_cell(record["national_number"]), *(safe_cell(cells.get(h, "")) for h in columns)])
-        if progress is not None:
-            progress.advance()
-    notes = book.create_sheet("填报说明")
-    for line in ("黄色表头为关键数据(全国学籍号、姓名、性别、出生日期、身份证件类型、身份证件号等),不能在此修改:"
-                 "改动的行将被拒绝,请通过“关键数据变更”办理。",
-                 "只修改需要更正的单元格;未改动的单元格不会被重新检查。",
-                 "学校标识码和班号不能在此修改(转学、调档或分班办理)。",
-                 "家庭成员只列出前两名;第三名及以后的成员请在“学籍数据维护”中修改。"):
-        notes.append([line])
+    """The sheet of the records ``student_ids``: 全国学籍号 + the 72 template columns, as
+    text (Excel keeps 18-digit numbers and leading zeros), through the streamed writer
+    (``common.xlsx_writer``: every row through ``safe_row``; memory flat whatever the
+    number). What may not be changed is said on the page and in each refusal."""
     out = io.BytesIO()
-    book.save(out)
+    columns = rules.SHEET_HEADERS[1:]
+    with XlsxStream(out, DATA_SHEET) as book:
+        book.append(rules.SHEET_HEADERS)
+        for record, family in _records(student_ids):
+            cells = exported_cells(record, family)
+            book.append([record["national_number"], *(cells.get(h, "") for h in columns)])
+            if progress is not None:
+                progress.advance()
     return out.getvalue()
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
 
 
 def submit_export(school, user, student_ids: list[int], *, second, request=None):

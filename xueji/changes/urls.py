@@ -1,6 +1,12 @@
 from django.urls import path
 
-from . import batch_edit_views, key_change_views, maintenance_views, status_change_views, views_deletion
+from . import (
+    batch_edit_views,
+    key_change_views,
+    maintenance_views,
+    status_change_views,
+    views_deletion,
+)
 
 app_name = "changes"
 
