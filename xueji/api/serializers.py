@@ -332,3 +332,25 @@ class BatchResultSerializer(serializers.Serializer):
     skipped = serializers.ListField(
         child=serializers.ListField(), help_text="[[业务 id, 未审核的原因], …]",
     )
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    item = serializers.CharField(help_text="信息项")
+    before = serializers.CharField(help_text="修改前")
+    after = serializers.CharField(help_text="修改后")
+
+
+class HistoryRowSerializer(serializers.Serializer):
+    """One event of a record's history (``students.selectors.history_of``)."""
+
+    at = serializers.CharField(help_text="时间 YYYY-MM-DD HH:MM")
+    kind = serializers.CharField(help_text="种类(中文)")
+    school = serializers.CharField(help_text="当时所在学校")
+    actor = serializers.CharField(help_text="办理人")
+    reason = serializers.CharField(allow_blank=True)
+    business_id = serializers.IntegerField(allow_null=True, help_text="业务号(有业务时)")
+    changes = serializers.SerializerMethodField()
+
+    @extend_schema_field(HistoryChangeSerializer(many=True))
+    def get_changes(self, obj) -> list[dict]:
+        return [{"item": item, "before": before, "after": after} for item, before, after in obj["changes"]]

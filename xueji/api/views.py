@@ -6,6 +6,7 @@ silently answered with an empty list; an object outside it is a 404, audited too
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -38,7 +39,7 @@ from xueji.registration import selectors as registration_selectors
 from xueji.registration import services as registration_services
 from xueji.registration.models import UploadStatus
 from xueji.students.models import Status
-from xueji.students.selectors import students_for
+from xueji.students.selectors import history_of, students_for
 from xueji.workflow import selectors as workflow_selectors
 from xueji.workflow import services as workflow_services
 
@@ -50,6 +51,7 @@ from .serializers import (
     DecisionSerializer,
     DivisionSerializer,
     GradeSerializer,
+    HistoryRowSerializer,
     JobSerializer,
     ReviewSerializer,
     RowErrorSerializer,
@@ -349,6 +351,19 @@ class StudentViewSet(ScopedReadViewSet):
                 raise ValidationError({"status": f"未知的学籍状态“{state}”"})
             queryset = queryset.filter(status=state)
         return queryset.order_by("updated_at", "pk")
+
+    @extend_schema(
+        summary="学籍的历史记录",
+        description="该学籍的全部变动,最新的在前:注册、字段修改、关键数据变更、学籍状态变动、转学、调档、分班、学籍号变更等,"
+        "每条有时间、种类、当时所在学校、办理人、原因、业务号和各项的修改前 → 修改后(代码带名称,证件号脱敏)。"
+        "学籍不在数据范围内返回 404(记入审计日志)。",
+        responses={200: HistoryRowSerializer(many=True), 404: DETAIL},
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request, national_number=None):
+        student = self.get_object()
+        rows = history_of(student)
+        return Response(HistoryRowSerializer([dataclasses.asdict(r) for r in rows], many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         student = self.get_object()

@@ -264,3 +264,47 @@ def test_schema_documents_the_new_endpoints(client, db):
                  "/api/v1/reviews/decisions/"):
         assert path in body, path
     assert "multipart/form-data" in body and "updated_since" in body
+
+
+def test_status_class_and_school_changes_reach_the_sync_with_the_history(reg):
+    """Issue 8 §11: a record's status, class and school changes move its change time (the
+    incremental sync finds it again) and its history is readable, in scope only."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from xueji.org.models import SchoolClass
+    from xueji.students import services as writer
+
+    (student,) = _complete(reg, [reg.row(4)])
+    u = reg.users
+    client = _client(u.th_registrar)
+    mark = timezone.now()
+    since = "updated_since=" + mark.isoformat().replace("+", "%2B")
+    assert client.get(f"/api/v1/students/?{since}").json()["count"] == 0
+    other = SchoolClass.objects.create(school=reg.class1.school, grade=reg.class1.grade,
+                                       code=reg.class1.code[:-1] + "9", name="9班")
+    with transaction.atomic():
+        writer.move_students([student.pk], klass=other)
+        writer.change_status([student.pk], "11", reason="因病休学", date=dt.date.today(), actor=u.school_registrar)
+    (item,) = client.get(f"/api/v1/students/?{since}").json()["results"]
+    assert (item["class_code"], item["status"]) == (other.code, "11")
+
+    response = client.get(f"/api/v1/students/{student.national_number}/history/")
+    assert response.status_code == 200, response.content
+    rows = response.json()
+    kinds = [r["kind"] for r in rows]
+    assert kinds == ["状态变更", "分班", "注册"], kinds
+    assert {"item": "学籍状态", "before": "10-在校", "after": "11-休学"} in rows[0]["changes"]
+    assert rows[0]["reason"] == "因病休学"
+    assert any(other.code in c["after"] for c in rows[1]["changes"]), rows[1]
+    assert all(isinstance(r["at"], str) and len(r["at"]) == 16 for r in rows)
+
+    before = _denied()
+    for outsider in (u.hz_registrar, u.hz_school_registrar):
+        assert _client(outsider).get(f"/api/v1/students/{student.national_number}/history/").status_code == 404
+    assert _denied() == before + 2
+    assert client.get("/api/v1/students/abc/history/").status_code == 404
+    body = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").content.decode()
+    assert "/api/v1/students/{national_number}/history/" in body
