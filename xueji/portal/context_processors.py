@@ -6,7 +6,9 @@ from django.conf import settings
 
 from .menu import mark_current, menu_for
 
-#: A user with at most this many menu entries sees every sub-group open.
+#: A user with at most this many menu entries sees every sub-group open on every page;
+#: one with more sees them all open on the home page (the whole menu at a glance) and,
+#: on other pages, the sub-group of the current page.
 OPEN_ALL_UP_TO = 14
 
 
@@ -27,9 +29,12 @@ def shell(request) -> dict:
     if user is not None and user.is_authenticated:
         from xueji.accounts.rules import password_days_left
 
+        from django.urls import reverse
+
         menu = menu_for(user)
         mark_current(menu, request.path, dict(request.GET.lists()),
-                     open_all=sum(len(g["entries"]) for g in menu) <= OPEN_ALL_UP_TO)
+                     open_all=request.path == reverse("portal:home")
+                     or sum(len(g["entries"]) for g in menu) <= OPEN_ALL_UP_TO)
         context["menu"] = menu
         context["header_name"] = name_beside_unit(user.real_name, user.unit_name)
         context["password_days_left"] = password_days_left(

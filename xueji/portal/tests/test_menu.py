@@ -147,3 +147,28 @@ def test_no_menu_for_anonymous_and_parents(client, world):
     assert "data-testid=\"menu\"" not in client.get(reverse("accounts:login")).content.decode()
     client.force_login(world.users.parent)
     assert M.menu_for(world.users.parent) == []
+
+
+def test_the_home_page_shows_the_whole_menu_open(world, client):
+    """A user with many entries sees every sub-group open on the home page (the whole
+    menu at a glance); on another page only the current page's sub-group is open."""
+
+    def sub_groups(response):
+        found = []
+
+        def walk(items):
+            for item in items:
+                if "entries" in item:
+                    found.append(item)
+                    walk(item["entries"])
+
+        for group in response.context["menu"]:
+            walk(group["children"])
+        return found
+
+    client.force_login(world.users.school_registrar)
+    home = sub_groups(client.get(reverse("portal:home")))
+    assert sum(1 for g in home for e in g["entries"] if "entries" not in e) > 14
+    assert home and all(g["open"] for g in home)
+    inner = sub_groups(client.get(reverse("changes:batch_edit")))
+    assert any(g["open"] for g in inner) and not all(g["open"] for g in inner)
