@@ -80,8 +80,8 @@ def batch_edit(request):
 @login_required
 @require_POST
 def batch_edit_export(request):
-    """导出: the chosen students (``student`` ids, or every 在校 student of ``klass``),
-    then the second account, then the job."""
+    """导出: the chosen students (``student`` ids, or every 在校 student of ``klass``, or
+    with ``all`` of the school), then the second account, then the job."""
     school = service.school_of(request.user)
     back = reverse("changes:batch_edit") + (f"?klass={request.POST['klass']}" if request.POST.get("klass") else "")
     students = service.editable_students(school)
@@ -89,14 +89,16 @@ def batch_edit_export(request):
         if request.POST.getlist("student"):
             chosen = list(chosen_in_scope(request, students, request.POST.getlist("student"), "学生")
                           .order_by("pk").values_list("pk", "name"))
-        elif request.POST.get("klass"):
-            klass = _classes(school).filter(pk=parse_id(request.POST["klass"]) or 0).first()
-            if klass is None:
-                record_scope_violation(request, "班级", {"klass": request.POST["klass"][:20]})
-                raise ValidationError("所选班级不存在或不在您的数据范围内")
-            chosen = list(students.filter(klass=klass).order_by("pk").values_list("pk", "name"))
+        elif request.POST.get("all"):
+            if request.POST.get("klass"):
+                klass = _classes(school).filter(pk=parse_id(request.POST["klass"]) or 0).first()
+                if klass is None:
+                    record_scope_violation(request, "班级", {"klass": request.POST["klass"][:20]})
+                    raise ValidationError("所选班级不存在或不在您的数据范围内")
+                students = students.filter(klass=klass)
+            chosen = list(students.order_by("pk").values_list("pk", "name"))
         else:
-            raise ValidationError("请选择要导出的学生")
+            raise ValidationError("请勾选要导出的学生,或点击“导出全部在校学生”")
         if not chosen:
             raise ValidationError("所选范围内没有在校学生")
     except ValidationError as error:

@@ -202,8 +202,15 @@ def test_other_schools_class_is_refused_and_audited(rec):
 def test_export_job_needs_the_second_account(rec):
     client = _client(rec.world.users.school_registrar)
     url = reverse("changes:batch_edit_export")
-    response = client.post(url, {"klass": rec.c1.pk})
+    response = client.post(url, {"klass": rec.c1.pk, "all": "1"})
     assert response.status_code == 200 and "将导出2名学生" in response.content.decode()
+    whole = client.post(url, {"all": "1"})
+    assert whole.status_code == 200 and "将导出3名学生" in whole.content.decode()
+    nothing = client.post(url, {"klass": rec.c1.pk}, follow=True)
+    assert "请勾选要导出的学生" in nothing.content.decode() and not Job.objects.exists()
+    before = AuditEntry.objects.filter(action="scope.denied").count()
+    assert client.post(url, {"klass": rec.hz.pk, "all": "1"}).status_code == 302
+    assert AuditEntry.objects.filter(action="scope.denied").count() == before + 1
     refused = client.post(url, {"student": [rec.a.pk], "step": "verify", "second_username": "sch_leader",
                                 "second_password": "wrong"})
     assert refused.status_code == 200 and not Job.objects.exists()
