@@ -29,7 +29,7 @@ def seed_changes(school, registrar, today: dt.date) -> int:
     kinds = ("key_change", "suspend")
     if Business.objects.filter(school=school, kind__in=kinds).exists():
         return 0
-    busy = Business.objects.filter(status="open").values("student_id")
+    busy = Business.objects.filter(status="open", student__isnull=False).values("student_id")  # NOT IN and NULL: none
     pupils = list(Student.objects.filter(school=school, status="10", number_kind="G").exclude(pk__in=busy)
                   .select_related("klass", "grade", "school").order_by("pk")[:2])
     if len(pupils) < 2:

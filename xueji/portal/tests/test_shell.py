@@ -110,6 +110,9 @@ def test_demo_data_every_role_every_level(capsys, client):
 
     assert RecordEvent.objects.filter(kind="fields", student__phone="13800138000").count() == 1
     assert RecordEvent.objects.filter(kind="parts").count() == 2
+    # 日常管理 (issue 8 §12): a key data change and a 休学 waiting, 误操作删除 requests
+    open_kinds = set(Business.objects.filter(status="open").values_list("kind", flat=True))
+    assert {"key_change", "suspend", "mistaken_delete"} <= open_kinds, open_kinds
     waiting = set(Business.objects.filter(status="open").values_list("current_level", "hold"))
     assert waiting >= {("school", ""), ("supervisor", "report_pending"), ("supervisor", ""), ("province", "")}
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
