@@ -31,7 +31,7 @@ from xueji.common.masking import mask_id_number, mask_national_number, mask_phon
 
 from . import fields as F
 from . import rules
-from .models import FamilyMember, StatusChange, Student
+from .models import EventKind, FamilyMember, RecordEvent, StatusChange, Student
 
 TITLE = "学生学籍卡"
 #: Columns of 学籍基本信息 left out of the groups: shown in the header rows instead
@@ -128,22 +128,46 @@ def _photo_of(student: Student) -> tuple[bytes | None, str]:
 
 
 def _history(students: Sequence[Student]) -> dict[int, list[tuple[str, str, str]]]:
-    """学籍变动情况 of each student: the registration, then every status change with its
-    date, what changed and the school at the time (``StatusChange``). One query."""
+    """学籍变动情况 of each student, oldest first: the registration, then every status change
+    (``StatusChange``: its date, what changed, the school at the time) and every move to
+    another school (the record's history, ``RecordEvent`` 转学 / 调档: from which school to
+    which). Two queries and one for the schools' names."""
     from xueji.org.models import School
 
     ids = [s.pk for s in students]
-    rows: dict[int, list[tuple[str, str, str]]] = {
-        s.pk: [(_date(s.registered_at), f"在{s.school.name}完成学籍注册", s.school.name)] for s in students}
     changes = list(StatusChange.objects.filter(student_id__in=ids).order_by("student_id", "date", "pk")
                    .values_list("student_id", "date", "old_status", "new_status", "reason", "school_id"))
-    names = dict(School.objects.filter(pk__in={c[5] for c in changes}).values_list("pk", "name")) if changes else {}
-    for student_id, date, old, new, reason, school_id in changes:
+    moves = list(RecordEvent.objects.filter(student_id__in=ids, kind__in=(EventKind.TRANSFER, EventKind.RECORD_MOVE))
+                 .order_by("student_id", "at", "pk").values_list("student_id", "at", "kind", "before", "after"))
+    wanted = {c[5] for c in changes}
+    for *_, before, after in moves:
+        wanted.update(v for v in (before.get("school"), after.get("school")) if isinstance(v, int))
+    names = dict(School.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
+    dated: dict[int, list[tuple[dt.date, int, tuple[str, str, str]]]] = {s.pk: [] for s in students}
+    for n, (student_id, date, old, new, reason, school_id) in enumerate(changes):
         text = f"{rules.STATUS_NAMES.get(old, old)} → {rules.STATUS_NAMES.get(new, new)}"
         if reason:
             text += f"({reason})"
-        rows[student_id].append((_date(date), text, names.get(school_id, "")))
+        dated[student_id].append((date, n, (_date(date), text, names.get(school_id, ""))))
+    for n, (student_id, at, kind, before, after) in enumerate(moves, start=len(changes)):
+        day = timezone.localtime(at).date()
+        source, target = names.get(before.get("school"), ""), names.get(after.get("school"), "")
+        label = EventKind(kind).label
+        dated[student_id].append((day, n, (_date(day), f"{label}:从{source}转入{target}", target)))
+    rows: dict[int, list[tuple[str, str, str]]] = {}
+    for s in students:
+        school = _first_school(s, moves, names)
+        first = (_date(s.registered_at), f"在{school}完成学籍注册", school)
+        rows[s.pk] = [first] + [row for *_, row in sorted(dated[s.pk], key=lambda item: (item[0], item[1]))]
     return rows
+
+
+def _first_school(student: Student, moves: list, names: dict[int, str]) -> str:
+    """The school a record was registered at: before its first move, else its school."""
+    for student_id, _at, _kind, before, _after in moves:
+        if student_id == student.pk:
+            return names.get(before.get("school"), student.school.name)
+    return student.school.name
 
 
 def card_data(students: Iterable[Student] | Iterable[int], *, masked: bool = False) -> list[Card]:
@@ -169,7 +193,8 @@ def card_data(students: Iterable[Student] | Iterable[int], *, masked: bool = Fal
     for s in ordered:
         school = s.school
         years = {"1": school.primary_years, "2": school.junior_years, "3": school.senior_years}
-        klass = class_label(s.grade.stage, s.grade.entry_year, s.klass.name, s.klass.code, year, years)
+        klass = (class_label(s.grade.stage, s.grade.entry_year, s.klass.name, s.klass.code, year, years)
+                 if s.klass is not None else "待分班")
         head = [
             ("姓名", s.name), ("性别", _value(by_attr["gender"], s.gender, divisions)),
             ("出生日期", _date(s.birth_date)), ("民族", _value(by_attr["ethnicity"], s.ethnicity, divisions)),
@@ -178,7 +203,7 @@ def card_data(students: Iterable[Student] | Iterable[int], *, masked: bool = Fal
             ("国籍/地区", _value(by_attr["nationality"], s.nationality, divisions)),
             ("港澳台侨外", _value(by_attr["hmt"], s.hmt, divisions)),
             ("所在学校", school.name), ("学校标识码", school.code),
-            ("所在班级", klass), ("班号", s.klass.code),
+            ("所在班级", klass), ("班号", s.klass.code if s.klass is not None else ""),
         ]
         groups = []
         for key, title in F.GROUPS:

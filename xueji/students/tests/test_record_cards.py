@@ -256,3 +256,20 @@ def test_the_card_page_masks_and_prints(client, pupils):
     assert AuditEntry.objects.filter(action="scope.denied").count() == before + 1
     client.force_login(pupils.world.users.th_registrar)
     assert client.get(reverse("students:record_card_detail", args=[student.pk])).status_code == 403
+
+
+def test_a_move_to_another_school_and_waiting_for_a_class_are_on_the_card(pupils):
+    """A record moved to another school (转学, as 省内转学 moves it, 待分班) shows from which
+    school to which in 学籍变动情况, and its class as 待分班; the registration names the
+    school it was registered at."""
+    student = pupils.records[1]
+    with transaction.atomic():
+        S.move_students([student.pk], school=pupils.world.hz_school, grade=pupils.hz.grade, klass=None,
+                        actor=pupils.world.users.school_registrar)
+    (card,) = cards.card_data([student.pk])
+    texts = [row[1] for row in card.history]
+    assert texts[0] == "在天河测试小学完成学籍注册"
+    assert "转学:从天河测试小学转入海珠测试小学" in texts
+    assert ("所在班级", "待分班") in card.head or any(v == "待分班" for _, v in card.head), card.head
+    document = docx.Document(io.BytesIO(cards.docx_of([card])))
+    assert "转学:从天河测试小学转入海珠测试小学" in _text(document)
