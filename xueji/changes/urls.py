@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import key_change_views, maintenance_views, status_change_views, views_deletion
+from . import key_change_views, maintenance_views, status_change_views, transfer_views, views_deletion
 
 app_name = "changes"
 
@@ -22,4 +22,12 @@ urlpatterns: list = [
     path("maintenance/", maintenance_views.maintenance, name="maintenance"),
     path("records/<int:pk>/", maintenance_views.record, name="record"),
     path("records/<int:pk>/photo/", maintenance_views.record_photo, name="record_photo"),
+    # 省内转学 (F-48) and 学生学籍转移 (F-92)
+    path("transfers/", transfer_views.transfer_list, name="transfer_list"),
+    path("transfers/apply/", transfer_views.transfer_apply, name="transfer_apply"),
+    path("transfers/placement/", transfer_views.transfer_placement, name="transfer_placement"),
+    path("transfers/placement/<int:pk>/", transfer_views.transfer_place, name="transfer_place"),
+    path("record-transfers/", transfer_views.record_transfer_list, name="record_transfer_list"),
+    path("record-transfers/confirm/", transfer_views.record_transfer_confirm, name="record_transfer_confirm"),
+    path("record-transfers/<int:pk>/decide/", transfer_views.record_transfer_decide, name="record_transfer_decide"),
 ]

@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "workflow.batch_created": "发起批量业务",
     "workflow.batch_reviewed": "批量业务审核",
     "workflow.batch_cancelled": "撤销批量业务",
+    "workflow.batch_ended": "批量业务结束",
     "workflow.batch_applied": "批量业务执行",
     "workflow.batch_finished": "批量业务执行完毕",
 }

@@ -1,0 +1,90 @@
+"""Reads of 省内转学 and 学生学籍转移, limited to the user's data scope.
+
+- 省内转学: the engine's scope of businesses (each party's school users, the authorities
+  covering either party); a third school sees nothing;
+- 待分班: the receiving school's own transferred students (an authority: its schools');
+- 学生学籍转移: an authority registrar sees those set up by its unit or below; a school
+  registrar those coming to their school.
+"""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from xueji.accounts.models import Role
+from xueji.org.selectors import get_in_scope, schools_for
+from xueji.workflow import selectors as workflow_selectors
+from xueji.workflow.models import Business, BusinessParty
+
+from .transfer_models import RecordTransfer, RecordTransferStatus, TransferPlacement
+from .transfer_services import TRANSFER
+
+#: Who may query 省内转学 (the menu's 学校学籍管理员, 学校学籍主管领导, 教育部门学籍管理员).
+TRANSFER_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR})
+
+
+def transfers_for(user) -> QuerySet[Business]:
+    """省内转学 businesses in scope, with the sending school (``sending_id``,
+    ``sending_name``) annotated — one query."""
+    if getattr(user, "role", None) not in TRANSFER_ROLES:
+        return Business.objects.none()
+    sending = BusinessParty.objects.filter(business=OuterRef("pk"), role="sending")
+    return (workflow_selectors.businesses_for(user).filter(kind=TRANSFER)
+            .select_related("school", "student", "current_authority")
+            .annotate(sending_id=Subquery(sending.values("school_id")[:1]),
+                      sending_name=Subquery(sending.values("school__name")[:1])))
+
+
+def transfer_for(request, pk) -> Business:
+    """One 省内转学 in scope; otherwise 404 and an audit entry."""
+    return get_in_scope(request, transfers_for(request.user), "省内转学", pk=pk)
+
+
+def placements_for(user) -> QuerySet[TransferPlacement]:
+    """转入学生 of the user's school (an authority: of its schools), newest first."""
+    base = TransferPlacement.objects.select_related("student", "grade", "school", "from_school", "klass")
+    if not user.is_authenticated:
+        return base.none()
+    if user.role in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER) and user.school_id:
+        return base.filter(school_id=user.school_id)
+    if user.role in (Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN):
+        return base.filter(school__in=schools_for(user))
+    return base.none()
+
+
+def waiting_placements_for(user) -> QuerySet[TransferPlacement]:
+    """待分班: transferred students not yet placed in a class."""
+    return placements_for(user).filter(placed_at__isnull=True)
+
+
+def placement_for(request, pk) -> TransferPlacement:
+    return get_in_scope(request, waiting_placements_for(request.user), "待分班学生", pk=pk)
+
+
+def record_transfers_for(user) -> QuerySet[RecordTransfer]:
+    """学生学籍转移: an authority registrar's unit's and those below it; a school registrar's
+    incoming ones."""
+    base = RecordTransfer.objects.select_related("batch", "from_school", "to_school", "batch__authority")
+    if not user.is_authenticated:
+        return base.none()
+    if user.role == Role.AUTHORITY_REGISTRAR and user.authority_id:
+        return base.filter(batch__authority__prefix__startswith=user.authority.prefix)
+    if user.role == Role.SCHOOL_REGISTRAR and user.school_id:
+        return base.filter(to_school_id=user.school_id)
+    return base.none()
+
+
+def record_transfer_for(request, pk) -> RecordTransfer:
+    return get_in_scope(request, record_transfers_for(request.user), "学生学籍转移", pk=pk)
+
+
+def waiting_confirmations_for(user) -> QuerySet[RecordTransfer]:
+    """学籍转入确认 waiting for a school registrar."""
+    if getattr(user, "role", None) != Role.SCHOOL_REGISTRAR:
+        return RecordTransfer.objects.none()
+    return record_transfers_for(user).filter(status=RecordTransferStatus.WAITING)
+
+
+def waiting_days(business: Business, now=None) -> int:
+    return business.waiting_days(now or timezone.now())
