@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from xueji.accounts.models import Role
 from xueji.audit.services import record_event
-from xueji.common.masking import mask_number
+from xueji.common.masking import mask_national_number
 from xueji.org.models import Grade, School, SchoolClass
 from xueji.students import services as students
 from xueji.students.models import Student
@@ -101,7 +101,7 @@ def lookup_student(user, national_number: str, name: str, request=None) -> Stude
     with transaction.atomic():
         record_event(
             action="changes.transfer_lookup",
-            summary=f"省内转学查询学生:学籍号{mask_number(number) if number else '(空)'} {'找到' if found else NOT_FOUND}",
+            summary=f"省内转学查询学生:学籍号{mask_national_number(number) if number else '(空)'} {'找到' if found else NOT_FOUND}",
             actor=user, request=request, school=user.school,
             after={"national_number": number, "name": (name or "").strip()[:50], "found": found,
                    "student": student.pk if found else None},
