@@ -111,7 +111,7 @@ def test_only_the_receiving_registrar_confirms(world, people, pupils):
 
 
 def test_set_up_only_by_a_common_superior(world, people, pupils):
-    u, p = world.users, people
+    u = world.users
     # 天河 and 海珠 are two counties of 广州: 广州, 广东 and the ministry may; the counties may not
     for user in (u.th_registrar, u.hz_registrar):
         with pytest.raises(ValidationError, match="管辖范围"):
