@@ -88,3 +88,46 @@ def waiting_confirmations_for(user) -> QuerySet[RecordTransfer]:
 
 def waiting_days(business: Business, now=None) -> int:
     return business.waiting_days(now or timezone.now())
+
+
+def source_options(school) -> tuple[list, list, list]:
+    """What a 学籍转移 from ``school`` (already in scope) may take: its grades not yet
+    graduated, their classes, its 在校 students (at most 500 listed)."""
+    from xueji.org.models import Grade, SchoolClass
+    from xueji.students.models import Student
+
+    grades = list(Grade.objects.filter(school=school, is_graduated=False).order_by("stage", "-entry_year"))
+    classes = list(SchoolClass.objects.filter(school=school, grade__is_graduated=False)
+                   .select_related("grade", "school").order_by("code"))
+    students = list(Student.objects.filter(school=school, status="10")
+                    .select_related("klass", "grade").order_by("klass__code", "name")[:500])
+    return grades, classes, students
+
+
+def choosable_students(school) -> QuerySet:
+    """The students a 学籍转移 from ``school`` may name (在校)."""
+    from xueji.students.models import Student
+
+    return Student.objects.filter(school=school, status="10")
+
+
+def members_of(transfers) -> dict[int, list]:
+    """{batch id: [students]} of the record transfers still waiting (the confirm page)."""
+    from xueji.workflow.models import BatchMember
+
+    waiting = [t.batch_id for t in transfers if t.status == RecordTransferStatus.WAITING]
+    members: dict[int, list] = {}
+    for member in (BatchMember.objects.filter(batch_id__in=waiting)
+                   .select_related("student__grade", "student__klass").order_by("student__name")[:2000]):
+        members.setdefault(member.batch_id, []).append(member.student)
+    return members
+
+
+def classes_of_grades(grade_ids) -> dict[int, list]:
+    """{grade id: [classes]} for the placement page."""
+    from xueji.org.models import SchoolClass
+
+    classes: dict[int, list] = {}
+    for klass in SchoolClass.objects.filter(grade_id__in=set(grade_ids)).select_related("grade", "school").order_by("code"):
+        classes.setdefault(klass.grade_id, []).append(klass)
+    return classes

@@ -88,6 +88,13 @@ def find_student(national_number: str, name: str) -> Student | None:
             .filter(national_number=number, name=name).exclude(status=DELETED).first())
 
 
+def transferable(school: School, student: Student | None) -> bool:
+    """Whether ``school`` may apply for ``student`` by 省内转学: a student of another school
+    of the same province."""
+    return (student is not None and student.school_id != school.pk
+            and _province(student.school) == _province(school) != "")
+
+
 def lookup_student(user, national_number: str, name: str, request=None) -> Student | None:
     """省内转学申请's 查询: the receiving school's registrar finds a student by 学籍号 + 姓名.
     Every lookup is audited (who looked for which number, found or not); a pair that does
@@ -96,8 +103,7 @@ def lookup_student(user, national_number: str, name: str, request=None) -> Stude
     _require_registrar(user)
     number = (national_number or "").strip().upper()[:19]
     student = find_student(number, name)
-    found = student is not None and student.school_id != user.school_id \
-        and _province(student.school) == _province(user.school) != ""
+    found = transferable(user.school, student)
     with transaction.atomic():
         record_event(
             action="changes.transfer_lookup",
@@ -133,7 +139,7 @@ def apply_transfer(user, *, national_number: str, name: str, to_grade, reason: s
     _require_registrar(user)
     school = user.school
     student = find_student(national_number, name)
-    if student is None or student.school_id == school.pk or _province(student.school) != _province(school):
+    if not transferable(school, student):
         raise ValidationError(NOT_FOUND)
     grade_id = to_grade.pk if isinstance(to_grade, Grade) else to_grade
     grade = target_grades(school).filter(pk=grade_id).first() if str(grade_id or "").isdigit() else None

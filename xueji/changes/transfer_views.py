@@ -17,8 +17,7 @@ from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import parse_id
 from xueji.org import selectors as org_selectors
-from xueji.org.models import Grade, SchoolClass
-from xueji.students.models import Student
+from xueji.workflow import batches
 from xueji.workflow.models import BatchStatus
 
 from . import transfer_selectors as selectors
@@ -103,8 +102,7 @@ def transfer_apply(request):
                 messages.success(request, "省内转学申请已提交,等待本校学籍主管领导审核")
                 return redirect("workflow:business_detail", business.pk)
         student = services.find_student(request.POST.get("national_number", ""), request.POST.get("name", ""))
-        if student is not None and (student.school_id == user.school_id
-                                    or services._province(student.school) != services._province(user.school)):
+        if not services.transferable(user.school, student):
             student = None
         lookup = LookupForm(initial={"national_number": request.POST.get("national_number", ""),
                                      "name": request.POST.get("name", "")})
@@ -130,10 +128,7 @@ def transfer_placement(request):
     user = request.user
     _require(user, Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
     waiting = list(selectors.waiting_placements_for(user).order_by("created_at", "pk")[:500])
-    classes: dict[int, list] = {}
-    for klass in (SchoolClass.objects.filter(grade_id__in={p.grade_id for p in waiting})
-                  .select_related("grade", "school").order_by("code")):
-        classes.setdefault(klass.grade_id, []).append(klass)
+    classes = selectors.classes_of_grades(p.grade_id for p in waiting)
     rows = [{"p": p, "classes": classes.get(p.grade_id, [])} for p in waiting]
     return render(request, "changes/transfer_placement.html", {
         "rows": rows, "can_place": user.role == Role.SCHOOL_REGISTRAR, "provisional": not services.class_optional(),
@@ -181,11 +176,7 @@ def record_transfer_list(request):
     except ValidationError as error:
         _errors(request, error)
     if source is not None:
-        grades = list(Grade.objects.filter(school=source, is_graduated=False).order_by("stage", "-entry_year"))
-        classes = list(SchoolClass.objects.filter(school=source, grade__is_graduated=False)
-                       .select_related("grade", "school").order_by("code"))
-        students = list(Student.objects.filter(school=source, status=services.IN_SCHOOL)
-                        .select_related("klass", "grade").order_by("klass__code", "name")[:500])
+        grades, classes, students = selectors.source_options(source)
     form = RecordTransferForm(data or None, grades=grades, classes=classes)
     if request.method == "POST" and source is not None and form.is_valid():
         cleaned = form.cleaned_data
@@ -196,8 +187,8 @@ def record_transfer_list(request):
             chosen = []
             if cleaned["by"] == "students":
                 chosen = list(org_selectors.chosen_in_scope(
-                    request, Student.objects.filter(school=source, status=services.IN_SCHOOL),
-                    request.POST.getlist("students"), "学生").values_list("pk", flat=True))
+                    request, selectors.choosable_students(source), request.POST.getlist("students"), "学生",
+                ).values_list("pk", flat=True))
             transfer = services.create_record_transfer(
                 user, from_school=source, to_school=target, by=cleaned["by"], grade=parse_id(cleaned["grade"]),
                 klass=parse_id(cleaned["klass"]), student_ids=chosen, request=request)
@@ -219,13 +210,7 @@ def record_transfer_confirm(request):
     user = request.user
     _require(user, Role.SCHOOL_REGISTRAR)
     transfers = list(selectors.record_transfers_for(user).order_by("-created_at")[:50])
-    members = {}
-    from xueji.workflow.models import BatchMember
-
-    waiting_batches = [t.batch_id for t in transfers if t.status == "waiting"]
-    for member in (BatchMember.objects.filter(batch_id__in=waiting_batches)
-                   .select_related("student__grade", "student__klass").order_by("student__name")[:2000]):
-        members.setdefault(member.batch_id, []).append(member.student)
+    members = selectors.members_of(transfers)
     rows = [{"t": t, "students": members.get(t.batch_id, []),
              "resumable": t.status == "confirmed" and t.batch.status == BatchStatus.APPLYING} for t in transfers]
     return render(request, "changes/record_transfer_confirm.html", {"rows": rows, "form": OpinionForm()})
@@ -241,8 +226,6 @@ def record_transfer_decide(request, pk: int):
         if action == "resume":
             if transfer.status != "confirmed":
                 raise ValidationError("该学籍转移未确认")
-            from xueji.workflow import batches
-
             batches.apply_batch(transfer.batch, request.user, request=request)
         else:
             services.confirm_record_transfer(request.user, transfer, action == "confirm",
