@@ -8,6 +8,12 @@ TRANSFER_ACTION_LABELS = {
     "changes.record_transfer_refused": "学籍转入拒绝",
 }
 
+#: Chinese labels of the keys 省内转学 and 学籍转移 write in audit entries' before/after.
+TRANSFER_FIELD_LABELS = {
+    "found": "是否找到", "klass": "班级", "placement": "待分班记录", "from_school": "转出学校",
+    "to_school": "转入学校", "grade": "年级",
+}
+
 
 class ChangesConfig(AppConfig):
     """日常管理: 学籍数据维护, 非关键信息批量修改, 关键数据变更, 学籍异动, 省内转学,
@@ -43,3 +49,4 @@ class ChangesConfig(AppConfig):
         transfer_services.register()
         for code, label in TRANSFER_ACTION_LABELS.items():
             audit_rules.ACTION_LABELS.setdefault(code, label)
+        audit_rules.register_field_labels(TRANSFER_FIELD_LABELS)

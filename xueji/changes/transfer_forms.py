@@ -24,7 +24,7 @@ class ApplyForm(LookupForm):
         self.fields["to_grade"].choices = [("", "请选择"), *((str(g.pk), g.name) for g in grades)]
 
 
-DIRECTIONS = [("", "全部"), ("in", "转入本校"), ("out", "转出本校")]
+DIRECTIONS = [("", "全部"), ("in", "转入"), ("out", "转出")]
 STATES = [("", "全部"), ("open", "在办"), ("passed", "已调档"), ("failed", "审核不通过"), ("withdrawn", "已撤销")]
 
 

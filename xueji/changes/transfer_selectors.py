@@ -13,6 +13,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from xueji.accounts.models import Role
+from xueji.org.models import School
 from xueji.org.selectors import get_in_scope, schools_for
 from xueji.workflow import selectors as workflow_selectors
 from xueji.workflow.models import Business, BusinessParty
@@ -26,14 +27,45 @@ TRANSFER_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.AUTH
 
 def transfers_for(user) -> QuerySet[Business]:
     """省内转学 businesses in scope, with the sending school (``sending_id``,
-    ``sending_name``) annotated — one query."""
+    ``sending_name``, its supervisor's ``sending_prefix``) annotated — one query."""
     if getattr(user, "role", None) not in TRANSFER_ROLES:
         return Business.objects.none()
     sending = BusinessParty.objects.filter(business=OuterRef("pk"), role="sending")
     return (workflow_selectors.businesses_for(user).filter(kind=TRANSFER)
-            .select_related("school", "student", "current_authority")
+            .select_related("school__supervisor", "student", "current_authority")
             .annotate(sending_id=Subquery(sending.values("school_id")[:1]),
-                      sending_name=Subquery(sending.values("school__name")[:1])))
+                      sending_name=Subquery(sending.values("school__name")[:1]),
+                      sending_prefix=Subquery(sending.values("school__supervisor__prefix")[:1])))
+
+
+def in_direction(transfers: QuerySet[Business], user, direction: str) -> QuerySet[Business]:
+    """转入 ("in": the receiving school is the user's school, or in the authority's scope)
+    or 转出 ("out": the sending school is)."""
+    if user.is_school_user:
+        mine = School.objects.filter(pk=user.school_id).values("pk")
+    else:
+        mine = schools_for(user).values("pk")
+    if direction == "in":
+        return transfers.filter(school_id__in=mine)
+    if direction == "out":
+        return transfers.filter(sending_id__in=mine)
+    return transfers
+
+
+def direction_of(business: Business, user) -> str:
+    """The list's badge: 转入 when the receiving side is the user's school (or in the
+    authority's scope) and the sending one is not, 转出 the other way round, "" when both
+    sides are the user's (an authority above both schools)."""
+    if user.is_school_user:
+        return "转入" if business.school_id == user.school_id else "转出"
+    prefix = user.authority.prefix
+    receiving = business.school.supervisor.prefix.startswith(prefix)
+    sending = (business.sending_prefix or "\x00").startswith(prefix)
+    if receiving and not sending:
+        return "转入"
+    if sending and not receiving:
+        return "转出"
+    return ""
 
 
 def transfer_for(request, pk) -> Business:

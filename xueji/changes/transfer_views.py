@@ -53,10 +53,8 @@ def transfer_list(request):
     now = timezone.now()
     if form.is_valid():
         data = form.cleaned_data
-        if user.is_school_user and data["direction"] == "in":
-            transfers = transfers.filter(school_id=user.school_id)
-        elif user.is_school_user and data["direction"] == "out":
-            transfers = transfers.exclude(school_id=user.school_id)
+        if data["direction"]:
+            transfers = selectors.in_direction(transfers, user, data["direction"])
         if data["state"]:
             transfers = transfers.filter(status=data["state"])
         if data["q"]:
@@ -66,7 +64,7 @@ def transfer_list(request):
             transfers = transfers.filter(status="open", step_due__lt=now)
     result = paginate_sorted(request, transfers, {"created": "created_at", "school": "school__code"}, "created")
     rows = [{"b": b, "waiting": b.waiting_days(now), "overdue": b.is_overdue(now),
-             "incoming": user.is_school_user and b.school_id == user.school_id} for b in result.objects]
+             "direction": selectors.direction_of(b, user)} for b in result.objects]
     return render(request, "changes/transfer_list.html", {
         "form": form, "result": result, "rows": rows, "can_apply": user.role == Role.SCHOOL_REGISTRAR,
         "waiting_placements": selectors.waiting_placements_for(user).count()

@@ -29,7 +29,7 @@ ACTION_LABELS = {
 #: Chinese labels of the keys this app writes in audit entries' before/after (fields of
 #: the business model are labelled from the model).
 FIELD_LABELS = {
-    "decision": "审核记录", "passed": "审核通过", "opinion": "审核意见", "level": "审核环节",
+    "decision": "审核记录", "deadline_days": "办理期限(工作日)", "passed": "审核通过", "opinion": "审核意见", "level": "审核环节",
     "material": "证明材料", "size": "文件大小(字节)", "sha256": "文件摘要(SHA-256)",
     "businesses": "业务", "discarded": "撤回的业务", "decided": "已审核的业务",
     "skipped": "跳过的业务", "withdrawn": "撤销的业务", "kinds": "业务类型", "held": "暂停的业务",

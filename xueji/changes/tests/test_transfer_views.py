@@ -247,3 +247,26 @@ def test_post_only_actions_refuse_get_and_other_roles(client, world, people):
     for user in (u.school_leader, u.th_registrar, make_user("p2", Role.PARENT)):
         for name in ("changes:transfer_place", "changes:record_transfer_decide"):
             assert _page(client, user, name, 1, method="post").status_code == 403
+
+
+def test_direction_filter_for_schools_and_authorities(client, world, people):
+    u, p = world.users, people
+    from xueji.changes import transfer_services
+
+    incoming = make_student(p.futian, name="转入生")
+    transfer_services.apply_transfer(u.school_registrar, national_number=incoming.national_number, name="转入生",
+                                     to_grade=Grade.objects.get(school=world.th_school, entry_year=2024), reason="x")
+    outgoing = make_student(world.th_school, name="转出生")
+    transfer_services.apply_transfer(p.futian_registrar, national_number=outgoing.national_number, name="转出生",
+                                     to_grade=Grade.objects.get(school=p.futian, entry_year=2024), reason="x")
+    for user in (u.school_registrar, u.th_registrar):
+        inbound = _page(client, user, "changes:transfer_list", query="?direction=in").content.decode()
+        outbound = _page(client, user, "changes:transfer_list", query="?direction=out").content.decode()
+        assert "转入生" in inbound and "转出生" not in inbound, user.username
+        assert "转出生" in outbound and "转入生" not in outbound, user.username
+    inbound = _page(client, p.futian_county, "changes:transfer_list", query="?direction=in").content.decode()
+    assert "转出生" in inbound and "转入生" not in inbound
+    # the province covers both sides: both listed, without a direction badge
+    page = _page(client, u.gd_registrar, "changes:transfer_list").content.decode()
+    assert "转入生" in page and "转出生" in page and "text-bg-light" not in page
+    assert _page(client, u.gd_registrar, "changes:transfer_list", query="?direction=bogus&state=x").status_code == 200
