@@ -38,6 +38,10 @@ from .transfer_models import RecordTransfer, RecordTransferStatus, TransferPlace
 
 TRANSFER = "transfer_in_province"
 RECORD_TRANSFER = "record_transfer"
+RECORD_TRANSFER_JOB = "changes.record_transfer"
+#: A confirmed 学籍转移 of at most this many students is applied in the request (well
+#: under a second: bench/record_transfer.py); a larger one runs as a background job.
+INLINE_LIMIT = 500
 IN_SCHOOL, TRANSFERRING_OUT, DELETED = "10", "12", "99"
 REASON_MAX = 200
 NOT_FOUND = "未找到"
@@ -403,10 +407,11 @@ def create_record_transfer(user, *, from_school: School, to_school: School, by: 
 
 
 def confirm_record_transfer(user, transfer: RecordTransfer, accept: bool, opinion: str = "",
-                            request=None) -> RecordTransfer:
-    """学籍转入确认: the receiving school's registrar confirms — the students move now, in
-    chunks, each chunk with its audit entry (``batches.apply_batch``) — or refuses (an
-    opinion required; the batch is closed, nobody moves)."""
+                            request=None):
+    """学籍转入确认: the receiving school's registrar confirms — the students move, in
+    chunks, each chunk with its audit entry (``batches.apply_batch``): in this request up
+    to ``INLINE_LIMIT`` students, else as a background job (returned) — or refuses (an
+    opinion required; the batch is closed, nobody moves). Returns the job or None."""
     if getattr(user, "role", None) != Role.SCHOOL_REGISTRAR or user.school_id != transfer.to_school_id:
         raise PermissionDenied("只有转入学校的学籍管理员可以确认学籍转入")
     opinion = (opinion or "").strip()
@@ -434,12 +439,59 @@ def confirm_record_transfer(user, transfer: RecordTransfer, accept: bool, opinio
             after={"status": transfer.status, "opinion": opinion},
         )
     if accept:
-        batches.apply_batch(transfer.batch, user, request=request)
-    return transfer
+        return apply_record_transfer(user, transfer, request=request)
+    return None
+
+
+def apply_record_transfer(user, transfer: RecordTransfer, request=None):
+    """执行 a confirmed 学籍转移 (also 继续执行 after an interruption): inline when small,
+    else a background job of the receiving school (its page follows the progress).
+    Returns the job, or None when it was applied here."""
+    if transfer.status != RecordTransferStatus.CONFIRMED:
+        raise ValidationError("该学籍转移未确认")
+    batch = transfer.batch
+    if batch.pending <= INLINE_LIMIT:
+        batches.apply_batch(batch, user, request=request)
+        return None
+    from xueji.jobs.services import start_job
+
+    return start_job(RECORD_TRANSFER_JOB, user=user, school=transfer.to_school, request=request,
+                     params={"transfer": transfer.pk}, title=f"学籍转入:{batch.summary}"[:200])
+
+
+def run_record_transfer_job(job, progress):
+    """The background job of a large confirmed 学籍转移: the batch's chunks, resumable."""
+    transfer = RecordTransfer.objects.select_related("batch").get(pk=job.params["transfer"])
+    progress.set_total(transfer.batch.total)
+
+    def report(done, total):
+        progress.set_total(total)
+        progress.set_done(done)
+
+    batch = batches.apply_batch(transfer.batch, job.owner, progress=report)
+    progress.done = batch.succeeded + batch.failed
+    progress.finish({"summary": [f"学籍转入:成功{batch.succeeded}人,失败{batch.failed}人"]})
+    return {"succeeded": batch.succeeded, "failed": batch.failed}
+
+
+def record_transfer_job_failed(job, reason):
+    """Nothing to undo: every chunk applied stays (it is a finished part of the confirmed
+    transfer); 继续执行 goes on from the rest."""
+    return "已执行的学生保留,可在学籍转入确认页面继续执行"
+
+
+def record_transfer_job_url(job) -> str:
+    from django.urls import reverse
+
+    return reverse("changes:record_transfer_confirm")
 
 
 def register() -> None:
     """Plug 省内转学's effect and content into the engine, and the 学籍转移 batch kind
     (called from ``ChangesConfig.ready``)."""
+    from xueji.jobs import registry as jobs_registry
+
     registry.set_handlers(TRANSFER, on_complete=complete_transfer, payload=PAYLOAD)
     register_record_transfer()
+    jobs_registry.register(RECORD_TRANSFER_JOB, name="学籍转入", run=run_record_transfer_job,
+                           on_failure=record_transfer_job_failed, result_url=record_transfer_job_url)

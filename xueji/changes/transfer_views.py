@@ -17,7 +17,6 @@ from xueji.accounts.models import Role
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import parse_id
 from xueji.org import selectors as org_selectors
-from xueji.workflow import batches
 from xueji.workflow.models import BatchStatus
 
 from . import transfer_selectors as selectors
@@ -222,15 +221,15 @@ def record_transfer_decide(request, pk: int):
     action = request.POST.get("action")
     try:
         if action == "resume":
-            if transfer.status != "confirmed":
-                raise ValidationError("该学籍转移未确认")
-            batches.apply_batch(transfer.batch, request.user, request=request)
+            job = services.apply_record_transfer(request.user, transfer, request=request)
         else:
-            services.confirm_record_transfer(request.user, transfer, action == "confirm",
-                                             request.POST.get("opinion", ""), request=request)
+            job = services.confirm_record_transfer(request.user, transfer, action == "confirm",
+                                                   request.POST.get("opinion", ""), request=request)
     except ValidationError as error:
         _errors(request, error)
     else:
+        if job is not None:
+            return redirect("jobs:detail", pk=job.pk)
         transfer.refresh_from_db()
         transfer.batch.refresh_from_db()
         if transfer.status == "confirmed":

@@ -144,3 +144,36 @@ def test_same_school_and_a_grade_of_another_school_are_refused(world, people, pu
         _create(world, people, grade=_grade(world.th_school))
     with pytest.raises(ValidationError, match="没有符合条件的学生"):
         _create(world, people, by="students", student_ids=[make_student(people.third).pk])
+
+
+def test_a_large_record_transfer_runs_as_a_job(world, people, pupils, monkeypatch, client):
+    from django.urls import reverse
+
+    from xueji.jobs.models import Job
+
+    u = world.users
+    monkeypatch.setattr(services, "INLINE_LIMIT", 2)
+    transfer = _create(world, people, by="class", klass=pupils["one"])   # 3 pupils
+    client.force_login(u.school_registrar)
+    response = client.post(reverse("changes:record_transfer_decide", args=[transfer.pk]), {"action": "confirm"})
+    job = Job.objects.get(kind="changes.record_transfer")
+    assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
+    job.refresh_from_db()   # the test backend runs it at once
+    assert job.status == "done" and job.school_id == world.th_school.pk and (job.done, job.total) == (3, 3)
+    assert job.result_url == reverse("changes:record_transfer_confirm")
+    assert set(Student.objects.filter(pk__in=[s.pk for s in pupils["class_one"]])
+               .values_list("school_id", flat=True)) == {world.th_school.pk}
+    page = client.get(reverse("jobs:detail", args=[job.pk]), follow=True)   # done: on to the confirm page
+    assert page.status_code == 200 and "已确认转入" in page.content.decode()
+
+
+def test_a_pupil_with_an_open_business_is_not_moved(world, people, pupils):
+    u = world.users
+    busy = pupils["class_two"][0]
+    services.apply_transfer(people.third_registrar, national_number=busy.national_number, name=busy.name,
+                            to_grade=_grade(people.third), reason="x")
+    transfer = _create(world, people, by="class", klass=pupils["two"])
+    services.confirm_record_transfer(u.school_registrar, transfer, True)
+    member = BatchMember.objects.get(batch=transfer.batch, student=busy)
+    assert (member.outcome, member.message) == ("failed", "该学生有在办业务")
+    assert Student.objects.get(pk=busy.pk).school_id == world.hz_school.pk
