@@ -443,6 +443,26 @@ def confirm_record_transfer(user, transfer: RecordTransfer, accept: bool, opinio
     return None
 
 
+def can_cancel(user, transfer: RecordTransfer) -> bool:
+    """撤销: a registrar of the authority that set it up, while it waits for confirmation."""
+    return (getattr(user, "role", None) == Role.AUTHORITY_REGISTRAR and user.authority_id is not None
+            and user.authority_id == transfer.batch.authority_id and transfer.status == RecordTransferStatus.WAITING)
+
+
+def cancel_record_transfer(user, transfer: RecordTransfer, request=None) -> RecordTransfer:
+    """撤销 a 学籍转移 not yet confirmed: a registrar of the authority that set it up."""
+    if getattr(user, "role", None) != Role.AUTHORITY_REGISTRAR or user.authority_id != transfer.batch.authority_id:
+        raise PermissionDenied("只有发起单位的学籍管理员可以撤销该学籍转移")
+    with transaction.atomic():
+        transfer = RecordTransfer.objects.select_for_update().select_related("batch").get(pk=transfer.pk)
+        if transfer.status != RecordTransferStatus.WAITING:
+            raise ValidationError("该学籍转移已处理,不能撤销")
+        batches.cancel_batch(transfer.batch, user, request=request, note="发起单位撤销学籍转移")
+        transfer.status = RecordTransferStatus.CANCELLED
+        transfer.save(update_fields=["status"])
+    return transfer
+
+
 def apply_record_transfer(user, transfer: RecordTransfer, request=None):
     """执行 a confirmed 学籍转移 (also 继续执行 after an interruption): inline when small,
     else a background job of the receiving school (its page follows the progress).

@@ -195,9 +195,25 @@ def record_transfer_list(request):
             messages.success(request, f"学生学籍转移已发起(学生{transfer.batch.total}人),等待{transfer.to_school.name}确认")
             return redirect("changes:record_transfer_list")
     result = paginate_sorted(request, selectors.record_transfers_for(user), {"created": "created_at"}, "created")
+    rows = [{"t": t, "can_cancel": services.can_cancel(user, t)} for t in result.objects]
     return render(request, "changes/record_transfer_list.html", {
-        "form": form, "source": source, "students": students, "result": result,
+        "form": form, "source": source, "students": students, "result": result, "rows": rows,
     })
+
+
+@login_required
+@require_POST
+def record_transfer_cancel(request, pk: int):
+    """撤销 a 学籍转移 the receiving school has not confirmed yet."""
+    _require(request.user, Role.AUTHORITY_REGISTRAR)
+    transfer = selectors.record_transfer_for(request, pk)
+    try:
+        services.cancel_record_transfer(request.user, transfer, request=request)
+    except ValidationError as error:
+        _errors(request, error)
+    else:
+        messages.success(request, "学籍转移已撤销")
+    return redirect("changes:record_transfer_list")
 
 
 @login_required

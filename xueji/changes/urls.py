@@ -29,5 +29,6 @@ urlpatterns: list = [
     path("transfers/placement/<int:pk>/", transfer_views.transfer_place, name="transfer_place"),
     path("record-transfers/", transfer_views.record_transfer_list, name="record_transfer_list"),
     path("record-transfers/confirm/", transfer_views.record_transfer_confirm, name="record_transfer_confirm"),
+    path("record-transfers/<int:pk>/cancel/", transfer_views.record_transfer_cancel, name="record_transfer_cancel"),
     path("record-transfers/<int:pk>/decide/", transfer_views.record_transfer_decide, name="record_transfer_decide"),
 ]

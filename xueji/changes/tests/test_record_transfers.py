@@ -177,3 +177,25 @@ def test_a_pupil_with_an_open_business_is_not_moved(world, people, pupils):
     member = BatchMember.objects.get(batch=transfer.batch, student=busy)
     assert (member.outcome, member.message) == ("failed", "该学生有在办业务")
     assert Student.objects.get(pk=busy.pk).school_id == world.hz_school.pk
+
+
+def test_the_initiating_authority_may_cancel_before_confirmation(world, people, pupils, client):
+    from django.urls import reverse
+
+    u = world.users
+    transfer = _create(world, people, grade=pupils["grade"])
+    for user in (u.gd_registrar, u.hz_registrar, u.school_registrar):
+        with pytest.raises(PermissionDenied):
+            services.cancel_record_transfer(user, transfer)
+    client.force_login(u.gz_registrar)
+    assert "撤销</button>" in client.get(reverse("changes:record_transfer_list")).content.decode()
+    assert client.post(reverse("changes:record_transfer_cancel", args=[transfer.pk])).status_code == 302
+    transfer.refresh_from_db()
+    transfer.batch.refresh_from_db()
+    assert transfer.status == "cancelled" and transfer.batch.status == "cancelled"
+    assert "撤销</button>" not in client.get(reverse("changes:record_transfer_list")).content.decode()
+    with pytest.raises(ValidationError, match="已处理"):
+        services.confirm_record_transfer(u.school_registrar, transfer, True)
+    with pytest.raises(ValidationError, match="不能撤销"):
+        services.cancel_record_transfer(u.gz_registrar, transfer)
+    assert Student.objects.filter(school=world.hz_school).count() == 6
