@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from xueji.accounts.models import Role
@@ -86,8 +86,9 @@ def placements_for(user) -> QuerySet[TransferPlacement]:
 
 
 def waiting_placements_for(user) -> QuerySet[TransferPlacement]:
-    """待分班: transferred students not yet placed in a class."""
-    return placements_for(user).filter(placed_at__isnull=True)
+    """待分班: transferred students not yet placed in a class and still at the school they
+    were moved to (one who moved on since waits at the next school, not here)."""
+    return placements_for(user).filter(placed_at__isnull=True, student__school_id=F("school_id"))
 
 
 def placement_for(request, pk) -> TransferPlacement:

@@ -250,3 +250,22 @@ def test_placement_only_by_the_receiving_registrar_into_the_grade(world, people)
         services.place_in_class(u.school_leader, placement, wrong)
     placement.refresh_from_db()
     assert not placement.is_placed
+
+
+def test_a_pupil_who_moved_on_no_longer_waits_at_the_first_school(world, people):
+    u, p = world.users, people
+    student = make_student(p.futian, name="李四")
+    first = _apply(world, student)
+    for reviewer in (u.school_leader, u.th_registrar, p.futian_leader, p.futian_county):
+        workflow.decide(first, reviewer, True)
+    assert selectors.waiting_placements_for(u.school_registrar).count() == 1
+    student.refresh_from_db()
+    second = _apply(world, student, user=p.th_other_registrar)   # on to 天河第二小学 before a class was chosen
+    for reviewer in (p.th_other_leader, u.school_leader, u.th_registrar):
+        workflow.decide(second, reviewer, True)
+    assert not selectors.waiting_placements_for(u.school_registrar).exists()
+    assert selectors.waiting_placements_for(p.th_other_registrar).count() == 1
+    stale = TransferPlacement.objects.get(business=first)
+    with pytest.raises(ValidationError, match="已不在本校"):
+        services.place_in_class(u.school_registrar, stale, SchoolClass.objects.get(school=world.th_school,
+                                                                                 code="2024101"))
