@@ -173,3 +173,29 @@ def test_overdue_filters_of_the_queue_and_the_open_list(client, world, at):
     page = client.get(reverse("workflow:open_businesses") + "?overdue=on").content.decode()
     assert "超期生" in page and "新申请" not in page
     assert fresh.pk != late.pk
+
+
+def test_the_migration_gives_open_businesses_a_deadline(world, at):
+    import importlib
+
+    from django.apps import apps
+
+    from xueji.workflow.models import Business
+
+    backfill = importlib.import_module("xueji.workflow.migrations.0005_deadline_backfill").backfill
+    u = world.users
+    at(FRIDAY)
+    waiting, decided, done = (_start(world, make_student(world.th_school)) for _ in range(3))
+    monday = dt.datetime(2026, 12, 7, 9, 0, tzinfo=TZ)
+    at(monday)
+    services.decide(decided, u.school_leader, True)
+    services.decide(done, u.school_leader, True)
+    services.decide(done, u.th_registrar, True)
+    Business.objects.update(step_since=None, step_due=None)   # as before the deadlines
+    backfill(apps, None)
+    waiting.refresh_from_db()
+    decided.refresh_from_db()
+    done.refresh_from_db()
+    assert (waiting.step_since, waiting.step_due) == (FRIDAY, dt.datetime(2026, 12, 11, 10, 30, tzinfo=TZ))
+    assert (decided.step_since, decided.step_due) == (monday, dt.datetime(2026, 12, 14, 9, 0, tzinfo=TZ))
+    assert done.step_due is None
