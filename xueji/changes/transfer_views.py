@@ -194,6 +194,11 @@ def record_transfer_list(request):
         else:
             messages.success(request, f"学生学籍转移已发起(学生{transfer.batch.total}人),等待{transfer.to_school.name}确认")
             return redirect("changes:record_transfer_list")
+    if request.method == "POST" and source is not None and not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for message in errors:
+                messages.error(request, f"{label}:{message}" if label else message)
     result = paginate_sorted(request, selectors.record_transfers_for(user), {"created": "created_at"}, "created")
     rows = [{"t": t, "can_cancel": services.can_cancel(user, t)} for t in result.objects]
     return render(request, "changes/record_transfer_list.html", {

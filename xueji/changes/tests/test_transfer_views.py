@@ -270,3 +270,14 @@ def test_direction_filter_for_schools_and_authorities(client, world, people):
     page = _page(client, u.gd_registrar, "changes:transfer_list").content.decode()
     assert "转入生" in page and "转出生" in page and "text-bg-light" not in page
     assert _page(client, u.gd_registrar, "changes:transfer_list", query="?direction=bogus&state=x").status_code == 200
+
+
+def test_record_transfer_form_errors_are_shown(client, world, people):
+    u = world.users
+    page = _page(client, u.gz_registrar, "changes:record_transfer_list", method="post", data={
+        "from_school": world.hz_school.code, "to_school": world.th_school.code, "by": "grade", "grade": "999999"})
+    assert page.status_code == 200 and "年级:" in page.content.decode()
+    page = _page(client, u.gz_registrar, "changes:record_transfer_list", method="post", data={
+        "from_school": world.hz_school.code, "to_school": "", "by": "grade"})
+    assert "请填写转入学校标识码" in page.content.decode()
+    assert not RecordTransfer.objects.exists()
