@@ -71,6 +71,34 @@ def class_optional() -> bool:
     return Student._meta.get_field("klass").null
 
 
+def _history_args(function, **extra) -> dict:
+    """The record-history arguments (``actor``, ``business_id``, ``kind`` …) that the
+    record writer's ``function`` takes: passed once ``students.services`` records a
+    history of events, left out before (one place to drop when both have merged)."""
+    import inspect
+
+    accepted = inspect.signature(function).parameters
+    return {k: v for k, v in extra.items() if k in accepted and v is not None}
+
+
+def _move(ids, *, school_id: int, grade_id: int, actor, business_id=None, kind=None) -> None:
+    """调档 into a grade (待分班): an empty class where records may be without one, else the
+    grade's first class."""
+    extra = _history_args(students.move_students, actor=actor, business_id=business_id, kind=kind)
+    if class_optional():
+        students.move_students(ids, school=school_id, grade=grade_id, klass=None, **extra)
+        return
+    klass = SchoolClass.objects.filter(grade_id=grade_id).order_by("code").first()
+    if klass is None:
+        raise ValidationError("转入年级还没有班级,不能调档")
+    students.move_students(ids, school=school_id, grade=grade_id, klass=klass.pk, **extra)
+
+
+def _status(ids, status: str, reason: str, user, business_id=None) -> None:
+    extra = _history_args(students.change_status, business_id=business_id)
+    students.change_status(ids, status, reason=reason[:200], date=timezone.localdate(), actor=user, **extra)
+
+
 def _provisional_class(grade: Grade) -> SchoolClass | None:
     return SchoolClass.objects.filter(grade=grade).order_by("code").first()
 
@@ -190,19 +218,10 @@ def complete_transfer(business: Business, decision, user):
     if grade is None:
         raise ValidationError("转入年级已不存在,不能调档")
     from_school = student.school
-    today = timezone.localdate()
     to_school = business.school
-    students.change_status([student.pk], TRANSFERRING_OUT, reason=f"省内转学,转出至{to_school.name}"[:200],
-                           date=today, actor=user)
-    if class_optional():
-        students.move_students([student.pk], school=to_school.pk, grade=grade.pk, klass=None)
-    else:
-        klass = _provisional_class(grade)
-        if klass is None:
-            raise ValidationError(f"{grade.name}还没有班级,不能调档")
-        students.move_students([student.pk], school=to_school.pk, grade=grade.pk, klass=klass.pk)
-    students.change_status([student.pk], IN_SCHOOL, reason=f"省内转学,由{from_school.name}转入"[:200],
-                           date=today, actor=user)
+    _status([student.pk], TRANSFERRING_OUT, f"省内转学,转出至{to_school.name}", user, business.pk)
+    _move([student.pk], school_id=to_school.pk, grade_id=grade.pk, actor=user, business_id=business.pk)
+    _status([student.pk], IN_SCHOOL, f"省内转学,由{from_school.name}转入", user, business.pk)
     TransferPlacement.objects.create(business=business, student=student, school=to_school, grade=grade,
                                      from_school=from_school)
     return registry.Effect(
@@ -233,7 +252,8 @@ def place_in_class(user, placement: TransferPlacement, klass, request=None) -> T
             raise ValidationError(f"{student.name}已不在本校,不能分班")
         before = {"klass": student.klass_id}
         if student.klass_id != target.pk:
-            students.move_students([student.pk], klass=target.pk)
+            students.move_students([student.pk], klass=target.pk,
+                                   **_history_args(students.move_students, actor=user, kind="placement"))
         placement.klass, placement.placed_at, placement.placed_by = target, timezone.now(), user
         placement.save(update_fields=["klass", "placed_at", "placed_by"])
         record_event(
@@ -339,25 +359,19 @@ def record_transfer_apply(batch, student_ids: list[int], user) -> dict[int, str]
         if grade is None:
             failures[pk] = "转入学校没有对应的年级"
             continue
+        if not class_optional() and _provisional_class(grade) is None:
+            failures[pk] = "转入年级还没有班级"
+            continue
         by_grade.setdefault(grade.pk, []).append(pk)
     found = {row[0] for row in rows}
     failures.update({pk: "学籍不存在" for pk in student_ids if pk not in found})
     to_school = School.objects.get(pk=to_school_id)
     from_school = School.objects.get(pk=from_school_id)
-    today = timezone.localdate()
     placements = []
     for grade_id, ids in by_grade.items():
-        students.change_status(ids, TRANSFERRING_OUT, reason=f"学籍转移,转出至{to_school.name}"[:200], date=today,
-                               actor=user)
-        if class_optional():
-            students.move_students(ids, school=to_school_id, grade=grade_id, klass=None)
-        else:
-            klass = SchoolClass.objects.filter(grade_id=grade_id).order_by("code").first()
-            if klass is None:
-                raise ValidationError("转入年级没有班级")
-            students.move_students(ids, school=to_school_id, grade=grade_id, klass=klass.pk)
-        students.change_status(ids, IN_SCHOOL, reason=f"学籍转移,由{from_school.name}转入"[:200], date=today,
-                               actor=user)
+        _status(ids, TRANSFERRING_OUT, f"学籍转移,转出至{to_school.name}", user)
+        _move(ids, school_id=to_school_id, grade_id=grade_id, actor=user, kind="move")
+        _status(ids, IN_SCHOOL, f"学籍转移,由{from_school.name}转入", user)
         placements.extend(TransferPlacement(batch=batch, student_id=pk, school_id=to_school_id, grade_id=grade_id,
                                             from_school_id=from_school_id) for pk in ids)
     TransferPlacement.objects.bulk_create(placements, batch_size=1000)

@@ -199,3 +199,18 @@ def test_the_initiating_authority_may_cancel_before_confirmation(world, people, 
     with pytest.raises(ValidationError, match="不能撤销"):
         services.cancel_record_transfer(u.gz_registrar, transfer)
     assert Student.objects.filter(school=world.hz_school).count() == 6
+
+
+def test_a_receiving_grade_without_a_class_fails_its_pupils_only(world, people, pupils):
+    from xueji.changes.transfer_services import class_optional
+
+    if class_optional():
+        pytest.skip("records may wait without a class")
+    u = world.users
+    Grade.objects.create(school=world.th_school, stage="1", entry_year=2023)   # no class
+    chosen = [pupils["older"], pupils["all"][0]]
+    transfer = _create(world, people, by="students", student_ids=[s.pk for s in chosen])
+    services.confirm_record_transfer(u.school_registrar, transfer, True)
+    batch = BatchOperation.objects.get(pk=transfer.batch_id)
+    assert (batch.status, batch.succeeded, batch.failed) == ("done", 1, 1)
+    assert BatchMember.objects.get(batch=batch, student=pupils["older"]).message == "转入年级还没有班级"
