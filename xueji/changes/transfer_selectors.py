@@ -164,3 +164,25 @@ def classes_of_grades(grade_ids) -> dict[int, list]:
     for klass in SchoolClass.objects.filter(grade_id__in=set(grade_ids)).select_related("grade", "school").order_by("code"):
         classes.setdefault(klass.grade_id, []).append(klass)
     return classes
+
+
+#: The 省内转学 columns of 待审核业务 and the rows of 核验与办理结果 on the business page.
+FACT_COLUMNS = ("转出学校", "转入年级")
+
+
+def review_facts(businesses) -> dict[int, list[tuple[str, str]]]:
+    """What reviewers see of a page of transfers (one query for the placements): the
+    sending school and the target grade; once moved, where the student was placed."""
+    businesses = list(businesses)
+    placements = {p.business_id: p for p in TransferPlacement.objects.filter(
+        business_id__in=[b.pk for b in businesses]).select_related("klass__grade", "klass__school", "grade")}
+    result = {}
+    for business in businesses:
+        payload = business.payload or {}
+        rows = [("转出学校", str(payload.get("from_school", ""))), ("转入年级", str(payload.get("to_grade", "")))]
+        placement = placements.get(business.pk)
+        if placement is not None:
+            rows.append(("调档结果", f"已调档至{placement.grade.name}"))
+            rows.append(("分班", placement.klass.label if placement.is_placed else "待分班"))
+        result[business.pk] = rows
+    return result

@@ -525,7 +525,10 @@ def register() -> None:
     (called from ``ChangesConfig.ready``)."""
     from xueji.jobs import registry as jobs_registry
 
-    registry.set_handlers(TRANSFER, on_complete=complete_transfer, payload=PAYLOAD)
+    from . import transfer_selectors
+
+    registry.set_handlers(TRANSFER, on_complete=complete_transfer, payload=PAYLOAD,
+                          facts=transfer_selectors.review_facts, fact_columns=transfer_selectors.FACT_COLUMNS)
     register_record_transfer()
     jobs_registry.register(RECORD_TRANSFER_JOB, name="学籍转入", run=run_record_transfer_job,
                            on_failure=record_transfer_job_failed, result_url=record_transfer_job_url)

@@ -281,3 +281,21 @@ def test_record_transfer_form_errors_are_shown(client, world, people):
         "from_school": world.hz_school.code, "to_school": "", "by": "grade"})
     assert "请填写转入学校标识码" in page.content.decode()
     assert not RecordTransfer.objects.exists()
+
+
+def test_reviewers_see_the_sending_school_and_grade_then_the_placement(client, world, people):
+    u, p = world.users, people
+    student = make_student(p.futian, name="李四")
+    from xueji.changes import transfer_services
+
+    business = transfer_services.apply_transfer(u.school_registrar, national_number=student.national_number,
+                                                name="李四", to_grade=Grade.objects.get(school=world.th_school,
+                                                                                         entry_year=2024),
+                                                reason="x")
+    queue = _page(client, u.school_leader, "workflow:queue").content.decode()
+    assert "转出学校" in queue and "福田测试小学" in queue and "小学2024级" in queue
+    for reviewer in (u.school_leader, u.th_registrar, p.futian_leader, p.futian_county):
+        workflow.decide(business, reviewer, True)
+    detail = _page(client, u.school_registrar, "workflow:business_detail", business.pk).content.decode()
+    facts = detail.split('data-testid="business-facts"')[1].split("</table>")[0]
+    assert "已调档至小学2024级" in facts and "待分班" in facts
