@@ -23,8 +23,6 @@ def _login(page, base, username):
 @pytest.mark.browser
 def test_menu_groups_collapse_and_expand(live_server, page, reg):
     _login(page, live_server.url, "sch_registrar")
-    # a page of the group: its sub-group is open (the home page opens every sub-group only for a short menu)
-    page.goto(live_server.url + "/registration/?group=primary")
     menu = page.get_by_test_id("menu")
     group = menu.locator("details.menu-subgroup", has=page.locator("summary", has_text="学籍注册"))
     link = menu.get_by_role("link", name="小学新生注册上报", exact=True)
