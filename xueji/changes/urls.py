@@ -1,6 +1,12 @@
 from django.urls import path
 
-from . import key_change_views, maintenance_views, status_change_views, transfer_views, views_deletion
+from . import (
+    key_change_views,
+    maintenance_views,
+    status_change_views,
+    transfer_views,
+    views_deletion,
+)
 
 app_name = "changes"
 
