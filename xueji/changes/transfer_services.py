@@ -209,7 +209,7 @@ def complete_transfer(business: Business, decision, user):
     school (在校 → 转出) and arrive (转出 → 在校). Refused (the decision rolls back) when the
     student is no longer 在校 at the sending school or the grade is gone."""
     sending = _party_school_id(business, registry.SENDING)
-    student = Student.objects.select_for_update().select_related("school").get(pk=business.student_id)
+    student = Student.objects.select_for_update(of=("self",)).select_related("school").get(pk=business.student_id)
     if student.school_id != sending:
         raise ValidationError(f"{student.name}已不在转出学校,不能调档")
     if student.status != IN_SCHOOL:
@@ -336,7 +336,7 @@ def record_transfer_apply(batch, student_ids: list[int], user) -> dict[int, str]
     grade at the receiving school fail with the reason."""
     criteria = batch.criteria
     to_school_id, from_school_id = criteria["to_school"], criteria["from_school"]
-    rows = list(Student.objects.select_for_update().filter(pk__in=student_ids)
+    rows = list(Student.objects.select_for_update(of=("self",)).filter(pk__in=student_ids)
                 .values_list("pk", "school_id", "status", "grade__stage", "grade__entry_year"))
     busy = set(Business.objects.filter(student_id__in=student_ids, status="open").values_list("student_id", flat=True))
     failures: dict[int, str] = {}
