@@ -34,6 +34,7 @@ BENCHMARKS = [
     ("学籍卡: 1,000 record cards through the job (zip and one document)", ["record_cards.py", "--students", "1000"]),
     ("在校生查询 over a province of 1,000,000 students: first pages, export of 100,000, 50 concurrent users",
      ["student_query.py"]),
+    ("学生学籍转移 of a 2,000-pupil grade, confirmed and applied in one call", ["record_transfer.py", "--count", "2000"]),
 ]
 #: Only with --full (each takes longer than the whole default set on 2 cores).
 FULL_BENCHMARKS = [

@@ -15,7 +15,8 @@ from . import maintenance_services as services
 def seed_maintenance(school, registrar, today: dt.date) -> None:
     """Once per school: the first record (by class and name) gets its 联系电话 and 特长
     edited, an award and a study resume — through the page's own services (audited)."""
-    student = Student.objects.filter(school=school).exclude(status="99").order_by("klass__code", "name").first()
+    student = (Student.objects.filter(school=school, klass__isnull=False).exclude(status="99")
+               .order_by("klass__code", "name").first())  # not a 待分班 pupil (a demo transfer brings one)
     if student is None or student.events.filter(kind="fields").exists():
         return
     with transaction.atomic():

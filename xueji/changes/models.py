@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from .transfer_models import RecordTransfer, RecordTransferStatus, TransferPlacement  # noqa: F401 (省内转学, 学籍转移)
+
 
 # ======================================================================================
 # 关键数据变更: the 查重认证 of a request (SPEC F-43)

@@ -5,6 +5,7 @@ from . import (
     key_change_views,
     maintenance_views,
     status_change_views,
+    transfer_views,
     views_deletion,
 )
 
@@ -32,4 +33,13 @@ urlpatterns: list = [
     path("batch-edit/import/", batch_edit_views.batch_edit_import, name="batch_edit_import"),
     path("records/<int:pk>/", maintenance_views.record, name="record"),
     path("records/<int:pk>/photo/", maintenance_views.record_photo, name="record_photo"),
+    # 省内转学 (F-48) and 学生学籍转移 (F-92)
+    path("transfers/", transfer_views.transfer_list, name="transfer_list"),
+    path("transfers/apply/", transfer_views.transfer_apply, name="transfer_apply"),
+    path("transfers/placement/", transfer_views.transfer_placement, name="transfer_placement"),
+    path("transfers/placement/<int:pk>/", transfer_views.transfer_place, name="transfer_place"),
+    path("record-transfers/", transfer_views.record_transfer_list, name="record_transfer_list"),
+    path("record-transfers/confirm/", transfer_views.record_transfer_confirm, name="record_transfer_confirm"),
+    path("record-transfers/<int:pk>/cancel/", transfer_views.record_transfer_cancel, name="record_transfer_cancel"),
+    path("record-transfers/<int:pk>/decide/", transfer_views.record_transfer_decide, name="record_transfer_decide"),
 ]

@@ -27,9 +27,9 @@ def shell(request) -> dict:
         "xueji_env": settings.XUEJI_ENV,
     }
     if user is not None and user.is_authenticated:
-        from xueji.accounts.rules import password_days_left
-
         from django.urls import reverse
+
+        from xueji.accounts.rules import password_days_left
 
         menu = menu_for(user)
         mark_current(menu, request.path, dict(request.GET.lists()),

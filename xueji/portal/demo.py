@@ -18,6 +18,7 @@ from xueji.accounts import services as account_services
 from xueji.accounts.models import Role, User
 from xueji.changes.demo import seed_changes, seed_mistaken_deletions
 from xueji.changes.maintenance_demo import seed_maintenance
+from xueji.changes.transfer_demo import seed_transfers
 from xueji.org import rules
 from xueji.org.models import (
     Authority,
@@ -134,6 +135,7 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
                 seed_maintenance(school, User.objects.get(username=registrar), today)
                 seed_changes(school, User.objects.get(username=registrar), today)
                 seed_mistaken_deletions(school, User.objects.get(username=registrar), User.objects.get(username=leader))
+        seed_transfers()
     return accounts
 
 

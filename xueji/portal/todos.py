@@ -127,8 +127,32 @@ def problems_to_handle(user) -> list[Todo]:
     return [Todo("待处理的问题学籍", count, url)]
 
 
+def overdue_reviews(user) -> list[Todo]:
+    """超期未审核的业务: steps waiting at the user's unit past their deadline (办理期限)."""
+    from xueji.workflow.selectors import overdue_queue_for
+
+    if user.role not in {Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR}:
+        return []
+    return [Todo("超期未审核的业务", overdue_queue_for(user).count(), _url("workflow:queue", "?overdue=1"))]
+
+
+def transfers_waiting(user) -> list[Todo]:
+    """省内转学 and 学籍转移: transferred students waiting for a class (待分班), record
+    transfers waiting for the school's confirmation."""
+    if user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
+        return []
+    from xueji.changes import transfer_selectors
+
+    return [
+        Todo("转入待分班的学生", transfer_selectors.waiting_placements_for(user).count(),
+             _url("changes:transfer_placement")),
+        Todo("待确认的学籍转入", transfer_selectors.waiting_confirmations_for(user).count(),
+             _url("changes:record_transfer_confirm")),
+    ]
+
+
 PROVIDERS = [
-    pending_reviews, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
+    pending_reviews, overdue_reviews, transfers_waiting, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
     locked_accounts, password_expiry,
 ]
 
@@ -147,9 +171,12 @@ def overview_for(user) -> list[Todo]:
     from xueji.org import selectors
 
     if user.is_authority_user:
+        from xueji.workflow.selectors import overdue_in_scope
+
         return [
             Todo("辖区学校", selectors.schools_for(user).count(), _url("org:school_list")),
             Todo("下级教育行政部门", selectors.authorities_for(user).count() - 1),
+            Todo("辖区超期未办结业务", overdue_in_scope(user).count(), _url("workflow:open_businesses", "?overdue=on")),
         ]
     if user.is_school_user:
         return [

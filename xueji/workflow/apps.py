@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "workflow.batch_created": "发起批量业务",
     "workflow.batch_reviewed": "批量业务审核",
     "workflow.batch_cancelled": "撤销批量业务",
+    "workflow.batch_ended": "批量业务结束",
     "workflow.batch_applied": "批量业务执行",
     "workflow.batch_finished": "批量业务执行完毕",
 }
@@ -28,7 +29,7 @@ ACTION_LABELS = {
 #: Chinese labels of the keys this app writes in audit entries' before/after (fields of
 #: the business model are labelled from the model).
 FIELD_LABELS = {
-    "decision": "审核记录", "passed": "审核通过", "opinion": "审核意见", "level": "审核环节",
+    "decision": "审核记录", "deadline_days": "办理期限(工作日)", "passed": "审核通过", "opinion": "审核意见", "level": "审核环节",
     "material": "证明材料", "size": "文件大小(字节)", "sha256": "文件摘要(SHA-256)",
     "businesses": "业务", "discarded": "撤回的业务", "decided": "已审核的业务",
     "skipped": "跳过的业务", "withdrawn": "撤销的业务", "kinds": "业务类型", "held": "暂停的业务",

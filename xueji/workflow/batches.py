@@ -212,6 +212,27 @@ def cancel_batch(batch: BatchOperation, user, request=None, note: str = "") -> B
     return _copy_back(given, batch)
 
 
+def end_batch(batch: BatchOperation, actor, *, note: str, request=None) -> BatchOperation:
+    """End a batch that has not started applying as 审核不通过, for the feature that owns
+    its kind after that feature's own check (学籍转移: the receiving school refuses to
+    confirm). Not for a reviewer: ``decide_batch`` is."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError("请说明结束的原因")
+    given = batch
+    with transaction.atomic():
+        batch = _lock(batch)
+        if batch.status not in (BatchStatus.REVIEWING, BatchStatus.APPROVED):
+            raise ValidationError("该批量业务已开始执行或已结束")
+        _clear_step(batch)
+        batch.status, batch.finished_at, batch.close_note = BatchStatus.REJECTED, timezone.now(), note[:200]
+        batch.save()
+        record_event(action="workflow.batch_ended", summary=f"批量业务结束:{batch.kind_name} {batch.summary}({note})"[:500],
+                     actor=actor, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
+                     after={"status": batch.status, "note": batch.close_note})
+    return _copy_back(given, batch)
+
+
 def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperation, int]:
     """One chunk in one transaction. Returns the batch and how many members it settled
     (0: nothing was left)."""

@@ -6,7 +6,7 @@ from django import forms
 
 from xueji.org.models import SchoolCategory, Stage
 
-from . import registry
+from . import registry, rules
 from .models import Level
 
 _CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
@@ -19,6 +19,15 @@ def _type_choices(blank: bool = False, open_only: bool = False) -> list[tuple[st
     or ``open_only`` those that can be handled now (filters of businesses)."""
     choices = registry.open_type_choices() if open_only else registry.type_choices()
     return [("", "全部"), *choices] if blank else choices
+
+
+def _deadline_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        label="办理期限(工作日)", min_value=1, max_value=rules.DEADLINE_MAX_DAYS, required=False,
+        initial=rules.DEFAULT_DEADLINE_DAYS, widget=forms.NumberInput(attrs=_INPUT),
+        help_text=f"每个审核环节须在此期限内办理,周六、周日不计;超期的业务出现在待办事项中。不填:新增为"
+                  f"{rules.DEFAULT_DEADLINE_DAYS}个工作日,修改时保持不变",
+    )
 
 
 class ConfigFilterForm(forms.Form):
@@ -44,6 +53,7 @@ class ConfigCreateForm(forms.Form):
     scope = forms.ModelChoiceField(label="作用范围", queryset=None, widget=forms.Select(attrs=_SELECT))
     levels = forms.MultipleChoiceField(label="审核环节", choices=Level.choices, widget=_CHECKBOXES,
                                        help_text="按 学校 → 主管教育局 → 地市 → 省级 → 教育部 的顺序逐级审核")
+    deadline_days = _deadline_field()
 
     def __init__(self, *args, scopes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +64,7 @@ class ConfigCreateForm(forms.Form):
 class ConfigEditForm(forms.Form):
     levels = forms.MultipleChoiceField(label="审核环节", choices=Level.choices, widget=_CHECKBOXES,
                                        help_text="按 学校 → 主管教育局 → 地市 → 省级 → 教育部 的顺序逐级审核")
+    deadline_days = _deadline_field()
 
 
 class DecisionForm(forms.Form):
@@ -76,6 +87,8 @@ class OpenFilterForm(forms.Form):
                               widget=forms.Select(attrs=_SELECT))
     min_days = forms.IntegerField(label="在办天数≥", required=False, min_value=0, max_value=3650,
                                   widget=forms.NumberInput(attrs=_INPUT))
+    overdue = forms.BooleanField(label="只看超期", required=False,
+                                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

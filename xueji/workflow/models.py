@@ -40,6 +40,10 @@ class ProcessConfig(models.Model):
         "org.Authority", verbose_name="作用范围", on_delete=models.PROTECT, related_name="process_configs",
     )
     levels = models.JSONField("审核环节", help_text="审核环节代码,按审核顺序")
+    deadline_days = models.PositiveSmallIntegerField(
+        "办理期限(工作日)", default=rules.DEFAULT_DEADLINE_DAYS,
+        help_text="每个审核环节的办理期限,按工作日计算(周六、周日不计)",
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="修改人", null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
@@ -136,6 +140,10 @@ class Business(models.Model):
     created_at = models.DateTimeField("发起时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     finished_at = models.DateTimeField("办结时间", null=True, blank=True)
+    # 办理期限 of the current step: when it was reached and when it is due (working days of
+    # the step's configuration, ``rules.add_working_days``), written by the engine only.
+    step_since = models.DateTimeField("进入当前环节时间", null=True, blank=True)
+    step_due = models.DateTimeField("当前环节办理期限", null=True, blank=True)
 
     class Meta:
         verbose_name = "业务"
@@ -203,6 +211,26 @@ class Business(models.Model):
     @property
     def hold_message(self) -> str:
         return registry.hold_message(self.hold) if self.hold else ""
+
+    def is_overdue(self, now=None) -> bool:
+        """超期: open and past the current step's deadline."""
+        from django.utils import timezone
+
+        return self.is_open and rules.is_overdue(self.step_due, now or timezone.now())
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_overdue()
+
+    def waiting_days(self, now=None) -> int:
+        """Working days the business has waited at its current step."""
+        from django.utils import timezone
+
+        if not self.is_open:
+            return 0
+        since = self.step_since or self.created_at
+        now = now or timezone.now()
+        return rules.working_days_between(timezone.localdate(since), timezone.localdate(now))
 
     @property
     def hold_name(self) -> str:

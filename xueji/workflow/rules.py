@@ -7,6 +7,7 @@ attributes only (``pk``, ``level``, ``name``, ``prefix`` …), so plain objects 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -67,12 +68,16 @@ class Step:
     party: str = APPLICANT
     school_id: int | None = None
     shared: tuple[str, ...] = ()
+    #: 办理期限: working days the step may wait (from the party's configuration).
+    days: int | None = None
 
     def as_dict(self) -> dict:
         data = {"level": self.level, "party": self.party, "school_id": self.school_id,
                 "authority_id": self.authority_id, "unit": self.unit}
         if self.shared:
             data["shared"] = list(self.shared)
+        if self.days is not None:
+            data["days"] = self.days
         return data
 
     @property
@@ -176,6 +181,65 @@ def window_blocks(windows: Iterable, code: str, now):
         if code in (window.business_types or []) and window.starts_at <= now <= window.ends_at:
             return window
     return None
+
+
+# --- deadlines (办理期限) ------------------------------------------------------------------------
+#: Working days a review step may wait when its configuration says nothing.
+DEFAULT_DEADLINE_DAYS = 5
+DEADLINE_MAX_DAYS = 60
+
+
+def check_deadline_days(days) -> list[str]:
+    """Messages for a configured 办理期限 (empty when valid): whole working days, 1 … 60."""
+    if isinstance(days, bool) or not isinstance(days, int):
+        return ["办理期限应为整数个工作日"]
+    if not 1 <= days <= DEADLINE_MAX_DAYS:
+        return [f"办理期限应为1至{DEADLINE_MAX_DAYS}个工作日"]
+    return []
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Monday to Friday (no holiday calendar: docs/DECISIONS.md)."""
+    return day.weekday() < 5
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
+    """The deadline of a step entered at ``start`` with ``days`` working days: the same
+    time of day ``days`` working days later, weekends skipped. A step entered on a
+    Saturday or Sunday counts from the next Monday's start (the weekend is not spent)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    moment = start
+    if not is_working_day(moment.date()):
+        while not is_working_day(moment.date()):
+            moment = moment + dt.timedelta(days=1)
+        moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    left = days
+    while left > 0:
+        moment = moment + dt.timedelta(days=1)
+        if is_working_day(moment.date()):
+            left -= 1
+    return moment
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not
+    later): how long a step has waited, in the unit its deadline is counted in."""
+    if end <= start:
+        return 0
+    full_weeks, rest = divmod((end - start).days, 7)
+    count = full_weeks * 5
+    day = start + dt.timedelta(days=full_weeks * 7)
+    for _ in range(rest):
+        day = day + dt.timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
+
+
+def is_overdue(due, now) -> bool:
+    """A step is 超期 once its deadline has passed (no deadline: never)."""
+    return due is not None and now > due
 
 
 # --- decisions -------------------------------------------------------------------------------

@@ -185,6 +185,18 @@ def windows_for_school(school: School, now=None) -> QuerySet[BusinessWindow]:
     return BusinessWindow.objects.filter(authority_id__in=above, starts_at__lte=now, ends_at__gte=now)
 
 
+# --- deadlines (办理期限) ------------------------------------------------------------------------
+def overdue_queue_for(user, now=None) -> QuerySet[Business]:
+    """超期未审核: the businesses waiting at the user's step past its deadline."""
+    return queue_for(user).filter(step_due__lt=now or timezone.now())
+
+
+def overdue_in_scope(user, now=None) -> QuerySet[Business]:
+    """超期业务 of the user's scope (an authority's overview): open businesses of the
+    schools in scope whose current step is past its deadline, wherever they wait."""
+    return open_businesses_for(user).filter(step_due__lt=now or timezone.now())
+
+
 # --- to-do (首页待办) ------------------------------------------------------------------------
 def pending_review_count(user) -> int:
     """待审核业务 of the home page's to-dos: what the linked page lists — the queue (those on

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -51,10 +51,10 @@ MATERIALS_PER_BUSINESS = 10
 MATERIAL_NAME_MAX_LENGTH = 200
 
 _ADVANCE_FIELDS = ["position", "current_level", "current_school", "current_authority", "hold", "hold_note",
-                   "updated_at"]
+                   "step_since", "step_due", "updated_at"]
 _CLOSE_FIELDS = [
     "status", "current_level", "current_school", "current_authority", "hold", "hold_note", "finished_at",
-    "closed_by", "close_note", "updated_at",
+    "closed_by", "close_note", "step_due", "updated_at",
 ]
 #: How many ids one ``IN (…)`` list carries (SQLite and PostgreSQL both take far more).
 _ID_CHUNK = 5000
@@ -62,6 +62,15 @@ _ID_CHUNK = 5000
 
 def _local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def step_due(step: dict, since):
+    """The deadline of ``step`` reached at ``since``: its working days (办理期限, from the
+    configuration it came from; the default for chains resolved before deadlines)."""
+    days = step.get("days")
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        days = rules.DEFAULT_DEADLINE_DAYS
+    return rules.add_working_days(timezone.localtime(since), days)
 
 
 def _business_type(kind: str) -> registry.BusinessType:
@@ -151,13 +160,16 @@ def _require_scope(actor, scope: Authority) -> None:
 
 def save_config(
     actor, *, business_type: str, category: str, stage: str, scope: Authority, levels,
-    config: ProcessConfig | None = None, request=None,
+    config: ProcessConfig | None = None, deadline_days: int | None = None, request=None,
 ) -> ProcessConfig:
-    """Create a configuration, or change an existing one (``config``)."""
+    """Create a configuration, or change an existing one (``config``); ``deadline_days``
+    is each step's 办理期限 in working days (None: keep it, or the default)."""
     _require_scope(actor, scope)
     if config is not None:
         _require_scope(actor, config.scope)
     errors = _check_config_values(business_type, category, stage, levels)
+    if deadline_days is not None:
+        errors.extend(rules.check_deadline_days(deadline_days))
     if errors:
         raise ValidationError(errors)
     levels = rules.normalise_levels(levels)
@@ -166,9 +178,11 @@ def save_config(
         config = ProcessConfig()
     else:
         before = {"business_type": config.business_type, "category": config.category, "stage": config.stage,
-                  "scope": config.scope_id, "levels": config.levels}
+                  "scope": config.scope_id, "levels": config.levels, "deadline_days": config.deadline_days}
     config.business_type, config.category, config.stage = business_type, category, stage
     config.scope, config.levels, config.updated_by = scope, levels, actor
+    if deadline_days is not None:
+        config.deadline_days = deadline_days
     try:
         with transaction.atomic():
             config.save()
@@ -179,7 +193,7 @@ def save_config(
                 f"{registry.chain_display(levels)}",
                 actor=actor, request=request, target=config, authority_prefix=scope.prefix,
                 before=before, after={"business_type": business_type, "category": category, "stage": stage,
-                                      "scope": scope.pk, "levels": levels},
+                                      "scope": scope.pk, "levels": levels, "deadline_days": config.deadline_days},
             )
     except IntegrityError as error:
         raise ValidationError("该业务类型、办学类型、教育阶段和作用范围的流程配置已存在") from error
@@ -188,7 +202,7 @@ def save_config(
 
 def save_configs(
     actor, *, business_types: Iterable[str], categories: Iterable[str], stages: Iterable[str],
-    scope: Authority, levels, request=None,
+    scope: Authority, levels, deadline_days: int | None = None, request=None,
 ) -> tuple[int, int]:
     """业务流程配置新增 as on the seed's page: several types × 办学类型 × 教育阶段 at once,
     for one scope. Existing rows of that scope get the new levels. Combinations a type
@@ -203,6 +217,8 @@ def save_configs(
     if not stages:
         errors.append("请选择教育阶段")
     errors.extend(rules.check_levels(levels))
+    if deadline_days is not None:
+        errors.extend(rules.check_deadline_days(deadline_days))
     unknown = [code for code in business_types if registry.find(code) is None]
     if unknown:
         errors.append("未知的业务类型:" + "、".join(unknown))
@@ -229,14 +245,17 @@ def save_configs(
         )
         have = {(c.business_type, c.category, c.stage) for c in existing}
         to_update = [c for c in existing if (c.business_type, c.category, c.stage) in wanted]
+        days = rules.DEFAULT_DEADLINE_DAYS if deadline_days is None else deadline_days
         for config in to_update:
             config.levels, config.updated_by = levels, actor
-        ProcessConfig.objects.bulk_update(to_update, ["levels", "updated_by"])
+            if deadline_days is not None:
+                config.deadline_days = deadline_days
+        ProcessConfig.objects.bulk_update(to_update, ["levels", "updated_by", "deadline_days"])
         if to_update:
             ProcessConfig.objects.filter(pk__in=[c.pk for c in to_update]).update(updated_at=timezone.now())
         new = [
             ProcessConfig(business_type=code, category=category, stage=stage, scope=scope, levels=levels,
-                          updated_by=actor)
+                          deadline_days=days, updated_by=actor)
             for code, category, stage in sorted(wanted - have)
         ]
         ProcessConfig.objects.bulk_create(new)
@@ -246,7 +265,8 @@ def save_configs(
             f"{registry.chain_display(levels)}",
             actor=actor, request=request, target=scope, authority_prefix=scope.prefix,
             after={"business_types": business_types, "categories": categories, "stages": stages,
-                   "levels": levels, "created": len(new), "updated": len(to_update)},
+                   "levels": levels, "deadline_days": deadline_days, "created": len(new),
+                   "updated": len(to_update)},
         )
     return len(new), len(to_update)
 
@@ -269,16 +289,23 @@ def delete_config(actor, config: ProcessConfig, request=None) -> None:
 def levels_for(school: School, kind: str, stage: str) -> list[str]:
     """The review levels configured for ``kind`` at ``school`` and ``stage`` (the type's
     built-in default when nothing is configured)."""
+    return _levels_and_days(school, kind, stage)[0]
+
+
+def _levels_and_days(school: School, kind: str, stage: str) -> tuple[list[str], int]:
     config = selectors.config_for_school(school, kind, stage)
     if config is not None:
-        return list(config.levels)
-    return list(_business_type(kind).default_chain)
+        return list(config.levels), config.deadline_days or rules.DEFAULT_DEADLINE_DAYS
+    return list(_business_type(kind).default_chain), rules.DEFAULT_DEADLINE_DAYS
 
 
 def chain_for(school: School, kind: str, stage: str, party: str = registry.APPLICANT) -> list[rules.Step]:
-    """The segment of ``school`` as the party ``party``, from its configuration of ``kind``."""
-    return rules.resolve_chain(levels_for(school, kind, stage), school.supervisor.ancestors(), school.name,
-                               school_id=school.pk, party=party)
+    """The segment of ``school`` as the party ``party``, from its configuration of ``kind``
+    (its review levels, and each step's 办理期限)."""
+    levels, days = _levels_and_days(school, kind, stage)
+    steps = rules.resolve_chain(levels, school.supervisor.ancestors(), school.name, school_id=school.pk,
+                                party=party)
+    return [replace(step, days=days) for step in steps]
 
 
 def chain_for_parties(btype: registry.BusinessType, schools: dict, stage: str) -> list[rules.Step]:
@@ -474,6 +501,7 @@ def initiate(
         summary=_summary(summary), payload=payload, chain=chain, position=0, status=BusinessStatus.OPEN,
         hold=hold, hold_note=(hold_note or "")[:200], current_level=first["level"],
         current_school_id=first["school_id"], current_authority_id=first["authority_id"],
+        step_since=now, step_due=step_due(first, now),
     )
     with transaction.atomic():
         try:
@@ -498,7 +526,7 @@ def initiate(
 _MANY_COLUMNS = (
     "id", "kind", "school_id", "student_id", "applicant_id", "applicant_name", "category", "stage", "summary",
     "payload", "chain", "position", "status", "hold", "hold_note", "current_level", "current_school_id",
-    "current_authority_id",
+    "current_authority_id", "step_since", "step_due",
 )
 
 
@@ -527,6 +555,10 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
         raise ValidationError(f"{btype.name}须逐项发起")
     chains: dict = {}
     chain_json: dict[str, str] = {}
+    dues: dict[str, object] = {}
+    connection = transaction.get_connection()
+    since_field = Business._meta.get_field("step_since")
+    since = since_field.get_db_prep_save(now, connection)
     name = _applicant_name(applicant)
     rows = []
     for item in items:
@@ -534,6 +566,7 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
         chain = _first_chain(btype, school, stage, chains)
         if stage not in chain_json:
             chain_json[stage] = bulk.dumps(chain)
+            dues[stage] = since_field.get_db_prep_save(step_due(chain[0], now), connection)
         payload_json = item.get("payload_json")
         if not payload_json:
             payload_json = bulk.dumps(_check_payload(btype, item.get("payload")))
@@ -541,7 +574,7 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
             btype.code, school.pk, item.get("student"), applicant.pk, name, school.category, stage,
             _summary(item.get("summary")), payload_json, chain_json[stage], 0,
             BusinessStatus.OPEN, hold, (item.get("hold_note") or "")[:200], chain[0]["level"],
-            chain[0]["school_id"], chain[0]["authority_id"],
+            chain[0]["school_id"], chain[0]["authority_id"], since, dues[stage],
         ))
     student_ids = [i.get("student") for i in items if i.get("student") is not None]
     if len(set(student_ids)) != len(student_ids):
@@ -710,6 +743,7 @@ def _move(business: Business, outcome: str, now) -> None:
         business.current_level = step["level"]
         business.current_school_id = step.get("school_id")
         business.current_authority_id = step["authority_id"]
+        business.step_since, business.step_due = now, step_due(step, now)
         if (btype is not None and btype.report_after_school and leaving == registry.SCHOOL
                 and step["level"] != registry.SCHOOL and not business.hold):
             business.hold, business.hold_note = registry.REPORT_PENDING, ""
@@ -718,6 +752,7 @@ def _move(business: Business, outcome: str, now) -> None:
         business.current_level, business.current_school_id, business.current_authority_id = "", None, None
         business.hold, business.hold_note = "", ""
         business.finished_at = now
+        business.step_due = None
     business.updated_at = now
 
 
@@ -812,7 +847,7 @@ def _ids_of(businesses) -> list[int]:
 
 #: The state fields a service copies back onto the caller's instances.
 _STATE_FIELDS = ("status", "position", "current_level", "current_school_id", "current_authority_id", "hold",
-                 "hold_note", "finished_at", "updated_at", "closed_by_id", "close_note")
+                 "hold_note", "finished_at", "updated_at", "closed_by_id", "close_note", "step_since", "step_due")
 
 
 def _copy_state(target, source: Business) -> None:
@@ -989,6 +1024,7 @@ def _close(business: Business, status: str, actor, note: str, now) -> None:
     business.finished_at = now
     business.closed_by = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     business.close_note = (note or "")[:200]
+    business.step_due = None
     business.updated_at = now
 
 

@@ -87,13 +87,15 @@ def config_create(request):
         raise PermissionDenied("只有省级及教育部学籍管理员可以维护业务流程配置")
     scopes = selectors.config_scopes_for(request.user)
     form = ConfigCreateForm(request.POST or None, scopes=scopes,
-                            initial={"scope": request.user.authority_id, "levels": list(registry.TO_SUPERVISOR)})
+                            initial={"scope": request.user.authority_id, "levels": list(registry.TO_SUPERVISOR),
+                                     "deadline_days": rules.DEFAULT_DEADLINE_DAYS})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             created, updated = services.save_configs(
                 request.user, business_types=data["business_types"], categories=data["categories"],
-                stages=data["stages"], scope=data["scope"], levels=data["levels"], request=request,
+                stages=data["stages"], scope=data["scope"], levels=data["levels"],
+                deadline_days=data["deadline_days"], request=request,
             )
         except ValidationError as error:
             add_validation_errors(form, error)
@@ -107,7 +109,7 @@ def config_create(request):
 def config_edit(request, pk: int):
     """业务流程配置修改 (the levels), or 删除."""
     config = org_selectors.get_in_scope(request, selectors.editable_configs_for(request.user), "业务流程配置", pk=pk)
-    form = ConfigEditForm(request.POST or None, initial={"levels": config.levels})
+    form = ConfigEditForm(request.POST or None, initial={"levels": config.levels, "deadline_days": config.deadline_days})
     if request.method == "POST":
         if "delete" in request.POST:
             services.delete_config(request.user, config, request=request)
@@ -118,7 +120,7 @@ def config_edit(request, pk: int):
                 services.save_config(
                     request.user, business_type=config.business_type, category=config.category,
                     stage=config.stage, scope=config.scope, levels=form.cleaned_data["levels"], config=config,
-                    request=request,
+                    deadline_days=form.cleaned_data["deadline_days"], request=request,
                 )
             except ValidationError as error:
                 add_validation_errors(form, error)
@@ -177,6 +179,9 @@ def queue(request):
         businesses = businesses.filter(hold=waiting)
     else:
         waiting = ""
+    overdue = request.GET.get("overdue") == "1"
+    if overdue:
+        businesses = businesses.filter(step_due__lt=timezone.now())
     q = request.GET.get("q", "").strip()[:50]
     if q:
         businesses = businesses.filter(Q(summary__icontains=q) | Q(student__national_number=q))
@@ -200,10 +205,12 @@ def queue(request):
     rows = [{"business": b, "facts": [facts.get(b.pk, {}).get(c, "—") for c in columns]} for b in page]
     return render(request, "workflow/queue.html", {
         "result": result, "rows": rows, "fact_columns": columns, "summary": summary[:200], "school": school,
+        "overdue": overdue,
         "kinds_chosen": kinds, "group": group, "groups": _groups(), "q": q, "waiting": waiting,
         "waiting_choices": [("ready", "可审核"), *holds],
         "filter_query": urlencode([("kind", k) for k in kinds] + ([("group", group)] if group else [])
-                                  + ([("waiting", waiting)] if waiting else [])),
+                                  + ([("waiting", waiting)] if waiting else [])
+                                  + ([("overdue", "1")] if overdue else [])),
         "kinds": registry.open_type_choices(), "decision_form": DecisionForm(),
         "kinds_set": (",".join(kinds), rules.kinds_label([registry.type_name(k) for k in kinds]))
         if len(kinds) > 1 else None,
@@ -399,11 +406,14 @@ def open_businesses(request):
             businesses = businesses.filter(current_level=data["level"])
         if data["min_days"] is not None:
             businesses = businesses.filter(created_at__lte=timezone.now() - timezone.timedelta(days=data["min_days"]))
+        if data["overdue"]:
+            businesses = businesses.filter(step_due__lt=timezone.now())
     result = paginate_sorted(request, businesses, {
         "created": "created_at", "kind": "kind", "school": "school__code", "level": "current_level",
     }, "created")
     now = timezone.now()
-    rows = [{"business": b, "age": selectors.age_in_days(b, now)} for b in result.objects]
+    rows = [{"business": b, "age": selectors.age_in_days(b, now), "waiting": b.waiting_days(now),
+             "overdue": b.is_overdue(now)} for b in result.objects]
     # 在办业务清理 (the menu's ?clear=1) is this page with the clearing form (an authority
     # registrar first names the school); the query alone never offers to withdraw anything.
     clearing = request.GET.get("clear") == "1"

@@ -18,7 +18,7 @@ from xueji.registration.testing import person_name, resident_id
 from xueji.students import numbers
 from xueji.students import services as student_services
 from xueji.students.models import Student
-from xueji.testing import make_user
+from xueji.testing import make_school, make_user
 
 _serial = itertools.count(1)
 
@@ -68,3 +68,60 @@ def place(world, settings, tmp_path):
     )
     ns.pupil = lambda klass=None, **kw: pupil(klass or ns.c1, **kw)
     return ns
+
+
+# --- 省内转学, 学生学籍转移 ------------------------------------------------------------------------
+def make_grade(school, *, stage: str = "1", entry_year: int = 2024, classes: int = 2) -> Grade:
+    grade, _ = Grade.objects.get_or_create(school=school, stage=stage, entry_year=entry_year)
+    for n in range(1, classes + 1):
+        SchoolClass.objects.get_or_create(school=school, code=f"{entry_year}{stage}{n:02d}",
+                                          defaults={"grade": grade, "name": f"{n}班"})
+    return grade
+
+
+def make_student(school, *, name: str = "", grade: Grade | None = None) -> Student:
+    """A pupil (``pupil``: through the one writer) in the first class of ``grade`` (by
+    default the school's 2024 grade)."""
+    grade = grade or make_grade(school)
+    klass = SchoolClass.objects.filter(grade=grade).order_by("code").first()
+    return pupil(klass, **({"name": name} if name else {}))
+
+
+@pytest.fixture
+def people(world):
+    t = world.tree
+    futian = make_school(t.futian, "3440304001", "福田测试小学")
+    third = make_school(t.haizhu, "3440105009", "海珠第三小学")
+    th_other = make_school(t.tianhe, "3440106009", "天河第二小学")
+    for school in (world.th_school, world.hz_school, futian, third, th_other, world.gx_school):
+        make_grade(school)
+    return SimpleNamespace(
+        futian=futian, third=third, th_other=th_other,
+        th_leader=world.users.school_leader,
+        futian_leader=make_user("futian_leader", Role.SCHOOL_LEADER, school=futian),
+        futian_registrar=make_user("futian_sch_registrar", Role.SCHOOL_REGISTRAR, school=futian),
+        futian_county=make_user("futian_county", Role.AUTHORITY_REGISTRAR, authority=t.futian),
+        sz_registrar=make_user("sz_registrar", Role.AUTHORITY_REGISTRAR, authority=t.sz),
+        hz_leader=make_user("hz_leader", Role.SCHOOL_LEADER, school=world.hz_school),
+        third_registrar=make_user("third_registrar", Role.SCHOOL_REGISTRAR, school=third),
+        third_leader=make_user("third_leader", Role.SCHOOL_LEADER, school=third),
+        th_other_leader=make_user("th_other_leader", Role.SCHOOL_LEADER, school=th_other),
+        th_other_registrar=make_user("th_other_registrar", Role.SCHOOL_REGISTRAR, school=th_other),
+        gx_school_registrar=make_user("gx_sch_registrar", Role.SCHOOL_REGISTRAR, school=world.gx_school),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -115,6 +115,9 @@ def test_demo_data_every_role_every_level(capsys, client):
     assert {"key_change", "suspend", "mistaken_delete"} <= open_kinds, open_kinds
     waiting = set(Business.objects.filter(status="open").values_list("current_level", "hold"))
     assert waiting >= {("school", ""), ("supervisor", "report_pending"), ("supervisor", ""), ("province", "")}
+    # 省内转学: one waiting at 天河区教育局, one moved and waiting for a class
+    assert set(Business.objects.filter(kind="transfer_in_province").values_list("status", "current_level")) == {
+        ("open", "supervisor"), ("passed", "")}
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "天河区教育局" in client.get("/").content.decode()

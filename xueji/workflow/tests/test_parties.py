@@ -165,7 +165,7 @@ def test_parties_refused(world, parties, transfers):
 
 def test_a_type_without_an_effect_cannot_start(world):
     student = make_student(world.th_school)
-    for kind in ("dropout", "transfer_in_province", "transfer_in_province_out"):
+    for kind in ("dropout", "transfer_cross_province", "transfer_in_province_out"):
         with pytest.raises(ValidationError, match="该业务尚未开放办理"):
             services.initiate(kind=kind, school=world.th_school, applicant=world.users.school_registrar,
                               student=student, stage="1", summary="未开放")

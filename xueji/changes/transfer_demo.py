@@ -1,0 +1,49 @@
+"""Demo 省内转学 (演示数据): two pupils of 海珠区示范小学 transferring into 天河区示范小学 —
+one waiting at 天河区教育局, one already moved and waiting for a class (待分班). Through the
+real services and the engine. Idempotent: nothing is added once a transfer exists."""
+
+from __future__ import annotations
+
+from xueji.accounts.models import Role, User
+from xueji.org.models import Grade, School
+from xueji.students.models import Student
+from xueji.workflow import services as workflow
+from xueji.workflow.models import Business
+
+from . import transfer_services as services
+
+RECEIVING, SENDING = "3440106001", "3440105001"
+
+
+def _user(role: str, *, school=None, authority=None) -> User | None:
+    users = User.objects.filter(role=role, is_active=True)
+    users = users.filter(school=school) if school is not None else users.filter(authority=authority)
+    return users.order_by("pk").first()
+
+
+def seed_transfers() -> int:
+    """Start the demo transfers; returns how many were started."""
+    if Business.objects.filter(kind=services.TRANSFER).exists():
+        return 0
+    receiving = School.objects.filter(code=RECEIVING).select_related("supervisor").first()
+    sending = School.objects.filter(code=SENDING).select_related("supervisor").first()
+    if receiving is None or sending is None:
+        return 0
+    registrar = _user(Role.SCHOOL_REGISTRAR, school=receiving)
+    reviewers = [_user(Role.SCHOOL_LEADER, school=receiving), _user(Role.AUTHORITY_REGISTRAR, authority=receiving.supervisor),
+                 _user(Role.SCHOOL_LEADER, school=sending), _user(Role.AUTHORITY_REGISTRAR, authority=sending.supervisor)]
+    if registrar is None or None in reviewers:
+        return 0
+    pupils = list(Student.objects.filter(school=sending, status="10").order_by("-grade__entry_year", "pk")[:2])
+    started = 0
+    for n, pupil in enumerate(pupils):
+        grade = Grade.objects.filter(school=receiving, stage=pupil.grade.stage,
+                                     entry_year=pupil.grade.entry_year).first()
+        if grade is None:
+            continue
+        business = services.apply_transfer(registrar, national_number=pupil.national_number, name=pupil.name,
+                                           to_grade=grade, reason="随父母工作调动")
+        for reviewer in reviewers[: 1 if n == 0 else 4]:
+            workflow.decide(business, reviewer, True, "同意")
+        started += 1
+    return started
