@@ -128,46 +128,30 @@ def _photo_of(student: Student) -> tuple[bytes | None, str]:
 
 
 def _history(students: Sequence[Student]) -> dict[int, list[tuple[str, str, str]]]:
-    """学籍变动情况 of each student, oldest first: the registration, then every status change
-    (``StatusChange``: its date, what changed, the school at the time) and every move to
-    another school (the record's history, ``RecordEvent`` 转学 / 调档: from which school to
-    which). Two queries and one for the schools' names."""
+    """学籍变动情况 of each student, oldest first: the registration (at the school the
+    record's history names for it: a transferred record was registered elsewhere), then
+    every status change with its date, what changed and the school at the time
+    (``StatusChange``; a transfer writes 在校→转出 at the old school and 转出→在校 at the
+    new one). Two queries and one for the schools' names."""
     from xueji.org.models import School
 
     ids = [s.pk for s in students]
     changes = list(StatusChange.objects.filter(student_id__in=ids).order_by("student_id", "date", "pk")
                    .values_list("student_id", "date", "old_status", "new_status", "reason", "school_id"))
-    moves = list(RecordEvent.objects.filter(student_id__in=ids, kind__in=(EventKind.TRANSFER, EventKind.RECORD_MOVE))
-                 .order_by("student_id", "at", "pk").values_list("student_id", "at", "kind", "before", "after"))
-    wanted = {c[5] for c in changes}
-    for *_, before, after in moves:
-        wanted.update(v for v in (before.get("school"), after.get("school")) if isinstance(v, int))
+    registered = dict(RecordEvent.objects.filter(student_id__in=ids, kind=EventKind.REGISTERED)
+                      .order_by("student_id", "-at").values_list("student_id", "school_id"))
+    wanted = {c[5] for c in changes} | set(registered.values())
     names = dict(School.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
-    dated: dict[int, list[tuple[dt.date, int, tuple[str, str, str]]]] = {s.pk: [] for s in students}
-    for n, (student_id, date, old, new, reason, school_id) in enumerate(changes):
+    rows: dict[int, list[tuple[str, str, str]]] = {}
+    for s in students:
+        school = names.get(registered.get(s.pk), s.school.name)
+        rows[s.pk] = [(_date(s.registered_at), f"在{school}完成学籍注册", school)]
+    for student_id, date, old, new, reason, school_id in changes:
         text = f"{rules.STATUS_NAMES.get(old, old)} → {rules.STATUS_NAMES.get(new, new)}"
         if reason:
             text += f"({reason})"
-        dated[student_id].append((date, n, (_date(date), text, names.get(school_id, ""))))
-    for n, (student_id, at, kind, before, after) in enumerate(moves, start=len(changes)):
-        day = timezone.localtime(at).date()
-        source, target = names.get(before.get("school"), ""), names.get(after.get("school"), "")
-        label = EventKind(kind).label
-        dated[student_id].append((day, n, (_date(day), f"{label}:从{source}转入{target}", target)))
-    rows: dict[int, list[tuple[str, str, str]]] = {}
-    for s in students:
-        school = _first_school(s, moves, names)
-        first = (_date(s.registered_at), f"在{school}完成学籍注册", school)
-        rows[s.pk] = [first] + [row for *_, row in sorted(dated[s.pk], key=lambda item: (item[0], item[1]))]
+        rows[student_id].append((_date(date), text, names.get(school_id, "")))
     return rows
-
-
-def _first_school(student: Student, moves: list, names: dict[int, str]) -> str:
-    """The school a record was registered at: before its first move, else its school."""
-    for student_id, _at, _kind, before, _after in moves:
-        if student_id == student.pk:
-            return names.get(before.get("school"), student.school.name)
-    return student.school.name
 
 
 def card_data(students: Iterable[Student] | Iterable[int], *, masked: bool = False) -> list[Card]:

@@ -258,18 +258,20 @@ def test_the_card_page_masks_and_prints(client, pupils):
     assert client.get(reverse("students:record_card_detail", args=[student.pk])).status_code == 403
 
 
-def test_a_move_to_another_school_and_waiting_for_a_class_are_on_the_card(pupils):
-    """A record moved to another school (转学, as 省内转学 moves it, 待分班) shows from which
-    school to which in 学籍变动情况, and its class as 待分班; the registration names the
-    school it was registered at."""
+def test_a_transferred_record_waiting_for_a_class(pupils):
+    """A record moved to another school (as 省内转学 moves it: 在校→转出 at the old school,
+    转出→在校 at the new one, 待分班): the card names the school it was registered at, both
+    status changes with their schools, and its class as 待分班."""
     student = pupils.records[1]
+    user = pupils.world.users.school_registrar
     with transaction.atomic():
-        S.move_students([student.pk], school=pupils.world.hz_school, grade=pupils.hz.grade, klass=None,
-                        actor=pupils.world.users.school_registrar)
+        S.change_status([student.pk], "12", reason="转出至海珠测试小学", date=dt.date(2026, 11, 2), actor=user)
+        S.move_students([student.pk], school=pupils.world.hz_school, grade=pupils.hz.grade, klass=None, actor=user)
+        S.change_status([student.pk], "10", reason="由天河测试小学转入", date=dt.date(2026, 11, 2), actor=user)
     (card,) = cards.card_data([student.pk])
-    texts = [row[1] for row in card.history]
-    assert texts[0] == "在天河测试小学完成学籍注册"
-    assert "转学:从天河测试小学转入海珠测试小学" in texts
-    assert ("所在班级", "待分班") in card.head or any(v == "待分班" for _, v in card.head), card.head
-    document = docx.Document(io.BytesIO(cards.docx_of([card])))
-    assert "转学:从天河测试小学转入海珠测试小学" in _text(document)
+    assert card.history[0][1:] == ("在天河测试小学完成学籍注册", "天河测试小学")
+    assert [(t, school) for _, t, school in card.history[1:]] == [
+        ("在校 → 转出(转出至海珠测试小学)", "天河测试小学"), ("转出 → 在校(由天河测试小学转入)", "海珠测试小学")]
+    assert ("所在班级", "待分班") in card.head, card.head
+    text = _text(docx.Document(io.BytesIO(cards.docx_of([card]))))
+    assert "待分班" in text and "由天河测试小学转入" in text
