@@ -13,8 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from xueji.accounts.forms import SecondAccountForm
-from xueji.accounts.services import verify_second_account
+from xueji.accounts.second_account import names_summary, render_verification, second_account_step
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import parse_id
 from xueji.jobs.selectors import jobs_for
@@ -105,22 +104,15 @@ def batch_edit_export(request):
         for message in error.messages:
             messages.error(request, message)
         return redirect(back)
-    refused = ""
-    username = request.POST.get("second_username", "")[:150]
-    if request.POST.get("step") == "verify":
-        try:
-            second = verify_second_account(request, request.user, username, request.POST.get("second_password", ""),
-                                           purpose="非关键信息批量修改导出")
-        except ValidationError as error:
-            refused = error.messages[0]
-        else:
-            job = service.submit_export(school, request.user, [pk for pk, _ in chosen], second=second,
-                                        request=request)
-            return redirect("jobs:detail", pk=job.pk)
-    return render(request, "changes/batch_edit_verify.html", {
-        "form": SecondAccountForm(initial={"second_username": username.strip()}), "refused": refused,
-        "chosen": chosen, "back": back, "purpose": "非关键信息批量修改导出",
-    })
+    step = second_account_step(request, "非关键信息批量修改导出")
+    if step.second is not None:
+        job = service.submit_export(school, request.user, [pk for pk, _ in chosen], second=step.second,
+                                    request=request)
+        return redirect("jobs:detail", pk=job.pk)
+    return render_verification(
+        request, step, purpose="非关键信息批量修改导出", back=back,
+        summary=f"将导出{len(chosen)}名学生:{names_summary([name for _, name in chosen])}。",
+        hidden=[("student", pk) for pk, _ in chosen])
 
 
 @login_required

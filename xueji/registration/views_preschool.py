@@ -14,9 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from xueji.accounts.forms import SecondAccountForm
 from xueji.accounts.models import Role
-from xueji.accounts.services import verify_second_account
+from xueji.accounts.second_account import names_summary, render_verification, second_account_step
 from xueji.common.lists import paginate_sorted
 from xueji.common.spreadsheets import xlsx_response
 from xueji.jobs import selectors as job_selectors
@@ -198,20 +197,14 @@ def preschool_export(request):
         for message in error.messages:
             messages.error(request, message)
         return redirect(back)
-    refused = ""
-    username = request.POST.get("second_username", "")[:150]
-    if verifying:  # an empty field is refused like a wrong one: the one message (and audited)
-        try:
-            second = verify_second_account(request, request.user, username,
-                                           request.POST.get("second_password", ""), purpose="调档学生导出")
-        except ValidationError as error:
-            refused = error.messages[0]
-        else:
-            job = jobs.submit_preschool_export(chosen, request.user, request=request, second=second)
-            return redirect("jobs:detail", pk=job.pk)
-    return render(request, "registration/preschool/export_verify.html", {
-        "form": SecondAccountForm(initial={"second_username": username.strip()}), "refused": refused,
-        "chosen": chosen, "back": back, "purpose": "调档学生导出"})
+    step = second_account_step(request, "调档学生导出")
+    if step.second is not None:
+        job = jobs.submit_preschool_export(chosen, request.user, request=request, second=step.second)
+        return redirect("jobs:detail", pk=job.pk)
+    return render_verification(
+        request, step, purpose="调档学生导出", back=back,
+        summary=f"将导出{len(chosen)}名学生:{names_summary([c.name for c in chosen])}。",
+        hidden=[("req", c.pk) for c in chosen])
 
 
 @login_required

@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from xueji.accounts.forms import SecondAccountForm
-from xueji.accounts.services import verify_second_account
+from xueji.accounts.second_account import render_verification, second_account_step
 from xueji.org.selectors import chosen_in_scope, classes_for, grades_for, record_scope_violation
 
 from . import jobs, rules, selectors
@@ -127,26 +126,19 @@ def _export(request, page: str, what: str):
             messages.error(request, message)
         return redirect(back)
     purpose = f"{title}{'导出Excel' if what == 'excel' else '导出照片'}"
-    refused = ""
-    username = request.POST.get("second_username", "")[:150]
-    if request.POST.get("step") == "verify":
-        try:
-            second = verify_second_account(request, request.user, username,
-                                           request.POST.get("second_password", ""), purpose=purpose)
-        except ValidationError as error:
-            refused = error.messages[0]
-        else:
-            job = jobs.submit(what, request.user, page=page, query=conditions_of(request.GET),
-                              ids=[int(i) for i in students.values_list("pk", flat=True)] if ids else None,
-                              columns=_columns(request, page), sort=request.GET.get("sort", ""),
-                              count=count, second=second, request=request)
-            return redirect("jobs:detail", pk=job.pk)
-    return render(request, "reports/export_verify.html", {
-        "form": SecondAccountForm(initial={"second_username": username.strip()}), "refused": refused,
-        "count": count, "ids": [str(i) for i in students.values_list("pk", flat=True)] if ids else [],
-        "columns": [rules.BY_KEY[k].label for k in _columns(request, page)] if what == "excel" else [],
-        "back": back, "purpose": purpose, "what": what,
-    })
+    step = second_account_step(request, purpose)
+    if step.second is not None:
+        job = jobs.submit(what, request.user, page=page, query=conditions_of(request.GET),
+                          ids=[int(i) for i in students.values_list("pk", flat=True)] if ids else None,
+                          columns=_columns(request, page), sort=request.GET.get("sort", ""),
+                          count=count, second=step.second, request=request)
+        return redirect("jobs:detail", pk=job.pk)
+    columns = [rules.BY_KEY[k].label for k in _columns(request, page)] if what == "excel" else []
+    return render_verification(
+        request, step, purpose=purpose, back=back, notice="导出学生个人信息,须输入本单位另一账号的用户名和密码进行验证。导出将记录两位用户的姓名。",
+        summary=f"将导出{count}名学生" + ("的照片(以全国学籍号命名)" if what == "photos" else "") + "。",
+        details="导出的信息项:" + "、".join(columns) if columns else "",
+        hidden=[("s", i) for i in students.values_list("pk", flat=True)] if ids else [])
 
 
 @login_required

@@ -13,8 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from xueji.accounts.forms import SecondAccountForm
-from xueji.accounts.services import verify_second_account
+from xueji.accounts.second_account import names_summary, render_verification, second_account_step
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import content_disposition, parse_id
 from xueji.org.selectors import (
@@ -127,18 +126,13 @@ def record_card_export(request):
         for message in error.messages:
             messages.error(request, message)
         return redirect(back)
-    refused = ""
-    username = request.POST.get("second_username", "")[:150]
-    if request.POST.get("step") == "verify":
-        try:
-            second = verify_second_account(request, request.user, username,
-                                           request.POST.get("second_password", ""), purpose="学籍卡导出")
-        except ValidationError as error:
-            refused = error.messages[0]
-        else:
-            job = jobs.submit_record_cards(chosen, request.user, school=request.user.school, fmt=fmt, second=second,
-                                           request=request)
-            return redirect("jobs:detail", pk=job.pk)
-    return render(request, "students/record_cards_verify.html", {
-        "form": SecondAccountForm(initial={"second_username": username.strip()}), "refused": refused,
-        "chosen": chosen, "back": back, "format": fmt, "purpose": "学籍卡导出"})
+    step = second_account_step(request, "学籍卡导出")
+    if step.second is not None:
+        job = jobs.submit_record_cards(chosen, request.user, school=request.user.school, fmt=fmt, second=step.second,
+                                       request=request)
+        return redirect("jobs:detail", pk=job.pk)
+    return render_verification(
+        request, step, purpose="学籍卡导出", back=back,
+        notice="学籍卡含学生和家庭成员的完整个人信息,批量导出须输入本单位另一账号的用户名和密码进行验证。导出将记录两位用户的姓名。",
+        summary=f"将导出{len(chosen)}名学生的学籍卡:{names_summary([c.name for c in chosen])}。",
+        hidden=[("format", fmt), *(("student", c.pk) for c in chosen)])
