@@ -19,24 +19,13 @@ from xueji.common.params import parse_id
 from xueji.jobs.selectors import jobs_for
 from xueji.org.models import SchoolClass
 from xueji.org.selectors import chosen_in_scope, get_in_scope, record_scope_violation
-from xueji.students.excel import check_upload
+from xueji.students.forms import SheetUploadForm
 
 from . import batch_edit as service
 
-MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 
-
-class SheetForm(forms.Form):
+class SheetForm(SheetUploadForm):
     file = forms.FileField(label="修改后的Excel文件", help_text="请使用本页导出的表格(.xlsx),只修改非关键信息")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".xlsx", ".xls")):
-            raise forms.ValidationError("只能导入Excel文件(.xlsx)")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("文件不能超过30MB,请分批导入")
-        check_upload(upload)
-        return upload
 
 
 def _classes(school):

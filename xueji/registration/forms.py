@@ -6,26 +6,15 @@ from django import forms
 
 from xueji.codes import tables as codes
 from xueji.students import fields
-from xueji.students.excel import check_upload
 from xueji.students.fields import FIELDS
+from xueji.students.forms import SheetUploadForm
 from xueji.workflow.rules import check_material
 
 from .models import Entry
 
-MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label="选择Excel文件", help_text="请使用下载的模板(.xlsx),按表头填写,列的顺序不限")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".xlsx", ".xls")):
-            raise forms.ValidationError("只能导入Excel文件(.xlsx)")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("文件不能超过30MB,请分批导入")
-        check_upload(upload)  # expanded size, shared strings, rows: before any work
-        return upload
+class UploadForm(SheetUploadForm):
+    """学籍注册导入: the sheet of an entry's template."""
 
 
 _BLANK = [("", "请选择")]
