@@ -1,6 +1,6 @@
 """Writes of 省内转学 (F-48) and 学生学籍转移 (F-92). Each function owns its transaction and
 writes its audit entry inside it; the record itself is written by ``students.services``
-only (``change_status``, ``move_students``).
+only (``change_status``, ``move_students``, ``place_in_class``).
 
 省内转学 is a multi-party business of the engine (``transfer_in_province``: 转入方 then
 转出方, each side's chain from its own school's process configuration; an authority in
@@ -64,43 +64,15 @@ def _province(school: School) -> str:
     return school.supervisor.prefix[:2]
 
 
-def class_optional() -> bool:
-    """Whether a record may be without a class (待分班 as an empty class). Until
-    ``Student.klass`` is nullable, a transfer places the student in the first class of
-    the target grade and the 待分班 row says the class is still to be chosen."""
-    return Student._meta.get_field("klass").null
-
-
-def _history_args(function, **extra) -> dict:
-    """The record-history arguments (``actor``, ``business_id``, ``kind`` …) that the
-    record writer's ``function`` takes: passed once ``students.services`` records a
-    history of events, left out before (one place to drop when both have merged)."""
-    import inspect
-
-    accepted = inspect.signature(function).parameters
-    return {k: v for k, v in extra.items() if k in accepted and v is not None}
-
-
 def _move(ids, *, school_id: int, grade_id: int, actor, business_id=None, kind=None) -> None:
-    """调档 into a grade (待分班): an empty class where records may be without one, else the
-    grade's first class."""
-    extra = _history_args(students.move_students, actor=actor, business_id=business_id, kind=kind)
-    if class_optional():
-        students.move_students(ids, school=school_id, grade=grade_id, klass=None, **extra)
-        return
-    klass = SchoolClass.objects.filter(grade_id=grade_id).order_by("code").first()
-    if klass is None:
-        raise ValidationError("转入年级还没有班级,不能调档")
-    students.move_students(ids, school=school_id, grade=grade_id, klass=klass.pk, **extra)
+    """调档 into a grade, 待分班 (no class until the receiving school places them)."""
+    students.move_students(ids, school=school_id, grade=grade_id, klass=None, actor=actor, kind=kind,
+                           business_id=business_id)
 
 
 def _status(ids, status: str, reason: str, user, business_id=None) -> None:
-    extra = _history_args(students.change_status, business_id=business_id)
-    students.change_status(ids, status, reason=reason[:200], date=timezone.localdate(), actor=user, **extra)
-
-
-def _provisional_class(grade: Grade) -> SchoolClass | None:
-    return SchoolClass.objects.filter(grade=grade).order_by("code").first()
+    students.change_status(ids, status, reason=reason[:200], date=timezone.localdate(), actor=user,
+                           business_id=business_id)
 
 
 def _require_registrar(user) -> None:
@@ -177,8 +149,6 @@ def apply_transfer(user, *, national_number: str, name: str, to_grade, reason: s
     grade = target_grades(school).filter(pk=grade_id).first() if str(grade_id or "").isdigit() else None
     if grade is None:
         raise ValidationError("请选择本校的转入年级")
-    if not class_optional() and _provisional_class(grade) is None:
-        raise ValidationError(f"{grade.name}还没有班级,请先在年级班级管理中建立班级")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("请填写转学理由")
@@ -252,8 +222,7 @@ def place_in_class(user, placement: TransferPlacement, klass, request=None) -> T
             raise ValidationError(f"{student.name}已不在本校,不能分班")
         before = {"klass": student.klass_id}
         if student.klass_id != target.pk:
-            students.move_students([student.pk], klass=target.pk,
-                                   **_history_args(students.move_students, actor=user, kind="placement"))
+            students.place_in_class([student.pk], target.pk, actor=user)
         placement.klass, placement.placed_at, placement.placed_by = target, timezone.now(), user
         placement.save(update_fields=["klass", "placed_at", "placed_by"])
         record_event(
@@ -358,9 +327,6 @@ def record_transfer_apply(batch, student_ids: list[int], user) -> dict[int, str]
         grade = grades[key]
         if grade is None:
             failures[pk] = "转入学校没有对应的年级"
-            continue
-        if not class_optional() and _provisional_class(grade) is None:
-            failures[pk] = "转入年级还没有班级"
             continue
         by_grade.setdefault(grade.pk, []).append(pk)
     found = {row[0] for row in rows}

@@ -128,7 +128,7 @@ def transfer_placement(request):
     classes = selectors.classes_of_grades(p.grade_id for p in waiting)
     rows = [{"p": p, "classes": classes.get(p.grade_id, [])} for p in waiting]
     return render(request, "changes/transfer_placement.html", {
-        "rows": rows, "can_place": user.role == Role.SCHOOL_REGISTRAR, "provisional": not services.class_optional(),
+        "rows": rows, "can_place": user.role == Role.SCHOOL_REGISTRAR,
         "placed": selectors.placements_for(user).filter(placed_at__isnull=False).order_by("-placed_at")[:20],
     })
 

@@ -201,16 +201,16 @@ def test_the_initiating_authority_may_cancel_before_confirmation(world, people, 
     assert Student.objects.filter(school=world.hz_school).count() == 6
 
 
-def test_a_receiving_grade_without_a_class_fails_its_pupils_only(world, people, pupils):
-    from xueji.changes.transfer_services import class_optional
-
-    if class_optional():
-        pytest.skip("records may wait without a class")
+def test_a_receiving_grade_without_a_class_takes_its_pupils_waiting_for_one(world, people, pupils):
     u = world.users
-    Grade.objects.create(school=world.th_school, stage="1", entry_year=2023)   # no class
+    empty = Grade.objects.create(school=world.th_school, stage="1", entry_year=2023)   # no class
     chosen = [pupils["older"], pupils["all"][0]]
     transfer = _create(world, people, by="students", student_ids=[s.pk for s in chosen])
     services.confirm_record_transfer(u.school_registrar, transfer, True)
     batch = BatchOperation.objects.get(pk=transfer.batch_id)
-    assert (batch.status, batch.succeeded, batch.failed) == ("done", 1, 1)
-    assert BatchMember.objects.get(batch=batch, student=pupils["older"]).message == "转入年级还没有班级"
+    assert (batch.status, batch.succeeded, batch.failed) == ("done", 2, 0)
+    assert set(Student.objects.filter(pk__in=[s.pk for s in chosen]).values_list("grade_id", "klass_id")) == {
+        (empty.pk, None), (_grade(world.th_school).pk, None)}
+    assert list(pupils["older"].events.order_by("pk").values_list("kind", flat=True))[-3:] == [
+        "status", "move", "status"]
+    assert TransferPlacement.objects.filter(batch=batch, placed_at__isnull=True).count() == 2

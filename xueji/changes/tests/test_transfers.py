@@ -101,14 +101,27 @@ def test_application_refusals(world, people):
     assert Business.objects.count() == 1 and business.payload["from_school"] == "福田测试小学"
 
 
-def test_a_grade_without_a_class_is_refused_while_a_class_is_required(world, people):
-    student = make_student(people.futian, name="李四")
+def test_a_grade_without_a_class_takes_the_transfer_and_the_record_waits_without_one(world, people):
+    u, p = world.users, people
+    student = make_student(p.th_other, name="李四")
     empty = Grade.objects.create(school=world.th_school, stage="1", entry_year=2023)
-    if services.class_optional():
-        pytest.skip("records may wait without a class")
-    with pytest.raises(ValidationError, match="还没有班级"):
-        services.apply_transfer(world.users.school_registrar, national_number=student.national_number,
-                                name=student.name, to_grade=empty, reason="x")
+    business = services.apply_transfer(u.school_registrar, national_number=student.national_number,
+                                       name=student.name, to_grade=empty, reason="随父母工作调动")
+    for reviewer in (u.school_leader, p.th_other_leader, u.th_registrar):
+        workflow.decide(business, reviewer, True, "同意")
+    business.refresh_from_db()
+    student.refresh_from_db()
+    assert business.status == "passed"
+    assert (student.school_id, student.grade_id, student.klass_id) == (world.th_school.pk, empty.pk, None)
+    assert list(student.events.filter(business_id=business.pk).order_by("pk").values_list("kind", flat=True)) == [
+        "status", "transfer", "status"]
+    placement = TransferPlacement.objects.get(business=business)
+    assert list(selectors.waiting_placements_for(u.school_registrar)) == [placement]
+    with pytest.raises(ValidationError, match="请选择转入年级的班级"):   # the grade has no class to place in
+        services.place_in_class(u.school_registrar, placement, SchoolClass.objects.filter(
+            school=world.th_school).first())
+    placement.refresh_from_db()
+    assert not placement.is_placed
 
 
 # --- the whole chain ----------------------------------------------------------------------
@@ -139,7 +152,7 @@ def test_transfer_across_two_cities_decided_by_all_four_parties(world, people, p
     assert business.status == "passed"
     assert (student.school_id, student.grade_id, student.status) == (world.th_school.pk,
                                                                      _grade(world.th_school).pk, "10")
-    assert student.grade_id != old_grade and student.klass_id != old_class
+    assert student.grade_id != old_grade and old_class is not None and student.klass_id is None   # 待分班
     history = list(StatusChange.objects.filter(student=student).order_by("pk")
                    .values_list("old_status", "new_status", "school_id"))
     assert history == [("10", "12", p.futian.pk), ("12", "10", world.th_school.pk)]
@@ -162,6 +175,9 @@ def test_transfer_across_two_cities_decided_by_all_four_parties(world, people, p
     student.refresh_from_db()
     placement.refresh_from_db()
     assert student.klass_id == target.pk and placement.is_placed and placement.placed_by == u.school_registrar
+    assert student.events.filter(kind="placement").values_list("before", "after").get() == (
+        {"school": world.th_school.pk, "grade": _grade(world.th_school).pk, "klass": None},
+        {"school": world.th_school.pk, "grade": _grade(world.th_school).pk, "klass": target.pk})
     assert not selectors.waiting_placements_for(u.school_registrar).exists()
     assert AuditEntry.objects.filter(action="changes.transfer_placed", object_id=str(student.pk)).exists()
     with pytest.raises(ValidationError, match="已分班"):
