@@ -222,7 +222,7 @@ def place_in_class(user, placement: TransferPlacement, klass, request=None) -> T
             raise ValidationError(f"{student.name}已不在本校,不能分班")
         before = {"klass": student.klass_id}
         if student.klass_id != target.pk:
-            students.place_in_class([student.pk], target.pk, actor=user)
+            students.place_in_class([student.pk], target.pk, actor=user, business_id=placement.business_id)
         placement.klass, placement.placed_at, placement.placed_by = target, timezone.now(), user
         placement.save(update_fields=["klass", "placed_at", "placed_by"])
         record_event(
