@@ -1,4 +1,6 @@
 """The registration tests' world (first-grade classes, the population registry knowing the
-generated pupils) for the API tests."""
+generated pupils) and the 日常管理 tests' pupils (``place``) and transfer schools
+(``people``) for the API tests."""
 
+from xueji.changes.tests.conftest import people, place  # noqa: F401
 from xueji.registration.tests.conftest import reg  # noqa: F401
