@@ -36,7 +36,7 @@ REASON_MAX = 150
 
 PAYLOAD = payloads.Schema("误操作删除申请", (
     payloads.Field("reason", "删除原因"),
-    payloads.Field("national_number", "申请时全国学籍号"),
+    payloads.Field("national_number", "申请时全国学籍号", "student_number"),
     payloads.Field("status", "申请时学籍状态", "choice", options=tuple(Status.choices)),
 ))
 

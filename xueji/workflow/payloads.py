@@ -14,6 +14,7 @@ kind            stored value (JSON)                                             
 ``choice``      a code of ``options``                                           ``0-非随班就读``
 ``date``        ISO date text                                                   ``2019-01-01``
 ``id_number``   an ID document number                                           masked ``4401**********0019``
+``student_number`` a 全国学籍号 (G = "G" + the resident ID)                      masked ``G4401**********0019``
 ``phone``       a phone number                                                  masked ``138****8000``
 ``division``    a 12-digit division code                                        ``440106000000 广东省广州市天河区``
 ``class``       a 7-digit 班号 of the business's school                          ``一年级1班(2026101)``
@@ -39,15 +40,15 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from xueji.codes import tables
-from xueji.common.masking import mask_id_number, mask_phone
+from xueji.common.masking import mask_id_number, mask_national_number, mask_phone
 
 KINDS = frozenset({
-    "text", "number", "bool", "code", "choice", "date", "id_number", "phone", "division", "class", "yearmonth",
-    "change",
+    "text", "number", "bool", "code", "choice", "date", "id_number", "student_number", "phone", "division", "class",
+    "yearmonth", "change",
     "verification", "record", "members", "hidden",
 })
 #: Kinds whose value may be revealed only through the audited 查看 action.
-SENSITIVE = frozenset({"id_number", "phone"})
+SENSITIVE = frozenset({"id_number", "student_number", "phone"})
 VERIFICATION_NAMES = {"passed": "认证通过", "failed": "认证不通过", "pending": "未认证", "na": "无需认证"}
 BAD_VALUE = "(格式不正确)"
 
@@ -136,7 +137,7 @@ def _value_error(f: Field, kind: str, value: Any) -> str | None:
     """Why ``value`` does not fit ``kind`` (None: it does). Empty values fit every kind."""
     if _empty(value):
         return None
-    if kind in ("text", "id_number", "phone", "division", "class"):
+    if kind in ("text", "id_number", "student_number", "phone", "division", "class"):
         ok = isinstance(value, str)
     elif kind == "yearmonth":
         ok = isinstance(value, str) and len(value) == 6 and value.isdigit()
@@ -230,6 +231,8 @@ def value_text(f: Field, kind: str, value: Any, *, reveal: bool = False,
         return value.isoformat() if isinstance(value, dt.date) else value
     if kind == "id_number":
         return value if reveal else mask_id_number(value)
+    if kind == "student_number":
+        return value if reveal else mask_national_number(value)
     if kind == "phone":
         return value if reveal else mask_phone(value)
     if kind == "division":

@@ -118,3 +118,14 @@ def test_schema_declarations_are_checked():
         Field("x", "某项", "record")
     with pytest.raises(ValueError):
         Schema("重复", (Field("x", "甲"), Field("x", "乙")))
+
+
+def test_a_student_number_is_masked_like_the_id_it_carries():
+    schema = Schema("误操作删除申请", (Field("national_number", "申请时全国学籍号", "student_number"),))
+    number = "G440106201901010019"
+    rows = {r.label: r.text for r in payloads.display_rows(schema, {"national_number": number})}
+    assert rows["申请时全国学籍号"] == "G4401**********0019"
+    revealed = {r.label: r.text for r in payloads.display_rows(schema, {"national_number": number}, reveal=True)}
+    assert revealed["申请时全国学籍号"] == number and payloads.has_sensitive(schema)
+    temporary = {r.label: r.text for r in payloads.display_rows(schema, {"national_number": "L440106201901010001"})}
+    assert temporary["申请时全国学籍号"] == "L440106201901010001"  # J/L numbers carry no ID (decision 15)
