@@ -273,6 +273,8 @@ def display(column: Column, student, *, full: bool, divisions: Mapping[str, str]
     if kind == "grade":
         return student.grade.name
     if kind == "klass":
+        if student.klass is None:
+            return "待分班"
         return class_label(student.klass) if class_label else student.klass.label
     return display_value(column, getattr(student, column.attr), full=full, divisions=divisions)
 

@@ -184,12 +184,18 @@ def division_names(codes) -> dict[str, str]:
     return {d.code: d.full_name for d in Division.objects.filter(code__in=codes).select_related("parent__parent")}
 
 
+#: What the class column says of a record waiting for a class (调档 leaves it 待分班).
+NO_CLASS = "待分班"
+
+
 def class_labeller():
     """A memoised ``klass.label`` for lists and exports (the school year computed once)."""
     year = org_rules.school_year_of(timezone.localdate())
     memo: dict[int, str] = {}
 
     def label(klass) -> str:
+        if klass is None:
+            return NO_CLASS
         if klass.pk not in memo:
             school = klass.school
             years = {"1": school.primary_years, "2": school.junior_years, "3": school.senior_years}
@@ -214,7 +220,7 @@ def rows_for_export(students: QuerySet, columns: list[str], *, sort: str, descen
     names: dict[str, str] = {}
     schools: dict[int, tuple[str, str]] = {}
     grades: dict[int, str] = {}
-    klasses: dict[int, str] = {}
+    klasses: dict[int | None, str] = {None: NO_CLASS}
     label = class_labeller()
 
     def cell(column):

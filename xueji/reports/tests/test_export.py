@@ -215,3 +215,17 @@ def test_family_member_columns_in_the_list_and_the_export(client, q):
     assert rows["张一"]["成员1工作单位"] == "'=cmd|' /C calc'!A0"
     assert rows["张一"]["成员1户口所在地行政区划"] == "440106000000 广东省广州市天河区"
     assert rows["张二"]["成员1姓名"] is None and rows["张一"]["成员2姓名"] is None
+
+
+def test_a_record_waiting_for_a_class_is_listed_and_exported_as_waiting(client, q):
+    """调档 leaves a record 待分班 (no class): the lists and the export say 待分班."""
+    Student = type(q.a2)
+    Student.objects.filter(pk=q.a2.pk).update(klass=None)
+    client.force_login(q.users.school_registrar)
+    page = client.get(reverse("reports:students"))
+    assert page.status_code == 200 and "待分班" in page.content.decode()
+    assert client.get(reverse("reports:student_search")).status_code == 200
+    _job, content = _export(client, EXPORT, "sch_leader")
+    header, rows = _rows(content)
+    klass = next(h for h in header if h and "班级" in h)
+    assert {r["姓名"]: r[klass] for r in rows}["张二"] == "待分班"
