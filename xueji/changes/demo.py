@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -57,3 +58,39 @@ def seed_mistaken_deletions(school, registrar, leader) -> None:
         business = deletion.request_deletion(student, registrar, reason=reason)
         if n == 1:
             deletion.decide_request(business, leader, passed=True, opinion="情况属实")
+
+
+def _decide_all(business, reviewers) -> None:
+    """Pass ``business`` at each step whose reviewer is among ``reviewers`` until it ends."""
+    from xueji.workflow import services as workflow
+
+    for reviewer in reviewers:
+        business.refresh_from_db()
+        if business.status != "open":
+            return
+        try:
+            workflow.decide(business, reviewer, True, "同意")
+        except (PermissionDenied, ValidationError):
+            continue  # not this reviewer's step
+
+
+def seed_suspended_and_resumed(school, registrar, leader, county_registrar, today: dt.date) -> bool:
+    """A pupil of ``school`` who suspended (休学) and came back (复学) to the same class, both
+    through the real applications and the configured chains: the record's history shows the
+    two businesses. Nothing when the school already has a 复学."""
+    if Business.objects.filter(school=school, kind="resume").exists():
+        return False
+    busy = Business.objects.filter(status="open", student__isnull=False).values("student_id")
+    pupil = (Student.objects.filter(school=school, status=Status.IN_SCHOOL, number_kind="G", klass__isnull=False)
+             .exclude(pk__in=busy).order_by("-pk").select_related("klass").first())
+    if pupil is None:
+        return False
+    reviewers = [leader, county_registrar]
+    suspend = status_changes.request_status_change(pupil, registrar, "suspend", date=today - dt.timedelta(days=60),
+                                                   reason="因病休学", proof=_proof("休学病历.png"))
+    _decide_all(suspend, reviewers)
+    pupil.refresh_from_db()
+    resume = status_changes.request_status_change(pupil, registrar, "resume", date=today - dt.timedelta(days=3),
+                                                  reason="病愈复学", klass=pupil.klass_id, proof=_proof("复学证明.png"))
+    _decide_all(resume, reviewers)
+    return True

@@ -4,6 +4,10 @@ real services and the engine. Idempotent: nothing is added once a transfer exist
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from xueji.accounts.models import Role, User
 from xueji.org.models import Grade, School
 from xueji.students.models import Student
@@ -45,5 +49,9 @@ def seed_transfers() -> int:
                                            to_grade=grade, reason="随父母工作调动")
         for reviewer in reviewers[: 1 if n == 0 else 4]:
             workflow.decide(business, reviewer, True, "同意")
+        if n == 0:  # the demo's clock: this step (天河区教育局) was reached eight working days ago → 超期
+            since = timezone.now() - dt.timedelta(days=12)
+            Business.objects.filter(pk=business.pk).update(step_since=since,
+                                                          step_due=since + dt.timedelta(days=7))
         started += 1
     return started

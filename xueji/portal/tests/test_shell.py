@@ -113,6 +113,11 @@ def test_demo_data_every_role_every_level(capsys, client):
     # 日常管理 (issue 8 §12): a key data change and a 休学 waiting, 误操作删除 requests
     open_kinds = set(Business.objects.filter(status="open").values_list("kind", flat=True))
     assert {"key_change", "suspend", "mistaken_delete"} <= open_kinds, open_kinds
+    # a pupil who suspended and came back, both businesses passed, and an overdue transfer step
+    resumed = Business.objects.get(kind="resume", status="passed").student
+    assert resumed.status == "10" and Business.objects.filter(kind="suspend", status="passed", student=resumed).exists()
+    assert [e.kind for e in resumed.events.filter(kind="status").order_by("at", "pk")] == ["status", "status"]
+    assert any(b.is_overdue() for b in Business.objects.filter(status="open", kind="transfer_in_province"))
     waiting = set(Business.objects.filter(status="open").values_list("current_level", "hold"))
     assert waiting >= {("school", ""), ("supervisor", "report_pending"), ("supervisor", ""), ("province", "")}
     # 省内转学: one waiting at 天河区教育局, one moved and waiting for a class
