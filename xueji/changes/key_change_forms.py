@@ -55,3 +55,29 @@ class KeyChangeForm(forms.Form):
             self.fields[key].choices = codes.choices(table)
         self.fields["klass"].choices = [(c.pk, c.label) for c in classes]
         _styled(self)
+
+
+def find_student(request, scope, preselect_scope=None):
+    """The student an application page is about: ``?student=<id>`` (or the posted one) in
+    ``preselect_scope`` (default ``scope``; out of it: 404 + audit), else the search of
+    :class:`FindStudentForm` (全国学籍号 and/or 姓名) among the not deleted records of
+    ``scope`` — one match is chosen. Returns ``(student or None, matches, form, raw id)``."""
+    from xueji.common.params import parse_id
+    from xueji.org.selectors import get_in_scope
+
+    student, found = None, []
+    find = FindStudentForm(request.GET or None)
+    raw = request.GET.get("student") or request.POST.get("student")
+    if raw is not None:
+        student = get_in_scope(request, preselect_scope if preselect_scope is not None else scope, "学生",
+                               pk=parse_id(raw) or 0)
+    elif find.is_bound and find.is_valid():
+        found = scope.exclude(status="99")
+        if find.cleaned_data["number"].strip():
+            found = found.filter(national_number=find.cleaned_data["number"].strip().upper())
+        if find.cleaned_data["name"].strip():
+            found = found.filter(name=find.cleaned_data["name"].strip())
+        found = list(found.order_by("national_number")[:20])
+        if len(found) == 1:
+            student = found[0]
+    return student, found, find, raw

@@ -11,14 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from xueji.common.params import parse_id
 from xueji.org.models import SchoolClass
 from xueji.org.roles import Role
-from xueji.org.selectors import get_in_scope
 from xueji.students.selectors import students_for
 
 from . import key_changes, rules
-from .key_change_forms import FindStudentForm, KeyChangeForm
+from .key_change_forms import FindStudentForm, KeyChangeForm, find_student
 
 APPLY_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.DATA_CHECKER})
 REVIEW_ROLES = frozenset({Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR})
@@ -48,20 +46,7 @@ def key_change_apply(request):
     if request.user.role not in APPLY_ROLES:
         raise PermissionDenied("只有学校学籍管理员和数据核查专用账号可以申请关键数据变更")
     scope = students_for(request.user).select_related("school", "grade", "klass__grade", "klass__school")
-    student, found = None, []
-    find = FindStudentForm(request.GET or None)
-    raw = request.GET.get("student") or request.POST.get("student")
-    if raw is not None:
-        student = get_in_scope(request, scope, "学生", pk=parse_id(raw) or 0)
-    elif find.is_bound and find.is_valid():
-        found = scope.exclude(status="99")
-        if find.cleaned_data["number"].strip():
-            found = found.filter(national_number=find.cleaned_data["number"].strip().upper())
-        if find.cleaned_data["name"].strip():
-            found = found.filter(name=find.cleaned_data["name"].strip())
-        found = list(found.order_by("national_number")[:20])
-        if len(found) == 1:
-            student = found[0]
+    student, found, find, raw = find_student(request, scope)
     form = None
     if student is not None:
         classes = _classes(student)

@@ -11,13 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from xueji.common.params import parse_id
 from xueji.org.roles import Role
-from xueji.org.selectors import get_in_scope
 from xueji.students.selectors import students_for
 
 from . import rules, status_changes
-from .key_change_forms import FindStudentForm
+from .key_change_forms import FindStudentForm, find_student
 from .key_change_views import REVIEW_ROLES, _classes
 from .status_change_forms import StatusChangeForm
 
@@ -28,20 +26,7 @@ def status_change_apply(request):
     if request.user.role != Role.SCHOOL_REGISTRAR:
         raise PermissionDenied("只有学校学籍管理员可以申请学籍异动")
     scope = students_for(request.user).select_related("school", "grade", "klass__grade", "klass__school")
-    student, found = None, []
-    find = FindStudentForm(request.GET or None)
-    raw = request.GET.get("student") or request.POST.get("student")
-    if raw is not None:
-        student = get_in_scope(request, scope.exclude(status="99"), "学生", pk=parse_id(raw) or 0)
-    elif find.is_bound and find.is_valid():
-        found = scope.exclude(status="99")
-        if find.cleaned_data["number"].strip():
-            found = found.filter(national_number=find.cleaned_data["number"].strip().upper())
-        if find.cleaned_data["name"].strip():
-            found = found.filter(name=find.cleaned_data["name"].strip())
-        found = list(found.order_by("national_number")[:20])
-        if len(found) == 1:
-            student = found[0]
+    student, found, find, raw = find_student(request, scope, scope.exclude(status="99"))
     form, kinds, suspension = None, [], None
     if student is not None:
         kinds = status_changes.offered_types(student)
