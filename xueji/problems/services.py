@@ -15,19 +15,23 @@ removes exactly those later.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from xueji.common import bulk
 from xueji.students import numbers
-from xueji.students.models import Status, Student
+from xueji.students.models import EventKind, RecordEvent, Status, Student
+from xueji.workflow import rules as workflow_rules
 
-from .models import ProblemGroup, ProblemKind, ProblemMember
+from . import rules
+from .models import GroupState, ProblemGroup, ProblemKind, ProblemMember, ProblemSettings
 
 
 @dataclass
@@ -62,12 +66,28 @@ def open_groups(groups: Sequence[NewGroup], *, written: Written | None = None) -
     unknown = sorted({g.kind for g in groups} - set(ProblemKind.values))
     if unknown:
         raise ValidationError(f"未知的问题学籍类型:{'、'.join(unknown)}")
+    facts = member_facts({pk for g in groups for pk in g.student_ids})
+    now = timezone.now()
+    days = turn_days_by_province()
+    rows: list[ProblemGroup] = []
+    turns: list[frozenset[int]] = []
+    for g in groups:
+        ids = list(dict.fromkeys(g.student_ids))
+        # the rules pick whose turn it is; the membership ids are not known yet: the student id stands in
+        turns.append(rules.first_turn([rules.Member(pk, pk, facts[pk].rank) for pk in ids if pk in facts]))
+        provinces = {facts[pk].province for pk in ids if pk in facts}
+        due_days = min((days.get(p, days.get("", rules.DEFAULT_TURN_DAYS)) for p in provinces),
+                       default=rules.DEFAULT_TURN_DAYS)
+        rows.append(ProblemGroup(kind=g.kind, historical=g.historical, note=g.note[:200],
+                                 cross_province=len(provinces) > 1, turn_since=now,
+                                 turn_due=workflow_rules.add_working_days(now, due_days)))
     with transaction.atomic():
-        created = ProblemGroup.objects.bulk_create(
-            [ProblemGroup(kind=g.kind, historical=g.historical, note=g.note[:200]) for g in groups])
+        created = ProblemGroup.objects.bulk_create(rows)
         members = [(made.pk, pk) for made, g in zip(created, groups, strict=True) for pk in dict.fromkeys(g.student_ids)]
-        ProblemMember.objects.bulk_create([ProblemMember(group_id=g, student_id=pk) for g, pk in members],
-                                          batch_size=1000)
+        turn_of = {made.pk: turn for made, turn in zip(created, turns, strict=True)}
+        ProblemMember.objects.bulk_create(
+            [ProblemMember(group_id=g, student_id=pk, rank=facts[pk].rank if pk in facts else None,
+                           must_act=pk in turn_of[g]) for g, pk in members], batch_size=1000)
     if written is not None:
         written.groups += [g.pk for g in created]
         written.members += members
@@ -151,8 +171,39 @@ def resolve_groups(kind: str, student_ids: Iterable[int], *, resolution: str) ->
                .values_list("pk", flat=True).distinct())
     if ids:
         ProblemGroup.objects.filter(pk__in=ids).update(resolved=True, resolved_at=timezone.now(),
+                                                       state=GroupState.RESOLVED, turn_due=None,
                                                        resolution=resolution[:200])
+        ProblemMember.objects.filter(group_id__in=ids).update(must_act=False)
     return ids
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the rules need of a record when it joins a group."""
+
+    rank: dt.datetime | None  # registered, or key-changed later: the later acts first
+    province: str  # the two digits of its school's province ('' under the ministry)
+
+
+def member_facts(student_ids: Iterable[int]) -> dict[int, MemberFacts]:
+    """Rank (注册时间, or the last 关键数据变更 when later) and province of each record.
+    Two queries per 5,000 records."""
+    ids = list(dict.fromkeys(student_ids))
+    facts: dict[int, MemberFacts] = {}
+    for chunk in _chunks(ids):
+        changed = dict(RecordEvent.objects.filter(student_id__in=chunk, kind=EventKind.KEY_CHANGE)
+                       .values("student_id").annotate(last=Max("at")).values_list("student_id", "last"))
+        for pk, registered, prefix in Student.objects.filter(pk__in=chunk).values_list(
+                "pk", "registered_at", "school__supervisor__prefix"):
+            rank = max((r for r in (registered, changed.get(pk)) if r is not None), default=None)
+            facts[pk] = MemberFacts(rank, (prefix or "")[:2])
+    return facts
+
+
+def turn_days_by_province() -> dict[str, int]:
+    """每轮办理期限 set by provinces ('' for the ministry's national default)."""
+    return {(prefix or "")[:2]: days for prefix, days in ProblemSettings.objects.values_list(
+        "authority__prefix", "turn_days")}
 
 
 # --- taking back what a caller wrote ---------------------------------------------------------

@@ -125,3 +125,18 @@ def test_withdraw_leaves_settled_groups_kept_records_and_others_members(place):
         settled.pk: "问题学籍已处理完毕", kept.pk: "组内有保留的学籍", joined.pk: "组内有其他学籍加入"}
     assert set(ProblemMember.objects.values_list("group_id", "student_id")) == {
         (settled.pk, a), (kept.pk, b), (joined.pk, e)}
+
+
+def test_a_new_group_waits_for_the_later_record(place):
+    a, b = _records(place, place.spec(1), place.spec(2, kind="L", claim=False))
+    (group,) = P.open_groups([P.NewGroup(ProblemKind.ID_DUPLICATE, (a, b), "测试")])
+    group.refresh_from_db()
+    assert group.state == "waiting" and not group.cross_province and group.turn_since and group.turn_due
+    assert group.turn_due > group.turn_since
+    turn = dict(ProblemMember.objects.filter(group=group).values_list("student_id", "must_act"))
+    assert turn == {a: False, b: True}
+    assert all(ProblemMember.objects.filter(group=group).values_list("rank", flat=True))
+    P.resolve_groups(ProblemKind.ID_DUPLICATE, [a], resolution="已处理")
+    group.refresh_from_db()
+    assert group.state == "resolved" and group.turn_due is None
+    assert not ProblemMember.objects.filter(group=group, must_act=True).exists()
