@@ -13,6 +13,7 @@ urlpatterns = [
     path("students/", include("xueji.students.urls")),
     path("changes/", include("xueji.changes.urls")),
     path("reports/", include("xueji.reports.urls")),
+    path("problems/", include("xueji.problems.urls")),
     path("jobs/", include("xueji.jobs.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]
