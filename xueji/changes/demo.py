@@ -12,10 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from xueji.org.models import SchoolClass
+from xueji.students import numbers, verification
+from xueji.students import rules as student_rules
 from xueji.students.models import Status, Student
 from xueji.workflow.models import Business
 
 from . import deletion, key_changes, status_changes
+from .models import CheckStatus, KeyChangeCheck
 
 
 def _proof(name: str) -> SimpleUploadedFile:
@@ -46,6 +49,40 @@ def seed_changes(school, registrar, today: dt.date) -> int:
     status_changes.request_status_change(second, registrar, "suspend", date=today, reason="因病休学",
                                          proof=_proof("病历证明.png"))
     return made + 1
+
+
+def _corrected_id(student: Student) -> str | None:
+    """Another valid resident ID for ``student`` (same division, birth date and gender):
+    the kind of correction a registrar makes when one digit of the sequence was wrong."""
+    current = student.id_number or ""
+    if student.id_type != numbers.RESIDENT_ID_TYPE or len(current) != 18:
+        return None
+    for seq in range(3, 999, 2):
+        order = seq + (0 if student.gender == "1" else 1)
+        first17 = f"{current[:14]}{order:03d}"
+        candidate = first17 + student_rules.id_check_digit(first17)
+        if candidate != current and not Student.objects.filter(id_number=candidate).exists():
+            return candidate
+    return None
+
+
+def seed_waiting_for_registry(school, registrar) -> bool:
+    """A 身份证件号 correction (关键数据变更) sent while the population registry did not
+    answer: it waits on 待查重认证 and no reviewer can decide it until
+    ``manage.py retry_key_change_verification`` gets the registry's answer. Nothing when
+    the school already has one waiting."""
+    if KeyChangeCheck.objects.filter(business__school=school, verify_status=CheckStatus.PENDING).exists():
+        return False
+    busy = Business.objects.filter(status="open", student__isnull=False).values("student_id")
+    pupil = (Student.objects.filter(school=school, status=Status.IN_SCHOOL, number_kind="G", id_type="1")
+             .exclude(pk__in=busy).select_related("grade", "school").order_by("pk")[2:3].first())
+    new_id = _corrected_id(pupil) if pupil else None
+    if new_id is None:
+        return False
+    with verification.registry_unreachable():
+        key_changes.request_key_change(pupil, registrar, {"id_number": new_id}, reason="户口簿身份证号码录入有误,更正",
+                                       proof=_proof("户口簿.png"))
+    return True
 
 
 def seed_mistaken_deletions(school, registrar, leader) -> None:

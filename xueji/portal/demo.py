@@ -16,7 +16,12 @@ from django.utils import timezone
 
 from xueji.accounts import services as account_services
 from xueji.accounts.models import Role, User
-from xueji.changes.demo import seed_changes, seed_mistaken_deletions, seed_suspended_and_resumed
+from xueji.changes.demo import (
+    seed_changes,
+    seed_mistaken_deletions,
+    seed_suspended_and_resumed,
+    seed_waiting_for_registry,
+)
 from xueji.changes.maintenance_demo import seed_maintenance
 from xueji.changes.transfer_demo import seed_transfers
 from xueji.org import rules
@@ -134,6 +139,7 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
             if prefix == "school1":  # 日常管理 businesses waiting (xueji/changes/demo.py), a maintained record
                 seed_maintenance(school, User.objects.get(username=registrar), today)
                 seed_changes(school, User.objects.get(username=registrar), today)
+                seed_waiting_for_registry(school, User.objects.get(username=registrar))
                 seed_mistaken_deletions(school, User.objects.get(username=registrar), User.objects.get(username=leader))
                 county = User.objects.filter(role=Role.AUTHORITY_REGISTRAR, authority=school.supervisor).first()
                 if county is not None:

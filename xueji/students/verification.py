@@ -9,7 +9,8 @@ verifier in here when its app is ready (``set_verifier``), and the others call
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 #: ``[(resident ID, name)]`` → ``{resident ID: (verified, reason)}``, or None when the
 #: registry could not be reached.
@@ -31,3 +32,15 @@ def verify(people: Sequence[tuple[str, str]]) -> dict[str, tuple[bool, str]] | N
     if _verifier is None:
         return None
     return _verifier(list(people))
+
+
+@contextmanager
+def registry_unreachable() -> Iterator[None]:
+    """While inside, the registry does not answer (:func:`verify` returns None) — how the
+    demo shows a request waiting for 查重认证."""
+    global _verifier
+    previous, _verifier = _verifier, None
+    try:
+        yield
+    finally:
+        _verifier = previous

@@ -119,7 +119,13 @@ def test_demo_data_every_role_every_level(capsys, client):
     assert [e.kind for e in resumed.events.filter(kind="status").order_by("at", "pk")] == ["status", "status"]
     assert any(b.is_overdue() for b in Business.objects.filter(status="open", kind="transfer_in_province"))
     waiting = set(Business.objects.filter(status="open").values_list("current_level", "hold"))
-    assert waiting >= {("school", ""), ("supervisor", "report_pending"), ("supervisor", ""), ("province", "")}
+    assert waiting >= {("school", ""), ("supervisor", "report_pending"), ("supervisor", ""), ("province", ""),
+                       ("school", "dedup_pending")}
+    # a 身份证件号 correction waiting for the population registry (待查重认证)
+    from xueji.changes.models import KeyChangeCheck
+
+    assert KeyChangeCheck.objects.filter(verify_status="pending", business__status="open",
+                                         business__hold="dedup_pending").count() == 1
     # 省内转学: one waiting at 天河区教育局, one moved and waiting for a class
     assert set(Business.objects.filter(kind="transfer_in_province").values_list("status", "current_level")) == {
         ("open", "supervisor"), ("passed", "")}
