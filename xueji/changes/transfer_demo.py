@@ -1,6 +1,8 @@
-"""Demo 省内转学 (演示数据): two pupils of 海珠区示范小学 transferring into 天河区示范小学 —
-one waiting at 天河区教育局, one already moved and waiting for a class (待分班). Through the
-real services and the engine. Idempotent: nothing is added once a transfer exists."""
+"""Demo 省内转学 (演示数据): pupils of 海珠区示范小学 transferring into 天河区示范小学, one
+waiting at each party — the receiving school's leader, 天河区教育局 (overdue), the sending
+school's leader, 海珠区教育局 — and one already moved and waiting for a class (待分班).
+Through the real services and the engine. Idempotent: nothing is added once a transfer
+exists."""
 
 from __future__ import annotations
 
@@ -38,7 +40,10 @@ def seed_transfers() -> int:
                  _user(Role.SCHOOL_LEADER, school=sending), _user(Role.AUTHORITY_REGISTRAR, authority=sending.supervisor)]
     if registrar is None or None in reviewers:
         return 0
-    pupils = list(Student.objects.filter(school=sending, status="10").order_by("-grade__entry_year", "pk")[:2])
+    pupils = list(Student.objects.filter(school=sending, status="10").order_by("-grade__entry_year", "pk")[:5])
+    #: decisions taken for each pupil: waiting at 转入学校 (0), 转入方教育局 (1, overdue),
+    #: 转出学校 (2), 转出方教育局 (3), moved (4)
+    steps = (1, 4, 0, 2, 3)
     started = 0
     for n, pupil in enumerate(pupils):
         grade = Grade.objects.filter(school=receiving, stage=pupil.grade.stage,
@@ -47,7 +52,7 @@ def seed_transfers() -> int:
             continue
         business = services.apply_transfer(registrar, national_number=pupil.national_number, name=pupil.name,
                                            to_grade=grade, reason="随父母工作调动")
-        for reviewer in reviewers[: 1 if n == 0 else 4]:
+        for reviewer in reviewers[: steps[n]]:
             workflow.decide(business, reviewer, True, "同意")
         if n == 0:  # the demo's clock: this step (天河区教育局) was reached eight working days ago → 超期
             since = timezone.now() - dt.timedelta(days=12)

@@ -126,9 +126,12 @@ def test_demo_data_every_role_every_level(capsys, client):
 
     assert KeyChangeCheck.objects.filter(verify_status="pending", business__status="open",
                                          business__hold="dedup_pending").count() == 1
-    # 省内转学: one waiting at 天河区教育局, one moved and waiting for a class
-    assert set(Business.objects.filter(kind="transfer_in_province").values_list("status", "current_level")) == {
-        ("open", "supervisor"), ("passed", "")}
+    # 省内转学: one waiting at each party (two schools, two county bureaus), one moved and waiting for a class
+    transfers = Business.objects.filter(kind="transfer_in_province")
+    assert set(transfers.values_list("status", "current_level")) == {("open", "supervisor"), ("open", "school"),
+                                                                     ("passed", "")}
+    waiting_at = {b.current_unit for b in transfers.filter(status="open")}
+    assert len(waiting_at) == 4 and {"天河区教育局", "海珠区教育局"} <= waiting_at, waiting_at
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "天河区教育局" in client.get("/").content.decode()
