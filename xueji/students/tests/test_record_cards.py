@@ -275,3 +275,27 @@ def test_a_transferred_record_waiting_for_a_class(pupils):
     assert ("所在班级", "待分班") in card.head, card.head
     text = _text(docx.Document(io.BytesIO(cards.docx_of([card]))))
     assert "待分班" in text and "由天河测试小学转入" in text
+
+
+def test_the_card_opens_in_libreoffice(client, pupils, tmp_path):
+    """学籍卡 opens in an office suite, not only in python-docx: LibreOffice Writer (installed
+    by scripts/ensure-chromium) reads the document and finds the student's data in it."""
+    import os
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if os.environ.get("XUEJI_REQUIRE_BROWSER", "").strip().lower() in {"1", "true", "yes"}:
+            pytest.fail("XUEJI_REQUIRE_BROWSER=1 but soffice (LibreOffice) is missing: run scripts/ensure-chromium")
+        pytest.skip("soffice (LibreOffice) is not installed: scripts/ensure-chromium installs it")
+    student = pupils.records[0]
+    client.force_login(pupils.world.users.school_registrar)
+    source = tmp_path / f"{student.national_number}.docx"
+    source.write_bytes(_download(client, student).content)
+    profile = tmp_path / "profile"  # a throwaway LibreOffice profile: parallel runs don't share one
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "txt:Text",
+                    "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
+    text = (tmp_path / f"{student.national_number}.txt").read_text(encoding="utf-8-sig")
+    for expected in (cards.TITLE, student.name, student.national_number, "学籍变动情况", "天河测试小学"):
+        assert expected in text, expected
