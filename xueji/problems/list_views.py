@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from xueji.accounts.models import Role
 from xueji.accounts.second_account import render_verification, second_account_step
 from xueji.common.lists import DEFAULT_PAGE_SIZE, ListResult, paginate_sorted
 from xueji.org.selectors import classes_for, grades_for, record_scope_violation
@@ -160,8 +161,8 @@ def overview(request):
 def reminders(request):
     """问题学籍催办 of the school: unread first; 标记为已读."""
     user = request.user
-    if not user.is_school_user:
-        raise PermissionDenied("只有学校用户可以查看问题学籍催办")
+    if user.role not in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER):
+        raise PermissionDenied("只有学校学籍管理员和学籍主管领导可以查看问题学籍催办")
     if request.method == "POST":
         try:
             count = list_services.mark_reminders_read(request, request.POST.getlist("r"),
