@@ -146,7 +146,7 @@ def list_export(request, key: str):
     return render_verification(
         request, step, purpose=purpose, back=back,
         notice="导出问题学籍学生个人信息,须输入本单位另一账号的用户名和密码进行验证。导出将记录两位用户的姓名。",
-        summary=f"将导出{count}条问题学籍。", details="导出的信息项:" + "、".join(jobs.HEADERS))
+        summary=f"将导出{count}条问题学籍。", details="导出的信息项:" + "、".join(jobs.HEADERS), hidden=[])
 
 
 @login_required
