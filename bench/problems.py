@@ -76,7 +76,6 @@ def build_groups(n_groups: int) -> None:
 def time_lists(who: dict, repeat: int) -> dict:
     from django.test import Client
     from django.urls import reverse
-
     from student_query import p95
 
     pages = {
@@ -122,9 +121,9 @@ def lists(args) -> dict:
 
 
 def collection(args) -> dict:
+    import record_writer as rw
     from django.db import connection
 
-    import record_writer as rw
     from xueji.registration import collection as C
 
     world = rw.build_world(rw.COLLECTION_SCHOOL_CODE)
