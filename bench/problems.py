@@ -79,7 +79,7 @@ def time_lists(who: dict, repeat: int) -> dict:
     from student_query import p95
 
     pages = {
-        "school": [("处理", "problems:handle_list", {}), ("处理 / 姓名+年级", "problems:handle_list", {"name": "王"}),
+        "school": [("处理", "problems:handle_list", {}), ("处理 / 姓名包含李", "problems:handle_list", {"name": "李"}),
                    ("查询", "problems:index", {}), ("查询 / 超期", "problems:index", {"overdue": "1"})],
         "county": [("查询", "problems:index", {}), ("查询 / 超期 按已等待排序", "problems:index",
                                                    {"overdue": "1", "sort": "-waited"}),
