@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import problems_views, views
 
 app_name = "api"
 
@@ -15,6 +15,7 @@ router.register("registration/uploads", views.UploadViewSet, basename="registrat
 router.register("students", views.StudentViewSet, basename="student")
 router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("problems", problems_views.ProblemGroupViewSet, basename="problem")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),

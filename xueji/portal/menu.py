@@ -28,6 +28,11 @@ def _province_or_ministry_registrar(user) -> bool:
     return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level <= 1
 
 
+def _ministry_registrar(user) -> bool:
+    """跨省问题学籍仲裁: 教育部 arbitrates across provinces."""
+    return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level == 0
+
+
 def _province_registrar(user) -> bool:
     return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level == 1
 
@@ -42,6 +47,8 @@ _school_staff = _roles(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
 _reviewers = _roles(Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR)
 _school_and_authority = _roles(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR)
 _query_users = _roles(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN)
+_problem_query_users = _roles(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.CLASS_TEACHER, Role.DATA_CHECKER,
+                              Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN)
 _admin = _roles(Role.AUTHORITY_ADMIN)
 _data_checkers = _roles(Role.SCHOOL_REGISTRAR, Role.DATA_CHECKER)
 _class_teacher = _roles(Role.CLASS_TEACHER)
@@ -144,8 +151,12 @@ MENU: list[Group] = [
             Entry("省内问题学籍处理", "problems:handle_list", _school_registrar),
             Entry("省内问题学籍审核", "problems:review_list", _reviewers),
             Entry("省内问题学籍仲裁", "problems:arbitration_list", _authority_registrar),
-            Entry("跨省问题学籍处理", "problems:cross_province_list", _registrars),
-            Entry("问题学籍查询", "problems:index", _query_users),
+            Entry("跨省问题学籍处理", "problems:cross_province_list", _school_registrar),
+            Entry("跨省问题学籍审核", "problems:cross_province_review_list", _reviewers),
+            Entry("跨省问题学籍仲裁", "problems:cross_province_arbitration_list", _ministry_registrar),
+            Entry("问题学籍查询", "problems:index", _problem_query_users),
+            Entry("问题学籍概况", "problems:overview", _authority_registrar),
+            Entry("问题学籍催办", "problems:reminders", _school_staff),
         ]),
     ]),
     Group("学校管理", [

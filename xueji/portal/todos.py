@@ -117,14 +117,44 @@ def preschool_waiting(user) -> list[Todo]:
 
 
 def problems_to_handle(user) -> list[Todo]:
-    """问题学籍 of the school still open — listed once the page to handle them exists."""
-    url = _url("problems:handle_list")
-    if not url or user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
+    """问题学籍 whose turn is the school's (省内 and 跨省), those past the turn's deadline,
+    and the unread 催办 of authorities."""
+    if user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
         return []
-    from xueji.problems.models import ProblemGroup
+    from xueji.problems import list_selectors
 
-    count = ProblemGroup.objects.filter(resolved=False, members__student__school_id=user.school_id).distinct().count()
-    return [Todo("待处理的问题学籍", count, url)]
+    mine = list_selectors.turn_of_school(user.school_id)
+    return [
+        Todo("待处理的省内问题学籍", mine.filter(group__cross_province=False).values("group_id").distinct().count(),
+             _url("problems:handle_list")),
+        Todo("待处理的跨省问题学籍", mine.filter(group__cross_province=True).values("group_id").distinct().count(),
+             _url("problems:cross_province_list")),
+        Todo("超期未处理的问题学籍", list_selectors.overdue_groups_of_school(user.school_id),
+             _url("problems:handle_list", "?overdue=1")),
+    ]
+
+
+def problem_reminders(user) -> list[Todo]:
+    """未读的问题学籍催办 (school registrar and leader)."""
+    if user.role not in {Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER} or user.school_id is None:
+        return []
+    from xueji.problems.list_selectors import unread_reminders
+
+    return [Todo("未读的问题学籍催办", unread_reminders(user).count(), _url("problems:reminders"))]
+
+
+def problems_to_arbitrate(user) -> list[Todo]:
+    """问题学籍 waiting for this authority's arbitration (省内 and 跨省)."""
+    if user.role != Role.AUTHORITY_REGISTRAR or user.authority_id is None:
+        return []
+    from xueji.problems.models import GroupState, ProblemGroup
+
+    waiting = ProblemGroup.objects.filter(state=GroupState.ARBITRATION, arbiter_id=user.authority_id)
+    return [
+        Todo("待仲裁的省内问题学籍", waiting.filter(cross_province=False).count(), _url("problems:arbitration_list")),
+        Todo("待仲裁的跨省问题学籍", waiting.filter(cross_province=True).count(),
+             _url("problems:cross_province_arbitration_list")),
+    ]
 
 
 def overdue_reviews(user) -> list[Todo]:
@@ -153,8 +183,17 @@ def transfers_waiting(user) -> list[Todo]:
 
 PROVIDERS = [
     pending_reviews, overdue_reviews, transfers_waiting, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
+    problem_reminders, problems_to_arbitrate,
     locked_accounts, password_expiry,
 ]
+
+
+def problem_overview(user) -> list[Todo]:
+    """An authority's 问题学籍: the groups of its scope past the turn's deadline (counts per
+    school on 问题学籍概况)."""
+    from xueji.problems.list_selectors import overdue_in_scope as problems_overdue
+
+    return [Todo("辖区超期未处理的问题学籍", problems_overdue(user), _url("problems:overview"))]
 
 
 def todos_for(user) -> list[Todo]:
@@ -177,6 +216,7 @@ def overview_for(user) -> list[Todo]:
             Todo("辖区学校", selectors.schools_for(user).count(), _url("org:school_list")),
             Todo("下级教育行政部门", selectors.authorities_for(user).count() - 1),
             Todo("辖区超期未办结业务", overdue_in_scope(user).count(), _url("workflow:open_businesses", "?overdue=on")),
+            *problem_overview(user),
         ]
     if user.is_school_user:
         return [
