@@ -117,6 +117,10 @@ def _as_rules(members: Iterable[ProblemMember]) -> list[rules.Member]:
             for m in members]
 
 
+#: The rules' view of members (for pages deciding which buttons to show).
+as_rule_members = _as_rules
+
+
 def _unit(user) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return SYSTEM

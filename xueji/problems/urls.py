@@ -6,4 +6,8 @@ app_name = "problems"
 
 urlpatterns: list = [
     path("<int:pk>/", views.group_detail, name="group"),
+    path("<int:pk>/members/<int:member>/<str:method>/", views.handle, name="handle"),
+    path("<int:pk>/arbitrate/", views.arbitrate, name="arbitrate"),
+    path("<int:pk>/remind/", views.remind, name="remind"),
+    path("settings/", views.settings_page, name="settings"),
 ]

@@ -21,7 +21,7 @@ from xueji.students.models import IdentityClaim, Status, Student
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business, BusinessStatus
 
-from .handling_support import fresh, hp, new_id_for, pass_all, png_file, reviewer_for  # noqa: F401
+from .handling_support import fresh, new_id_for, pass_all, png_file, reviewer_for
 
 
 def act(ns, member, method, **kw):

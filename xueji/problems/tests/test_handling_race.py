@@ -19,7 +19,7 @@ from xueji.students.models import IdentityClaim
 from xueji.workflow.models import Business
 from xueji.workflow.services import load_default_configs
 
-from .handling_support import hp, png_file, record, values_of  # noqa: F401
+from .handling_support import png_file, record, values_of
 
 
 @pytest.mark.django_db(transaction=True)
