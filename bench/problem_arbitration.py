@@ -38,7 +38,13 @@ def main() -> None:
         from xueji.accounts.models import Role
         from xueji.org.models import Grade, SchoolClass
         from xueji.problems import handling
-        from xueji.problems.models import GroupState, MemberState, ProblemGroup, ProblemKind, ProblemMember
+        from xueji.problems.models import (
+            GroupState,
+            MemberState,
+            ProblemGroup,
+            ProblemKind,
+            ProblemMember,
+        )
         from xueji.students.models import IdentityClaim, Student
         from xueji.testing import build_tree, make_school, make_user
 
