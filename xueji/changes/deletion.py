@@ -119,7 +119,7 @@ def complete_deletion(business: Business, decision=None, user=None) -> Effect:
     reason = (business.payload or {}).get("reason", "")
     (done,) = student_services.delete_records([business.student_id], reason=reason, date=timezone.localdate(),
                                               actor=user, business_id=business.pk)
-    settled = settle_problem_groups(done.student_id)
+    settled = settle_problem_groups(done.student_id, user)
     return Effect(f"学籍已删除({mask_national_number(done.old_number)})"
                   + (f",{len(settled)}组问题学籍处理完毕" if settled else ""),
                   {"student": done.student_id, "old_status": done.old_status,
@@ -130,22 +130,12 @@ def complete_deletion(business: Business, decision=None, user=None) -> Effect:
 SETTLED = "学籍已误操作删除,问题学籍处理完毕"
 
 
-def settle_problem_groups(student_id: int) -> list[int]:
-    """问题学籍 the deleted record was in: a group left with at most one record that is not
+def settle_problem_groups(student_id: int, user=None) -> list[int]:
+    """问题学籍 the deleted record was in: it leaves them (``problems.handling.members_left``,
+    the state machine's ``member_left``): a group left with at most one record that is not
     deleted has no problem any more (身份证件号错误 of that record; a 身份证件号重复 pair
-    whose other record stays — as 问题学籍删除 settles it, F-51); a group that still holds
-    two or more live records stays open. Written by ``problems.services``."""
-    from django.db.models import Count, Q
+    whose other record stays, evidenced automatically — as 问题学籍删除 settles it,
+    F-51); a group that still holds two or more live records goes on with them."""
+    from xueji.problems import handling
 
-    from xueji.problems import services as problem_services
-    from xueji.problems.models import ProblemGroup
-
-    mine = ProblemGroup.objects.filter(resolved=False, members__student_id=student_id).values("pk")
-    groups = (ProblemGroup.objects.filter(pk__in=mine)  # counted apart from the filter's join
-              .annotate(live=Count("members", filter=~Q(members__student__status=Status.DELETED)))
-              .values_list("pk", "kind", "live"))
-    settled = []
-    for _pk, kind, live in groups:
-        if live <= 1:
-            settled += problem_services.resolve_groups(kind, [student_id], resolution=SETTLED)
-    return sorted(set(settled))
+    return handling.members_left([student_id], resolution=SETTLED, user=user)

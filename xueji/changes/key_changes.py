@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -61,6 +62,9 @@ PAYLOAD = payloads.Schema("关键数据变更:受控字段修改前值和修改�
     payloads.Field("reason", "变更原因", required=False),
 ))
 FACT_COLUMNS = ("查重认证",)
+#: Key data a problem group's members share (the identity; name, gender and birth date of
+#: records without an ID document): changing one takes the record out of its groups.
+PROBLEM_ATTRS = frozenset({"id_type", "id_number", "name", "gender", "birth_date"})
 
 
 def _value(attr: str, value):
@@ -131,16 +135,30 @@ def _conflict_message(conflict) -> str:
     return f"身份证件号已在{conflict.school_name}({conflict.school_code})被占用({held}),不能变更为该身份证件号"
 
 
-def request_key_change(student: Student, user, after: Mapping, *, proof, reason: str = "", klass=None,
-                       request=None, today: dt.date | None = None) -> Business:
-    """关键数据变更申请. ``after``: controlled field → value asked for (fields left out keep
-    their value); ``klass``: a class of the student's school to move to (年级 follows);
-    ``proof``: the uploaded proof material (required). Refused in Chinese: no change,
-    an official number to 无身份证件, name and ID together, key data failing the field
-    rules of its type, an ID another record or pending business holds, no proof."""
+@dataclass(frozen=True)
+class KeyChangePlan:
+    """A key change checked against the F-43 rules and the 查重认证, ready to start as a
+    business (:func:`start_key_change`): what :func:`plan_key_change` found."""
+
+    student: Student
+    kind: str  # the F-43 business type (key_change / key_change_no_id / key_change_name_id)
+    payload: dict
+    summary: str
+    changed: tuple[str, ...]
+    identity_key: str | None
+    verify_status: str
+    verify_note: str
+    masked: str
+    new_id_type: str
+
+
+def plan_key_change(student: Student, after: Mapping, *, reason: str = "", klass=None,
+                    today: dt.date | None = None) -> KeyChangePlan:
+    """The checks of a key change before anything is written: the F-43 refusals, the key
+    data's field rules, the 查重 of the new identity (a read: the claim itself comes in
+    :func:`start_key_change`) and the 认证 with the population registry (outside any
+    lock). Refused with a Chinese ``ValidationError``."""
     today = today or timezone.localdate()
-    if proof is None:
-        raise ValidationError("请上传证明材料")
     current = current_values(student)
     new = _clean_new(student, after)
     klass_obj = None
@@ -168,7 +186,7 @@ def request_key_change(student: Student, user, after: Mapping, *, proof, reason:
         payload["klass_id"] = klass_obj.pk
     if (reason or "").strip():
         payload["reason"] = reason.strip()[:200]
-    # 查重: the identity after the change, reserved for the business below.
+    # 查重: the identity after the change, reserved for the business in start_key_change.
     # Two steps, as registration: a read that turns away an identity already held, then
     # (in the transaction) the claim itself, where the database settles a race.
     key = None
@@ -189,6 +207,24 @@ def request_key_change(student: Student, user, after: Mapping, *, proof, reason:
             status, note = (CheckStatus.PASSED, "") if ok else (CheckStatus.FAILED, why or "")
     masked = mask_id_number(merged["id_number"]) if merged["id_number"] else ""
     summary = f"{student.name} " + "、".join(rules.KEY_LABELS[a] for a in changed) + ("、班级" if placement else "")
+    return KeyChangePlan(student=student, kind=kind, payload=payload, summary=summary.strip(),
+                         changed=tuple(changed) + (("klass",) if placement else ()), identity_key=key,
+                         verify_status=status, verify_note=note, masked=masked,
+                         new_id_type=merged.get("id_type") or "")
+
+
+def start_key_change(plan: KeyChangePlan, user, *, proof, kind: str | None = None, payload_extra=None,
+                     summary: str | None = None, request=None, audit: bool = True) -> Business:
+    """Start the business of a planned key change: the new identity claimed under the
+    business's reserved id (of two racing claims — or a claim and a registration — for
+    one ID exactly one wins), the business of ``kind`` (default: the plan's F-43 type;
+    问题学籍变更 passes its own), its 查重认证 row and proof material; and — unless the
+    caller writes its own (``audit=False``) — the audit entry. One transaction (the
+    caller's, when it has one)."""
+    if proof is None:
+        raise ValidationError("请上传证明材料")
+    student, key = plan.student, plan.identity_key
+    payload = {**plan.payload, **(payload_extra or {})}
     with transaction.atomic():
         # The claim first, under the business's reserved id, as registration does: the
         # identity is settled before the business and its audit entry lock anything.
@@ -197,23 +233,38 @@ def request_key_change(student: Student, user, after: Mapping, *, proof, reason:
             lost = student_services.claim_identities([(key, student.school_id, business_id)], checked=True)
             if key in lost:
                 raise ValidationError(_conflict_message(lost[key]))
+        pending = plan.verify_status == CheckStatus.PENDING
         business = workflow.initiate(
-            kind=kind, school=student.school, applicant=user, student=student, stage=student.grade.stage,
-            summary=summary.strip(), payload=payload, hold=HOLD if status == CheckStatus.PENDING else "",
-            hold_note="等待人口信息库认证" if status == CheckStatus.PENDING else "", request=request,
+            kind=kind or plan.kind, school=student.school, applicant=user, student=student,
+            stage=student.grade.stage, summary=summary or plan.summary, payload=payload,
+            hold=HOLD if pending else "", hold_note="等待人口信息库认证" if pending else "", request=request,
             business_id=business_id,
         )
-        KeyChangeCheck.objects.create(business=business, identity_key=key or "", verify_status=status,
-                                      verify_note=note[:200],
-                                      checked_at=timezone.now() if status != CheckStatus.PENDING else None)
+        KeyChangeCheck.objects.create(business=business, identity_key=key or "", verify_status=plan.verify_status,
+                                      verify_note=plan.verify_note[:200],
+                                      checked_at=None if pending else timezone.now())
         workflow.attach_material(business, user, proof, request=request)
-        record_event(
-            action="changes.key_change_requested", summary=f"关键数据变更申请:{summary.strip()}",
-            actor=user, request=request, target=business,
-            after={"student": student.pk, "kind": kind, "changed": changed + (["klass"] if placement else []),
-                   "identity": masked, "verify_status": status},
-        )
+        if audit:
+            record_event(
+                action="changes.key_change_requested", summary=f"关键数据变更申请:{plan.summary}",
+                actor=user, request=request, target=business,
+                after={"student": student.pk, "kind": business.kind, "changed": list(plan.changed),
+                       "identity": plan.masked, "verify_status": plan.verify_status},
+            )
     return business
+
+
+def request_key_change(student: Student, user, after: Mapping, *, proof, reason: str = "", klass=None,
+                       request=None, today: dt.date | None = None) -> Business:
+    """关键数据变更申请. ``after``: controlled field → value asked for (fields left out keep
+    their value); ``klass``: a class of the student's school to move to (年级 follows);
+    ``proof``: the uploaded proof material (required). Refused in Chinese: no change,
+    an official number to 无身份证件, name and ID together, key data failing the field
+    rules of its type, an ID another record or pending business holds, no proof."""
+    if proof is None:
+        raise ValidationError("请上传证明材料")
+    plan = plan_key_change(student, after, reason=reason, klass=klass, today=today)
+    return start_key_change(plan, user, proof=proof, request=request)
 
 
 def _changes_of(business: Business) -> dict:
@@ -224,14 +275,23 @@ def _changes_of(business: Business) -> dict:
     return changes
 
 
-def complete_key_change(business: Business, decision=None, user=None) -> registry.Effect:
+def complete_key_change(business: Business, decision=None, user=None, *, problem: bool = False) -> registry.Effect:
     """on_complete: the record changes (``students.services.apply_key_change``): the reserved
     identity becomes the record's, the number follows it (G for a verified resident ID,
-    the old number still resolving)."""
+    the old number still resolving). ``problem``: a 问题学籍变更 (an official number
+    changed to a 港澳台/外籍 document gets a new temporary number, seed 004 §2; the
+    problem group is settled by its caller). A plain key change that changes what a
+    problem group's members share takes the record out of its groups
+    (``problems.handling.members_left``)."""
     check = KeyChangeCheck.objects.filter(business=business).first()
     verified = check is not None and check.verify_status == CheckStatus.PASSED
     result = student_services.apply_key_change(business.student_id, _changes_of(business), verified=verified,
-                                               reserved_by=business.pk, actor=user, business_id=business.pk)
+                                               reserved_by=business.pk, actor=user, business_id=business.pk,
+                                               problem=problem)
+    if not problem and set(result.after) & PROBLEM_ATTRS:
+        from xueji.problems import handling
+
+        handling.members_left([business.student_id], resolution="关键数据变更后已不再重复", user=user)
     before = {a: _value(a, v) for a, v in result.before.items()}
     after = {a: _value(a, v) for a, v in result.after.items()}
     for side in (before, after):

@@ -233,6 +233,18 @@ def member_left(members: Sequence[Member], member_id: int, *, resolution: str) -
     return _after_exit(current, states, resolution=resolution)
 
 
+def after_join(members: Sequence[Member]) -> Outcome | None:
+    """A record joined the group (a new duplicate registered): when nobody is acting or
+    failed (the group waits for a school, or for arbitration), the turn goes to the latest
+    live member that has not evidenced — the newcomer, being registered last; None when
+    the group goes on as it is (a business under review, or members returned after
+    arbitration, finish first)."""
+    left = _live(members)
+    if not left or any(m.state in (MemberState.ACTING, MemberState.FAILED) for m in left):
+        return None
+    return _next_turn(list(members), {})
+
+
 # --- the arbitration authority ----------------------------------------------------------------
 
 def lowest_common_superior(chains: Sequence[Sequence[int]]) -> int | None:

@@ -1,6 +1,6 @@
 """问题学籍 groups: the one writer of :class:`ProblemGroup` and :class:`ProblemMember`.
-Handling them (变更, 佐证, 删除, 仲裁) is a later feature; registration, initial data
-collection and the number upgrade open and resolve groups here.
+Registration, initial data collection and the number upgrade open and resolve groups
+here; handling them (变更, 佐证, 删除, 仲裁, lock, 催办) is :mod:`xueji.problems.handling`.
 
 The convention is that of ``students.services``: each function is one step of the
 caller's business — it joins the caller's transaction, writes no audit entry of its own
@@ -110,17 +110,25 @@ def join_or_open(kind: str, members_by_key: Mapping[Hashable, Iterable[int]], *,
             student_id__in=all_ids, group__kind=kind, group__resolved=False).values_list("student_id", "group_id"):
         existing.setdefault(student_id, group_id)
     new: list[tuple[Hashable, list[int]]] = []
-    joins: list[ProblemMember] = []
+    joining: list[tuple[int, int]] = []
     for key, ids in members.items():
         group_id = next((existing[pk] for pk in ids if pk in existing), None)
         if group_id is None:
             new.append((key, ids))
         else:
-            joins += [ProblemMember(group_id=group_id, student_id=pk) for pk in ids if pk not in existing]
+            joining += [(group_id, pk) for pk in ids if pk not in existing]
+    facts = member_facts([pk for _, pk in joining]) if joining else {}
+    joins = [ProblemMember(group_id=g, student_id=pk, rank=facts[pk].rank if pk in facts else None)
+             for g, pk in joining]
     with transaction.atomic():
         opened = open_groups([NewGroup(kind, tuple(ids), notes.get(key, ""), historical) for key, ids in new],
                              written=written)
         ProblemMember.objects.bulk_create(joins, batch_size=1000, ignore_conflicts=True)
+        if joins:
+            # a record joining a waiting group takes the turn when it is the latest (F-51)
+            from . import handling
+
+            handling.joined({m.group_id for m in joins})
     if written is not None:
         written.members += [(m.group_id, m.student_id) for m in joins]
     return opened

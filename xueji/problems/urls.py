@@ -6,5 +6,9 @@ app_name = "problems"
 
 urlpatterns: list = [
     path("<int:pk>/", views.group_detail, name="group"),
+    path("<int:pk>/members/<int:member>/<str:method>/", views.handle, name="handle"),
+    path("<int:pk>/arbitrate/", views.arbitrate, name="arbitrate"),
+    path("<int:pk>/remind/", views.remind, name="remind"),
+    path("settings/", views.settings_page, name="settings"),
 ]
 urlpatterns += list_urls.urlpatterns

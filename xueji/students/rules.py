@@ -1449,7 +1449,7 @@ def check_key_data(values: Mapping[str, Any], *, today: dt.date,
 
 
 def number_after_key_change(number_kind: str, old_identity: tuple[str, str], new_identity: tuple[str, str],
-                            verified: bool | None) -> tuple[str, str | None]:
+                            verified: bool | None, *, problem: bool = False) -> tuple[str, str | None]:
     """What becomes of the 全国学籍号 when the identity (身份证件类型, 身份证件号)
     changes (SPEC F-26, F-43). Returns ``(action, refusal)``; ``action`` is "keep", "G"
     (G + the new resident ID), "L" or "J" (a new sequenced number); ``refusal`` a
@@ -1459,6 +1459,8 @@ def number_after_key_change(number_kind: str, old_identity: tuple[str, str], new
     - an unverified resident ID → L, unless the number already is an L;
     - a 港澳台/foreign document → J, unless the number already is a J;
     - type Z: an official number (G/J) can't become 无身份证件 (F-43); an L becomes J;
+    - ``problem`` (问题学籍变更, seed 004 §2): an official number (G/J) changed to a
+      港澳台/foreign document gets a new temporary number (L);
     - the identity unchanged: the number is kept."""
     old_type, old_number = old_identity
     new_type, new_number = new_identity
@@ -1472,6 +1474,8 @@ def number_after_key_change(number_kind: str, old_identity: tuple[str, str], new
         if number_kind in ("G", "J"):
             return "keep", "正式学籍号学生不能将身份证件类型变更为无身份证件"
         return "J", None
+    if problem and number_kind in ("G", "J"):
+        return "L", None
     return ("keep" if number_kind == "J" else "J"), None
 
 

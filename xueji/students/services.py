@@ -766,7 +766,7 @@ class KeyChange:
 
 def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | None = None,
                      reserved_by: int | None = None, today: dt.date | None = None, actor=None,
-                     business_id: int | None = None, reason: str = "") -> KeyChange:
+                     business_id: int | None = None, reason: str = "", problem: bool = False) -> KeyChange:
     """关键数据变更: set key data (``changes``: attr → value, attrs of
     ``rules.KEY_CHANGE_ATTRS``, and ``klass`` for a placement in the record's school).
 
@@ -817,7 +817,8 @@ def apply_key_change(student, changes: Mapping[str, Any], *, verified: bool | No
             known = {prefix} if Division.objects.filter(code__startswith=prefix).exists() else set()
         errors = rules.check_key_data(new, today=today, known_divisions=known)
         action, refusal = rules.number_after_key_change(
-            record.number_kind, (record.id_type, record.id_number), (new["id_type"], new["id_number"]), verified)
+            record.number_kind, (record.id_type, record.id_number), (new["id_type"], new["id_number"]), verified,
+            problem=problem)
         if refusal:
             errors.append(refusal)
         if errors:
@@ -868,6 +869,26 @@ def _move_claim(record: Student, old_key: str | None, new_key: str | None, reser
     except IntegrityError:
         conflict = find_conflicts([new_key]).get(new_key)
         raise ValidationError(conflict.message if conflict else "身份证件号已被占用") from None
+
+
+def take_identity(student) -> str | None:
+    """问题学籍仲裁通过 / 自动佐证: the record holds its own identity from now on — the
+    claim of its (type, number) moves to it from whichever record or pending business
+    held it (a member that failed arbitration and must still change or delete), or is
+    made when nobody holds it. Returns the key (None: a record without an ID document,
+    or deleted — nothing to hold). Joins the caller's transaction."""
+    student_id = _pk(student, Student, "学籍")
+    with transaction.atomic():
+        record = Student.objects.select_for_update().filter(pk=student_id).order_by("pk").first()
+        if record is None or record.status == rules.DELETED_STATUS:
+            return None
+        key = numbers.identity_key(record.id_type, record.id_number)
+        if key is None:
+            return None
+        IdentityClaim.objects.filter(student=record).exclude(key=key).delete()
+        if not IdentityClaim.objects.filter(key=key).update(student=record, school_id=record.school_id):
+            _move_claim(record, None, key, None)
+    return key
 
 
 # --- withdrawing an unfinished load (撤回未完成的建档) -------------------------------------------

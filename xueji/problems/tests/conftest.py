@@ -13,6 +13,8 @@ from django.utils import timezone
 from xueji.org.models import Grade, SchoolClass
 from xueji.students.tests.conftest import place  # noqa: F401  (the fixture)
 
+from .handling_support import hp  # noqa: F401,E402  (the handling fixture)
+
 
 @pytest.fixture
 def zoo(place):  # noqa: F811

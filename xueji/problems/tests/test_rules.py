@@ -203,3 +203,18 @@ def test_a_member_deleted_outside_the_group():
 ])
 def test_lowest_common_superior(chains, expected):
     assert R.lowest_common_superior(chains) == expected
+
+
+@pytest.mark.parametrize(("states", "turn", "expected_turn", "expected_state"), [
+    ((S.PENDING, S.PENDING, S.PENDING), {2}, {3}, G.WAITING),          # the newcomer (3) is the latest
+    ((S.EVIDENCED, S.EVIDENCED, S.PENDING), (), {3}, G.WAITING),       # was waiting for arbitration
+    ((S.EVIDENCED, S.PENDING, S.PENDING), {2}, {3}, G.WAITING),
+])
+def test_a_record_joining_takes_the_turn_when_it_is_the_latest(states, turn, expected_turn, expected_state):
+    outcome = R.after_join(group(*states, turn=turn))
+    assert outcome.must_act == expected_turn and outcome.group_state == expected_state
+
+
+@pytest.mark.parametrize("states", [(S.ACTING, S.PENDING), (S.FAILED, S.PASSED, S.PENDING), (S.CHANGED,)])
+def test_a_record_joining_waits_while_a_business_or_a_returned_member_goes_on(states):
+    assert R.after_join(group(*states, turn={1})) is None
