@@ -125,6 +125,8 @@ def join_or_open(kind: str, members_by_key: Mapping[Hashable, Iterable[int]], *,
                              written=written)
         ProblemMember.objects.bulk_create(joins, batch_size=1000, ignore_conflicts=True)
         if joins:
+            # the group changed (incremental sync reads updated_at, which update() does not move)
+            ProblemGroup.objects.filter(pk__in={m.group_id for m in joins}).update(updated_at=timezone.now())
             # a record joining a waiting group takes the turn when it is the latest (F-51)
             from . import handling
 
@@ -178,7 +180,8 @@ def resolve_groups(kind: str, student_ids: Iterable[int], *, resolution: str) ->
     ids = list(ProblemGroup.objects.filter(kind=kind, resolved=False, members__student_id__in=list(student_ids))
                .values_list("pk", flat=True).distinct())
     if ids:
-        ProblemGroup.objects.filter(pk__in=ids).update(resolved=True, resolved_at=timezone.now(),
+        now = timezone.now()
+        ProblemGroup.objects.filter(pk__in=ids).update(resolved=True, resolved_at=now, updated_at=now,
                                                        state=GroupState.RESOLVED, turn_due=None,
                                                        resolution=resolution[:200])
         ProblemMember.objects.filter(group_id__in=ids).update(must_act=False)

@@ -86,3 +86,20 @@ def test_scope_of_the_api(client, zoo):
                                                             or _ids(client.get(URL)) == [])
     client.logout()
     assert client.get(URL).status_code in (401, 403)
+
+
+def test_every_writer_moves_the_change_time(client, zoo):
+    """The incremental sync sees a group resolved, joined or locked by the services
+    (their set-based update() writes updated_at itself)."""
+    from xueji.problems import handling
+    from xueji.problems import services as P
+    from xueji.problems.models import ProblemKind
+
+    client.force_login(zoo.users.th_registrar)
+    since = timezone.now()
+    assert _ids(client.get(URL, {"updated_since": since.isoformat()})) == []
+    P.resolve_groups(ProblemKind.ID_DUPLICATE, [zoo.t3.pk], resolution="测试")
+    assert _ids(client.get(URL, {"updated_since": since.isoformat()})) == [zoo.two.pk]
+    since = timezone.now()
+    handling.lock_groups([zoo.t1.pk], "招生期间锁定")
+    assert _ids(client.get(URL, {"updated_since": since.isoformat()})) == [zoo.own.pk]
