@@ -35,6 +35,7 @@ from xueji.org.models import (
     SchoolClass,
     Term,
 )
+from xueji.problems.demo import seed_problems
 from xueji.registration.demo import seed_pupils
 
 DEMO_PASSWORD = "Xueji@2026"
@@ -42,6 +43,8 @@ PROVINCE = "440000000000"  # 广东省
 CITY = "440100000000"  # 广州市
 COUNTY = "440106000000"  # 天河区
 SIBLING_COUNTY = "440105000000"  # 海珠区
+OTHER_PROVINCE = "450000000000"  # 广西壮族自治区: the other side of a cross-province problem record
+OTHER_COUNTY = "450103000000"  # 南宁市青秀区
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ SCHOOLS = [
     SchoolPlan("3440104001", "广州市第一高级中学", SchoolCategory.ORDINARY, "342", {"3": 3}, "440104000000", CITY, "cityschool"),
     SchoolPlan("3440103001", "广东省实验中学", SchoolCategory.ORDINARY, "341", {"2": 3, "3": 3}, "440103000000", PROVINCE, "provschool"),
     SchoolPlan("3440105001", "海珠区示范小学", SchoolCategory.ORDINARY, "211", {"1": 6}, SIBLING_COUNTY, SIBLING_COUNTY, "school2"),
+    SchoolPlan("3450103001", "南宁市青秀区示范小学", SchoolCategory.ORDINARY, "211", {"1": 6}, OTHER_COUNTY, OTHER_COUNTY,
+               "gxschool"),
 ]
 
 AUTHORITY_ACCOUNTS = [
@@ -75,6 +80,7 @@ AUTHORITY_ACCOUNTS = [
     ("gz", CITY),
     ("th", COUNTY),
     ("hz", SIBLING_COUNTY),
+    ("qx", OTHER_COUNTY),
 ]
 
 SIZES = {"small": 0, "medium": 5, "large": 40}
@@ -146,6 +152,7 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
                     seed_suspended_and_resumed(school, User.objects.get(username=registrar),
                                                User.objects.get(username=leader), county, today)
         seed_transfers()
+        seed_problems()
     return accounts
 
 
@@ -169,7 +176,11 @@ def _account(username: str, role: str, title: str, *, authority=None, school=Non
 
 
 def _terms(today: dt.date) -> None:
-    province = Authority.objects.get(code=PROVINCE)
+    for code in (PROVINCE, OTHER_PROVINCE):
+        _province_terms(Authority.objects.get(code=code), today)
+
+
+def _province_terms(province: Authority, today: dt.date) -> None:
     year = rules.school_year_of(today)
     for y in (year - 1, year):
         Term.objects.get_or_create(authority=province, school_year=y, semester="1", defaults={

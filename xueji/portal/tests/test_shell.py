@@ -103,8 +103,17 @@ def test_demo_data_every_role_every_level(capsys, client):
     # pupils in every class of the core schools, registered through the pipeline
     assert not SchoolClass.objects.filter(students__isnull=True).exists()
     assert Student.objects.filter(national_number__startswith="G").count() > 400
-    assert Student.objects.filter(national_number__startswith="L").count() == 2
-    assert ProblemGroup.objects.count() == 2
+    # temporary numbers: two failed verification at registration, nine duplicates of the 问题学籍 demo
+    assert Student.objects.filter(national_number__startswith="L").count() == 2 + 9
+    # 问题学籍: the two 身份证件号错误 of registration, and duplicate pairs in every state of the handling
+    assert ProblemGroup.objects.filter(kind="id_error").count() == 2
+    duplicates = ProblemGroup.objects.filter(kind="id_duplicate")
+    assert sorted(duplicates.values_list("state", flat=True)) == sorted(
+        ["waiting", "reviewing", "waiting", "arbitration", "arbitration", "arbitration", "waiting", "returned",
+         "resolved"])
+    assert {g.arbiter.name for g in duplicates.filter(state="arbitration")} == {"天河区教育局", "广州市教育局", "教育部"}
+    assert duplicates.filter(cross_province=True, state="arbitration", arbiter__level=0).count() == 1
+    assert duplicates.filter(locked=True).count() == 1
     # 学籍数据维护: one showcase record with an edit and two tabs filled, its history shown
     from xueji.students.models import RecordEvent
 
