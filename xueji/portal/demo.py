@@ -92,7 +92,10 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
 
 
 def _person_name(i: int) -> str:
-    return _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i * 7) % len(_GIVEN)] + _GIVEN[(i * 3 + 1) % len(_GIVEN)]
+    """A generated person's name: a different one for each ``i`` below 20 × 21 × 21."""
+    rest, surname = divmod(i, len(_SURNAMES))
+    rest, first = divmod(rest, len(_GIVEN))
+    return _SURNAMES[surname] + _GIVEN[first] + _GIVEN[(rest + 5 * first + 3) % len(_GIVEN)]
 
 
 def _phone(i: int) -> str:
@@ -162,8 +165,11 @@ def _account(username: str, role: str, title: str, *, authority=None, school=Non
     get a person's name too."""
     unit = authority.name if authority else school.name
     seed = zlib.crc32(username.encode())
-    real_name = _person_name(seed % 9973)
     user = User.objects.filter(username=username).first()
+    # a name no other account has: two people of one name in one 处理记录 would confuse a reader
+    taken = set(User.objects.exclude(username=username).values_list("real_name", flat=True))
+    real_name = next((name for name in (_person_name((seed + k) % 9973) for k in range(8000)) if name not in taken),
+                     _person_name(seed % 9973))
     if user is None:
         account_services.create_user(
             None, None, username=username, password=DEMO_PASSWORD,

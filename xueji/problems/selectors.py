@@ -26,3 +26,12 @@ def members_of(group: ProblemGroup, user) -> list[dict]:
     return [{"member": m, "student": m.student, "mine": m.student_id in mine,
              "gender": tables.name_of("gender", m.student.gender) or m.student.gender,
              "id_type": tables.label("id_type", m.student.id_type)} for m in members]
+
+
+def materials_of(group: ProblemGroup):
+    """The proof materials of every handling business of ``group`` (变更/佐证/删除, also those
+    rejected or withdrawn), oldest first. The caller has checked the user sees the group."""
+    from xueji.workflow.models import Material
+
+    return (Material.objects.filter(business__payload__problem_group=group.pk)
+            .select_related("business").order_by("pk"))

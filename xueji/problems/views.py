@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from xueji.changes import rules as change_rules
 from xueji.codes import tables
 from xueji.org.selectors import get_in_scope, record_scope_violation
+from xueji.workflow import views as workflow_views
 
 from . import handling, rules, selectors
 from .handling_forms import ProblemChangeForm, ProofForm, SettingsForm
@@ -41,6 +42,11 @@ def group_detail(request, pk: int):
     group = _group(request, pk)
     rows = _actions(request.user, group, selectors.members_of(group, request.user))
     waiting = any(r["member"].must_act for r in rows)
+    by_student: dict[int, list] = {}  # the proof of each record's handlings (a business is of one student)
+    for item in selectors.materials_of(group):
+        by_student.setdefault(item.business.student_id, []).append(item)
+    for row in rows:
+        row["materials"] = by_student.get(row["member"].student_id, [])
     return render(request, "problems/group.html", {
         "group": group, "members": rows,
         "events": group.events.select_related("member__student"),
@@ -49,6 +55,19 @@ def group_detail(request, pk: int):
         "can_remind": handling.can_remind(request.user) and waiting and not group.resolved and not group.locked,
         "reminders": group.reminders.all()[:10],
     })
+
+
+@login_required
+def material(request, pk: int, material: int):
+    """证明材料 of a handling in the group: every side of a group (also the counterpart in
+    another province) and its reviewers and arbiter see the evidence, as seed 004 §2 asks;
+    nobody else (404 + audit)."""
+    group = _group(request, pk)
+    item = selectors.materials_of(group).filter(pk=material).first()
+    if item is None:
+        record_scope_violation(request, "证明材料", {"group": group.pk, "material": material})
+        raise Http404("证明材料不存在或不在您的数据范围内")
+    return workflow_views.material_response(request, item)
 
 
 def _member_in(request, group, member_pk: int) -> ProblemMember:

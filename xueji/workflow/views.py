@@ -369,7 +369,12 @@ def material_upload(request, pk: int):
 @login_required
 def material(request, pk: int):
     """A proof material, only to users who may see its business (never from /media)."""
-    item = selectors.material_for(request, pk)
+    return material_response(request, selectors.material_for(request, pk))
+
+
+def material_response(request, item) -> FileResponse:
+    """The response serving proof material ``item`` — the caller has checked the user may
+    see it (here: its business; 问题学籍: the group it evidences)."""
     number = item.business.materials.filter(pk__lte=item.pk).count()
     response = FileResponse(item.file.open("rb"), content_type=item.content_type)
     # A name the system gives it (never the uploaded file name, which is the uploader's

@@ -82,6 +82,8 @@ def test_demo_data_every_role_every_level(capsys, client):
                      "school1_checker"]:
         assert username in out
         assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
+    names = list(User.objects.values_list("real_name", flat=True))
+    assert len(names) == len(set(names)), "two demo accounts share a person's name"
     roles = set(User.objects.values_list("role", flat=True))
     assert roles >= {Role.AUTHORITY_REGISTRAR, Role.AUTHORITY_ADMIN, Role.SCHOOL_REGISTRAR,
                      Role.SCHOOL_LEADER, Role.CLASS_TEACHER, Role.DATA_CHECKER}

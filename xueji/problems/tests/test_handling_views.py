@@ -143,3 +143,31 @@ def test_the_settings_page(hp, client):
     assert client.post(url, {"turn_days": "7", "admission_lock": "on"}).status_code == 302
     settings = ProblemSettings.objects.get(authority=hp.tree.gd)
     assert settings.turn_days == 7 and settings.admission_lock
+
+
+def test_the_counterpart_in_another_province_sees_the_evidence(hp, client):
+    """跨省: the other side's proof is shown on the group page and served to both sides and
+    the arbiter; a school outside the group gets 404 + audit; a material of another group
+    is not served through this group."""
+    from xueji.audit.models import AuditEntry
+    from xueji.problems import handling
+
+    from .handling_support import pass_all
+
+    group, (a, b) = hp.duplicates("th", "gx")
+    business = handling.start_handling(b, hp.registrar(hp.gx), "evidence", proof=png_file(), reason="户籍证明")
+    pass_all(business)
+    material = business.materials.get()
+    client.force_login(hp.registrar(hp.th))   # the counterpart in 广东
+    page = client.get(f"/problems/{group.pk}/").content.decode()
+    url = f"/problems/{group.pk}/materials/{material.pk}/"
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["Cache-Control"] == "private, no-store"
+    other, _ = hp.duplicates("th", "hz")
+    assert client.get(f"/problems/{other.pk}/materials/{material.pk}/").status_code == 404
+    client.force_login(hp.registrar(hp.ft))   # a school that is not in the group
+    before = AuditEntry.objects.filter(action="scope.denied").count()
+    assert client.get(url).status_code == 404
+    assert AuditEntry.objects.filter(action="scope.denied").count() == before + 1
