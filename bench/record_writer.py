@@ -52,6 +52,9 @@ from registration_import import _restore, _snapshot, write_workbook  # noqa: E40
 SCHOOL_CODE = "3440106001"
 COLLECTION_SCHOOL_CODE = "3440106002"
 DIVISION = "440106000000"
+#: household divisions of the rows, one per 179,640 (天河 first: smaller runs are as before)
+_BLOCK_DIVISIONS = ("440106000000", "440103000000", "440104000000", "440105000000", "440111000000",
+                    "440112000000", "440113000000", "440114000000", "440115000000", "440117000000")
 REGISTRAR = "bench_county_registrar"
 CLASSES = 20
 
@@ -81,8 +84,9 @@ def build_world(code: str) -> dict:
 
 
 def make_rows(n: int, world: dict, *, duplicates: bool, start: int = 0) -> list[dict]:
-    """Rows ``start`` … ``start + n - 1``: distinct resident IDs for any two indexes
-    below 179,640 (birth day cycles 360, ID sequence 499)."""
+    """Rows ``start`` … ``start + n - 1`` with distinct resident IDs: within a block of
+    179,640 indexes the birth day (cycle 360) and ID sequence (499) differ; each block
+    takes the household division of another county of 广州 (10 counties: 1,796,400 rows)."""
     from xueji.registration.testing import person_name, student_row
 
     year = world["year"]
@@ -92,7 +96,7 @@ def make_rows(n: int, world: dict, *, duplicates: bool, start: int = 0) -> list[
         i = start + n_
         birth = dt.date(year - 7, 9, 1) + dt.timedelta(days=i % 360)
         klass = world["classes"][i % CLASSES]
-        row = student_row(code, klass.code, i, birth=birth, division=DIVISION)
+        row = student_row(code, klass.code, i, birth=birth, division=_BLOCK_DIVISIONS[i // 179_640])
         row.update({"上下学方式": "1", "是否需要乘坐校车": "否", "学生来源": "1",
                     "成员1联系电话": f"139{i % 100000000:08d}", "成员1现住址": "测试路1号", "成员1民族": "01",
                     "成员2姓名": person_name(i + 9000), "成员2关系": "2", "成员2是否监护人": "是"})
