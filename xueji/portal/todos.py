@@ -129,8 +129,12 @@ def problems_to_handle(user) -> list[Todo]:
              _url("problems:handle_list")),
         Todo("待处理的跨省问题学籍", mine.filter(group__cross_province=True).values("group_id").distinct().count(),
              _url("problems:cross_province_list")),
-        Todo("超期未处理的问题学籍", list_selectors.overdue_groups_of_school(user.school_id),
+        Todo("超期未处理的省内问题学籍",
+             list_selectors.overdue_groups_of_school(user.school_id, cross_province=False),
              _url("problems:handle_list", "?overdue=1")),
+        Todo("超期未处理的跨省问题学籍",
+             list_selectors.overdue_groups_of_school(user.school_id, cross_province=True),
+             _url("problems:cross_province_list", "?overdue=1")),
     ]
 
 

@@ -248,10 +248,14 @@ def turn_of_school(school_id: int) -> QuerySet[ProblemMember]:
                                         state__in=list_rules.TURN_STATES, group__resolved=False)
 
 
-def overdue_groups_of_school(school_id: int, now: dt.datetime | None = None) -> int:
-    """超期: the groups waiting for the school past their turn's deadline."""
-    return (turn_of_school(school_id).filter(group__turn_due__lt=now or timezone.now())
-            .values("group_id").distinct().count())
+def overdue_groups_of_school(school_id: int, now: dt.datetime | None = None, *,
+                             cross_province: bool | None = None) -> int:
+    """超期: the groups waiting for the school past their turn's deadline (only those across
+    provinces, or only those within, when ``cross_province`` says so)."""
+    waiting = turn_of_school(school_id).filter(group__turn_due__lt=now or timezone.now())
+    if cross_province is not None:
+        waiting = waiting.filter(group__cross_province=cross_province)
+    return waiting.values("group_id").distinct().count()
 
 
 def unread_reminders(user) -> QuerySet[ProblemReminder]:

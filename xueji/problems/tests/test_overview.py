@@ -30,11 +30,16 @@ def test_school_todos_count_the_schools_turn_and_overdue(zoo):
     th = T.todos_for(u.school_registrar)
     assert _todo(th, "待处理的省内问题学籍").count == 2  # own, hist (locked, still the school's)
     assert _todo(th, "待处理的跨省问题学籍").count == 1
-    assert _todo(th, "超期未处理的问题学籍") is None  # nothing of th overdue
+    assert _todo(th, "超期未处理的省内问题学籍") is None  # nothing of th overdue
     hz = T.todos_for(u.hz_school_registrar)
     assert _todo(hz, "待处理的省内问题学籍").count == 1
-    overdue = _todo(hz, "超期未处理的问题学籍")
+    overdue = _todo(hz, "超期未处理的省内问题学籍")
     assert overdue.count == 1 and overdue.url == reverse("problems:handle_list") + "?overdue=1"
+    assert _todo(hz, "超期未处理的跨省问题学籍") is None
+    # the cross-province group waiting for th, overdue: its own item, linking to the cross-province list
+    ProblemGroup.objects.filter(pk=zoo.xp.pk).update(turn_due=timezone.now() - dt.timedelta(days=1))
+    crossing = _todo(T.todos_for(u.school_registrar), "超期未处理的跨省问题学籍")
+    assert crossing.count == 1 and crossing.url == reverse("problems:cross_province_list") + "?overdue=1"
     assert _todo(T.todos_for(u.school_leader), "待处理的省内问题学籍") is None
 
 
@@ -56,7 +61,7 @@ def test_arbitration_todos(zoo):
 def test_home_page_shows_the_problem_todos(client, zoo):
     client.force_login(zoo.users.hz_school_registrar)
     home = client.get("/").content.decode()
-    assert "待处理的省内问题学籍" in home and "超期未处理的问题学籍" in home
+    assert "待处理的省内问题学籍" in home and "超期未处理的省内问题学籍" in home
 
 
 def test_overview_by_kind_age_and_school(client, zoo):
