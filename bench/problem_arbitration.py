@@ -25,7 +25,7 @@ import _common  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", type=int, default=20000)
+    parser.add_argument("--groups", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="xueji-bench-") as var_dir:
