@@ -302,7 +302,12 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 def is_secret_key(name: Any) -> bool:
     """True for a key named like a password, secret, token or one-time code."""
-    text = str(name)
+    return _is_secret_text(str(name))
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_secret_text(text: str) -> bool:
+    # Memoised: a payload of many records repeats the same few keys (field names).
     lowered = text.lower()
     if any(part in lowered for part in _SECRET_SUBSTRINGS):
         return True

@@ -14,7 +14,7 @@ Both halves are background jobs (``changes.batch_edit_export``, ``changes.batch_
   refuses its row with a pointer to 关键数据变更), then applies every passing row in
   **one** transaction with **one** audit entry holding each record's before → after:
   ``students.services.update_records`` (the registration rules; rows failing them are
-  reported, the others applied) and ``update_family``. A worker killed before that
+  reported, the others applied) and ``update_families``. A worker killed before that
   transaction committed leaves nothing written; there is nothing to undo.
 """
 
@@ -222,21 +222,8 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
             progress.advance(len(sheet))
     result: dict[str, Any] = {}
     with transaction.atomic():
-        refused: dict[int, list[str]] = {}
-        updates = student_services.update_records(
-            [(pk, plan.changes) for pk, (_, plan) in plans.items() if plan.changes],
-            actor=user, reason="非关键信息批量修改", context=context, refused=refused)
-        for pk, messages in refused.items():
-            failures[plans[pk][0]] = messages
-        changed = {u.student_id: u for u in updates}
-        family_changed: dict[int, tuple[list, list]] = {}
-        for pk, (_row, plan) in plans.items():
-            if plan.family is None or pk in refused:
-                continue
-            before, after = student_services.update_family(pk, plan.family, actor=user,
-                                                           reason="非关键信息批量修改", context=context)
-            if before != after:
-                family_changed[pk] = (before, after)
+        updates, family_changed = _write(plans, failures, user, context)
+        changed = {u.student_id for u in updates}
         people = sorted(set(changed) | set(family_changed))
         result = {
             "filename": filename, "rows": rows_read, "changed": len(people),
@@ -260,6 +247,35 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
         if finish is not None:
             finish(result)
     return result
+
+
+def _write(plans: dict[int, tuple[int, rules.RowPlan]], failures: dict[int, list[str]], user, context):
+    """The passing rows written (in the caller's transaction): the records' non-key data
+    (``update_records``), then their families (``update_families``), each record's row
+    all or nothing — a row refused by either writer leaves its record as it was (its
+    messages go to ``failures``). The families' rules ran at planning already, so a
+    family refusal here (the record changed meanwhile) is rare: the writes are then
+    undone to a savepoint and redone without those rows. Returns (record updates,
+    {student id: (members before, after)})."""
+    skip: set[int] = set()
+    while True:
+        savepoint = transaction.savepoint()
+        refused: dict[int, list[str]] = {}
+        updates = student_services.update_records(
+            [(pk, plan.changes) for pk, (_, plan) in plans.items() if plan.changes and pk not in skip],
+            actor=user, reason="非关键信息批量修改", context=context, refused=refused)
+        family_refused: dict[int, list[str]] = {}
+        families = student_services.update_families(
+            [(pk, plan.family) for pk, (_, plan) in plans.items()
+             if plan.family is not None and pk not in refused and pk not in skip],
+            actor=user, reason="非关键信息批量修改", context=context, refused=family_refused)
+        for pk, messages in (refused | family_refused).items():
+            failures[plans[pk][0]] = messages
+        if not family_refused:
+            transaction.savepoint_commit(savepoint)
+            return updates, {u.student_id: (u.before, u.after) for u in families}
+        transaction.savepoint_rollback(savepoint)
+        skip |= set(family_refused)
 
 
 def _field_counts(updates, family_changed) -> list[list]:
