@@ -160,7 +160,7 @@ def _cells_into(cells: dict[str, str], plan: tuple, values: dict[str, Any]) -> N
         if value is None or value == "":
             continue
         if plain:
-            text = str(value)
+            text = value if value.__class__ is str else str(value)
         elif value.__class__ is memo_class:
             text = memo.get(value)
             if text is None:
