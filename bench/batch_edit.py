@@ -19,6 +19,7 @@ Prints one JSON object.
 
     .venv/bin/python bench/batch_edit.py --rows 10000 --repeat 3
     bash scripts/pg-throwaway run -- .venv/bin/python bench/batch_edit.py --rows 10000
+    .venv/bin/python bench/batch_edit.py --rows 10000 --profile /tmp/be.prof   # then pstats
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
 from record_writer import SCHOOL_CODE, build_world, make_rows, make_specs, time_create_records  # noqa: E402
-from registration_import import _restore, _snapshot, _write_shared_strings  # noqa: E402
+from registration_import import Breakdown, _restore, _snapshot, _write_shared_strings  # noqa: E402
 
 USER = "bench_school_registrar"
 
@@ -69,19 +70,50 @@ def edit_sheet(content: bytes, path: Path, *, family_share: float, key_share: fl
     return refused
 
 
-def time_import(school, user, content: bytes) -> dict:
+def breakdown() -> Breakdown:
+    """Wall time inside the import's steps (inclusive; ``--breakdown``)."""
+    from xueji.changes import batch_edit
+    from xueji.students import rules as field_rules
+    from xueji.students import services as student_services
+
+    timers = Breakdown()
+    timers.wrap_generator(batch_edit, "iterate_in_worker", "waiting for the sheet's rows")
+    timers.wrap_generator(batch_edit, "_records", "batch_edit._records (per record)")
+    for name in ("_resolve", "exported_cells", "record_event"):
+        timers.wrap(batch_edit, name, f"batch_edit.{name}")
+    timers.wrap(batch_edit.rules, "plan_row", "batch_edit_rules.plan_row")
+    timers.wrap(batch_edit.R, "clean_family", "rules.clean_family")
+    timers.wrap(field_rules, "clean_row", "rules.clean_row")
+    for name in ("update_records", "update_family", "update_families", "_locked", "_history"):
+        timers.wrap(student_services, name, f"students.services.{name}")
+    timers.wrap(field_rules, "check_changes", "rules.check_changes")
+    timers.wrap(student_services.bulk, "update_rows", "bulk.update_rows")
+    return timers
+
+
+def time_import(school, user, content: bytes, profile: str | None = None) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from xueji.changes import batch_edit
 
-    started = time.perf_counter()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started, cpu = time.perf_counter(), time.process_time()
     job = batch_edit.submit_import(school, user, SimpleUploadedFile("edited.xlsx", content))
     job.refresh_from_db()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     assert job.status == "done", (job.status, job.message)
     rows = job.result["rows"]
     return {"rows": rows, "changed": job.result["changed"], "failed": job.result["failed_count"],
             "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+            "cpu_seconds": round(cpu, 2),  # this process's (the sheet is read in a second one)
             "first_failures": job.result["failures"][:2]}
 
 
@@ -91,6 +123,9 @@ def main() -> None:
     parser.add_argument("--family-share", type=float, default=0.05)
     parser.add_argument("--key-share", type=float, default=0.01)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--breakdown", action="store_true", help="time the import's steps (first run)")
+    parser.add_argument("--profile", help="cProfile the first import into this file (its timing then inflated; "
+                        "the sheet is read in a worker process, outside the profile)")
     args = parser.parse_args()
     results: dict = {"rows": args.rows, "machine": _common.machine()}
     with tempfile.TemporaryDirectory(prefix="xueji-bench-") as var_dir:
@@ -121,10 +156,13 @@ def main() -> None:
         reverse("changes:batch_edit")  # the URL map, loaded as a running worker has it (jobs_worker warms it)
         snapshot = _snapshot(var_dir) if args.repeat > 1 else None
         runs = []
+        timers = breakdown() if args.breakdown else None
         for attempt in range(args.repeat if snapshot else 1):
             if attempt:
                 _restore(snapshot)
-            runs.append(time_import(school, user, edited))
+            runs.append(time_import(school, user, edited, args.profile if not attempt else None))
+            if timers is not None and not attempt:
+                results["breakdown"] = timers.report()
             assert runs[-1]["failed"] == refused, runs[-1]
         rates = [r["rows_per_s"] for r in runs]
         results["import"] = {**runs[rates.index(sorted(rates)[len(rates) // 2])],

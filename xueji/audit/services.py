@@ -92,11 +92,20 @@ def _authority_prefix_of(target) -> str | None:
 
 
 def _json_value(value: Any) -> Any:
-    """A plain JSON value, secrets removed, exactly as the JSON column will give it back."""
+    """A plain JSON value, secrets removed (:func:`rules.strip_secrets`, done as the JSON
+    text is read back: every object, at any depth), exactly as the JSON column will give
+    it back."""
     if value is None:
         return None
-    value = rules.strip_secrets(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
-    return _strip_nul(value)
+    text = json.dumps(value, cls=DjangoJSONEncoder)
+    value = json.loads(text, object_hook=_without_secrets)
+    return _strip_nul(value) if "\\u0000" in text else value  # (U+0000 is always written escaped)
+
+
+def _without_secrets(obj: dict) -> dict:
+    if any(map(rules.is_secret_key, obj)):
+        return rules.strip_secrets(obj)
+    return obj
 
 
 def _strip_nul(value: Any) -> Any:

@@ -14,7 +14,7 @@ Both halves are background jobs (``changes.batch_edit_export``, ``changes.batch_
   refuses its row with a pointer to 关键数据变更), then applies every passing row in
   **one** transaction with **one** audit entry holding each record's before → after:
   ``students.services.update_records`` (the registration rules; rows failing them are
-  reported, the others applied) and ``update_family``. A worker killed before that
+  reported, the others applied) and ``update_families``. A worker killed before that
   transaction committed leaves nothing written; there is nothing to undo.
 """
 
@@ -30,7 +30,7 @@ from django.urls import reverse
 
 from xueji.audit.services import record_event
 from xueji.common import xlsx_reader
-from xueji.common.batching import batches
+from xueji.common.batching import batches, paused_gc
 from xueji.common.parallel import iterate_in_worker
 from xueji.common.xlsx_writer import XlsxStream
 from xueji.jobs import registry
@@ -69,20 +69,28 @@ def editable_students(school):
 
 # --- the sheet's rows from the records -------------------------------------------------------------
 
+_RECORD_COLUMNS = ("pk", "national_number", "school__code", "klass__code", *_STUDENT_ATTRS)
+
+
+def _fetch(students) -> Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """(values with number, school_code and class_code, family) of the records of the
+    queryset ``students`` (at most a chunk: one query for them, one for their members)."""
+    rows = list(students.values_list(*_RECORD_COLUMNS))
+    family: dict[int, list[dict[str, Any]]] = {}
+    for student_id, seq, *values in FamilyMember.objects.filter(student_id__in=[r[0] for r in rows]).order_by(
+            "student_id", "seq").values_list("student_id", "seq", *_MEMBER_ATTRS):
+        family.setdefault(student_id, []).append({"seq": seq, **dict(zip(_MEMBER_ATTRS, values, strict=True))})
+    for pk, number, school_code, class_code, *values in rows:
+        record = dict(zip(_STUDENT_ATTRS, values, strict=True))
+        record.update(pk=pk, national_number=number, school_code=school_code or "", class_code=class_code or "")
+        yield record, family.get(pk, [])
+
+
 def _records(ids: Sequence[int]) -> Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """(values with number, school_code and class_code, family) of the records ``ids``, in
-    chunks (a few queries per thousand records)."""
+    chunks (a few queries per thousand records), in the sheet's order (class, name)."""
     for chunk in batches(list(ids), _CHUNK):
-        rows = Student.objects.filter(pk__in=chunk).order_by("klass__code", "name", "pk").values_list(
-            "pk", "national_number", "school__code", "klass__code", *_STUDENT_ATTRS)
-        family: dict[int, list[dict[str, Any]]] = {}
-        for student_id, seq, *values in FamilyMember.objects.filter(student_id__in=chunk).order_by(
-                "student_id", "seq").values_list("student_id", "seq", *_MEMBER_ATTRS):
-            family.setdefault(student_id, []).append({"seq": seq, **dict(zip(_MEMBER_ATTRS, values, strict=True))})
-        for pk, number, school_code, class_code, *values in rows:
-            record = dict(zip(_STUDENT_ATTRS, values, strict=True))
-            record.update(pk=pk, national_number=number, school_code=school_code or "", class_code=class_code or "")
-            yield record, family.get(pk, [])
+        yield from _fetch(Student.objects.filter(pk__in=chunk).order_by("klass__code", "name", "pk"))
 
 
 def exported_cells(record: dict[str, Any], family: list[dict[str, Any]]) -> dict[str, str]:
@@ -147,48 +155,53 @@ def submit_import(school, user, uploaded_file, *, request=None):
                      params={"filename": uploaded_file.name[:200]})
 
 
-def _resolve(school, numbers: list[str]) -> dict[str, int]:
-    """全国学籍号 → the school's 在校 record (a replaced number still resolves)."""
-    found: dict[str, int] = {}
+def _resolve(school, numbers: list[str]) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """全国学籍号 → (values, family) of the school's 在校 record (a replaced number still
+    resolves): one read of the records by number, then the replaced numbers' records."""
+    found: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     students = editable_students(school)
     for chunk in batches(numbers, _CHUNK):
-        found.update(students.filter(national_number__in=chunk).values_list("national_number", "pk"))
+        for record, family in _fetch(students.filter(national_number__in=chunk).order_by()):
+            found[record["national_number"]] = (record, family)
         missing = [n for n in chunk if n not in found]
         if missing:
-            found.update(StudentNumber.objects.filter(number__in=missing, student__in=students).values_list(
+            replaced = dict(StudentNumber.objects.filter(number__in=missing, student__in=students).values_list(
                 "number", "student_id"))
+            if replaced:
+                by_pk = {r["pk"]: (r, f) for r, f in _fetch(Student.objects.filter(pk__in=set(replaced.values())).order_by())}
+                found.update((n, by_pk[pk]) for n, pk in replaced.items() if pk in by_pk)
     return found
 
 
-def _read_sheet(source) -> Iterable[list[tuple[int, dict]]]:
+def _read_sheet(source, expected: int | None = None) -> Iterable[list[tuple[int, dict]]]:
     """The sheet's rows in batches (the worker's half: reading runs beside the planning
-    and writing of the rows read before)."""
-    batch: list[tuple[int, dict]] = []
-    for item in read_rows(source, headers=rules.SHEET_HEADERS):
-        batch.append(item)
-        if len(batch) == _CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    of the rows read before; the first batches small, so the planning starts early)."""
+    yield from batches(read_rows(source, headers=rules.SHEET_HEADERS), _CHUNK, first=100, expected=expected)
 
 
 def apply_sheet(school, user, source, *, filename: str = "", progress=None, finish=None) -> dict:
     """The edited sheet ``source`` applied to the school's records: every row planned, the
     passing ones written in one transaction with one audit entry. Returns the result
-    (counts, failing rows with reasons, changed fields)."""
+    (counts, failing rows with reasons, changed fields). The cycle collector is paused
+    meanwhile (:func:`~xueji.common.batching.paused_gc`)."""
+    with paused_gc():
+        return _apply_sheet(school, user, source, filename=filename, progress=progress, finish=finish)
+
+
+def _apply_sheet(school, user, source, *, filename: str, progress, finish) -> dict:
+    expected = max((xlsx_reader.last_row_hint(source) or 1) - 1, 0) or None
+    if hasattr(source, "seek"):
+        source.seek(0)
     if progress is not None:
-        progress.set_total(max((xlsx_reader.last_row_hint(source) or 1) - 1, 0) or None)
-        if hasattr(source, "seek"):
-            source.seek(0)
+        progress.set_total(expected)
     failures: dict[int, list[str]] = {}
     seen: dict[str, int] = {}
     context = student_services.rules_context()
     plans: dict[int, tuple[int, rules.RowPlan]] = {}  # student id → (sheet row, plan)
-    records: dict[int, tuple[dict, list]] = {}
+    who: dict[int, str] = {}  # student id → "姓名(全国学籍号)", as the audit entry names the records
     names: dict[int, str] = {}
     rows_read = 0
-    for sheet in iterate_in_worker(_read_sheet, source):  # read batch n + 1 while batch n is planned
+    for sheet in iterate_in_worker(_read_sheet, source, expected):  # read batch n + 1 while batch n is planned
         rows_read += len(sheet)
         numbered: list[tuple[int, str, dict]] = []
         for number_row, row in sheet:
@@ -200,15 +213,14 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
             else:
                 seen[number] = number_row
                 numbered.append((number_row, number, row))
-        ids = _resolve(school, [n for _, n, _ in numbered])
-        batch_records = {record["pk"]: (record, family) for record, family in _records(list(ids.values()))}
-        records.update(batch_records)
+        found = _resolve(school, [n for _, n, _ in numbered])
         for number_row, number, row in numbered:
-            pk = ids.get(number)
-            if pk is None:
+            if number not in found:
                 failures[number_row] = [f"全国学籍号“{number}”不是本校在校学生"]
                 continue
-            record, family = batch_records[pk]
+            record, family = found[number]
+            pk = record["pk"]
+            who[pk] = f"{record['name']}({record['national_number']})"
             names[number_row] = record["name"]
             plan = rules.plan_row(exported_cells(record, family), row, record, family, context=context)
             if plan.family is not None and not plan.errors:
@@ -222,21 +234,8 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
             progress.advance(len(sheet))
     result: dict[str, Any] = {}
     with transaction.atomic():
-        refused: dict[int, list[str]] = {}
-        updates = student_services.update_records(
-            [(pk, plan.changes) for pk, (_, plan) in plans.items() if plan.changes],
-            actor=user, reason="非关键信息批量修改", context=context, refused=refused)
-        for pk, messages in refused.items():
-            failures[plans[pk][0]] = messages
-        changed = {u.student_id: u for u in updates}
-        family_changed: dict[int, tuple[list, list]] = {}
-        for pk, (_row, plan) in plans.items():
-            if plan.family is None or pk in refused:
-                continue
-            before, after = student_services.update_family(pk, plan.family, actor=user,
-                                                           reason="非关键信息批量修改", context=context)
-            if before != after:
-                family_changed[pk] = (before, after)
+        updates, family_changed = _write(plans, failures, user, context)
+        changed = {u.student_id for u in updates}
         people = sorted(set(changed) | set(family_changed))
         result = {
             "filename": filename, "rows": rows_read, "changed": len(people),
@@ -247,7 +246,6 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
             "summary": [f"共{rows_read}行:修改{len(people)}人,未改动{rows_read - len(failures) - len(people)}人,"
                         f"未通过{len(failures)}行"],
         }
-        who = {pk: f"{record['name']}({record['national_number']})" for pk, (record, _) in records.items()}
         record_event(
             action="changes.batch_edited",
             summary=f"非关键信息批量修改:{filename},修改{len(people)}人,未通过{len(failures)}行",
@@ -260,6 +258,35 @@ def apply_sheet(school, user, source, *, filename: str = "", progress=None, fini
         if finish is not None:
             finish(result)
     return result
+
+
+def _write(plans: dict[int, tuple[int, rules.RowPlan]], failures: dict[int, list[str]], user, context):
+    """The passing rows written (in the caller's transaction): the records' non-key data
+    (``update_records``), then their families (``update_families``), each record's row
+    all or nothing — a row refused by either writer leaves its record as it was (its
+    messages go to ``failures``). The families' rules ran at planning already, so a
+    family refusal here (the record changed meanwhile) is rare: the writes are then
+    undone to a savepoint and redone without those rows. Returns (record updates,
+    {student id: (members before, after)})."""
+    skip: set[int] = set()
+    while True:
+        savepoint = transaction.savepoint()
+        refused: dict[int, list[str]] = {}
+        updates = student_services.update_records(
+            [(pk, plan.changes) for pk, (_, plan) in plans.items() if plan.changes and pk not in skip],
+            actor=user, reason="非关键信息批量修改", context=context, refused=refused)
+        family_refused: dict[int, list[str]] = {}
+        families = student_services.update_families(
+            [(pk, plan.family) for pk, (_, plan) in plans.items()
+             if plan.family is not None and pk not in refused and pk not in skip],
+            actor=user, reason="非关键信息批量修改", context=context, refused=family_refused)
+        for pk, messages in (refused | family_refused).items():
+            failures[plans[pk][0]] = messages
+        if not family_refused:
+            transaction.savepoint_commit(savepoint)
+            return updates, {u.student_id: (u.before, u.after) for u in families}
+        transaction.savepoint_rollback(savepoint)
+        skip |= set(family_refused)
 
 
 def _field_counts(updates, family_changed) -> list[list]:

@@ -1154,40 +1154,113 @@ def _prepared(attr: str, stored: Any) -> Any:
 
 def update_family(student, members: Sequence[Mapping[str, Any]], *, actor=None, reason: str = "",
                   business_id: int | None = None, context: rules.CleanContext | None = None) -> tuple[list, list]:
-    """修改家庭成员: the record's family members become ``members`` (dicts of FamilyMember
-    attrs as a form gives them, in order; members without any data left out) — the
-    registration rules (:func:`rules.clean_family`: 姓名, 关系, 关系说明, documents, the
-    guardian of a pupil without an ID). Family members are not key data. One 家庭成员修改
-    event in the history with the members before and after. Returns ``(before, after)``
-    (lists of member dicts); both equal when nothing changed (no write, no event)."""
+    """修改家庭成员 of one record (学籍数据维护): the record's family members become
+    ``members`` (dicts of FamilyMember attrs as a form gives them, in order; members
+    without any data left out) — the registration rules (:func:`rules.clean_family`:
+    姓名, 关系, 关系说明, documents, the guardian of a pupil without an ID). Family members
+    are not key data. One 家庭成员修改 event in the history with the members before and
+    after. Returns ``(before, after)`` (lists of member dicts); both equal when nothing
+    changed (no write, no event). :func:`update_families` for one record."""
     student_id = _pk(student, Student, "学籍")
-    context = context or rules_context()
+    if student_id is None:
+        raise ValidationError("学籍不存在")
+    refused: dict[int, list[str]] = {}
     with transaction.atomic():
-        record = Student.objects.select_for_update().filter(pk=student_id).values_list(
-            "id_type", "hmt", "status", "school_id", "name").order_by("pk").first()
-        if record is None:
-            raise ValidationError("学籍不存在")
-        id_type, hmt, status, school_id, _ = record
-        if status == rules.DELETED_STATUS:
-            raise ValidationError("已删除的学籍不能修改")
-        cleaned, errors = rules.clean_family(members, id_type=id_type or None, hmt=hmt or None, context=context)
+        updates = update_families([(student_id, members)], actor=actor, reason=reason, business_id=business_id,
+                                  context=context, refused=refused, unchanged=True)
+    if student_id in refused:
+        raise ValidationError(refused[student_id])
+    return updates[0].before, updates[0].after
+
+
+@dataclass(frozen=True)
+class FamilyUpdate:
+    """What :func:`update_families` did to one record's family: the members before and
+    after (lists of member dicts with ``seq``)."""
+
+    student_id: int
+    before: list[dict[str, Any]]
+    after: list[dict[str, Any]]
+
+
+def update_families(changes: Sequence[tuple[int, Sequence[Mapping[str, Any]]]], *, actor=None, reason: str = "",
+                    business_id: int | None = None, context: rules.CleanContext | None = None,
+                    refused: dict[int, list[str]] | None = None, unchanged: bool = False) -> list[FamilyUpdate]:
+    """修改家庭成员 of many records (非关键信息批量修改): ``changes`` are ``(student id,
+    members)``, each record's members becoming ``members`` as in :func:`update_family`
+    (the registration rules, :func:`rules.clean_family`, against the record's 身份证件类型
+    and 港澳台侨外). All or nothing: a missing record, a deleted one or members failing
+    the rules refuse the whole call (naming the record) — unless ``refused`` (a dict) is
+    given: then such a record is left as it was, its messages go to
+    ``refused[student id]`` and the others are applied (a missing record still refuses
+    everything: the caller named it).
+
+    Set-based: one locked read of the records, one read of their members, one delete and
+    one insert of the changed records' members, one update of their ``updated_at`` and one
+    insert of their 家庭成员修改 events (before → after). Returns one
+    :class:`FamilyUpdate` per record whose members really changed (with ``unchanged``:
+    per record applied, in the order of ``changes``)."""
+    wanted: dict[int, Sequence[Mapping[str, Any]]] = {}
+    for pk, members in changes:
+        if not isinstance(pk, int) or isinstance(pk, bool):
+            raise ValidationError(f"“{pk}”不是学籍")
+        wanted[pk] = members
+    if not wanted:
+        return []
+    context = context or rules_context()
+    ids = list(wanted)
+    with transaction.atomic():
+        try:
+            rows = _locked(ids, "id_type", "hmt", "status", "school_id", "name")
+        except ValidationError:
+            if len(ids) > 1:
+                raise
+            raise ValidationError("学籍不存在") from None
+        errors: list[str] = []
+        planned: list[tuple[int, int, list[dict[str, Any]]]] = []  # (id, school id, members after)
+        for pk, id_type, hmt, status, school_id, who in rows:
+            if status == rules.DELETED_STATUS:
+                problems = ["已删除的学籍不能修改"]
+            else:
+                cleaned, problems = rules.clean_family(wanted[pk], id_type=id_type or None, hmt=hmt or None,
+                                                       context=context)
+            if problems:
+                if refused is not None:
+                    refused[pk] = list(problems)
+                else:
+                    errors += [f"{who}:{m}" for m in problems] if len(ids) > 1 else list(problems)
+                continue
+            planned.append((pk, school_id, [
+                {"seq": m["seq"], **{a: m.get(a) if m.get(a) is not None else _member_blank(a) for a in _MEMBER_ATTRS}}
+                for m in cleaned]))
         if errors:
             raise ValidationError(errors)
-        before = [{"seq": seq, **dict(zip(_MEMBER_ATTRS, values, strict=True))} for seq, *values in
-                  FamilyMember.objects.filter(student_id=student_id).order_by("seq").values_list("seq", *_MEMBER_ATTRS)]
-        after = [{"seq": m["seq"], **{a: m.get(a) if m.get(a) is not None else _member_blank(a) for a in _MEMBER_ATTRS}}
-                 for m in cleaned]
-        if before == after:
-            return before, after
-        bulk.delete_rows(FamilyMember, "student", [student_id])
+        stored: dict[int, list[dict[str, Any]]] = {pk: [] for pk, _, _ in planned}
+        for chunk in batches(list(stored), _CHUNK):
+            for student_id, seq, *values in FamilyMember.objects.filter(student_id__in=chunk).order_by(
+                    "student_id", "seq").values_list("student_id", "seq", *_MEMBER_ATTRS):
+                stored[student_id].append({"seq": seq, **dict(zip(_MEMBER_ATTRS, values, strict=True))})
+        result: list[FamilyUpdate] = []
+        written: list[tuple[int, int, list, list]] = []
+        for pk, school_id, after in planned:
+            before = stored[pk]
+            if before != after:
+                written.append((pk, school_id, before, after))
+            if before != after or unchanged:
+                result.append(FamilyUpdate(pk, before, after))
+        if not written:
+            return result
+        changed_ids = [pk for pk, _, _, _ in written]
+        bulk.delete_rows(FamilyMember, "student", changed_ids)
         bulk.insert_rows(FamilyMember, _MEMBER_COLUMNS, [
-            (student_id, m["seq"], *(convert(m.get(attr)) for attr, convert in zip(_MEMBER_ATTRS, _MEMBER_CONVERT,
-                                                                                  strict=True)))
-            for m in after])
-        Student.objects.filter(pk=student_id).update(updated_at=timezone.now())
-        _history([(student_id, EventKind.FAMILY, business_id, school_id, _actor_name(actor), reason,
-                   {"family": before}, {"family": after})])
-    return before, after
+            (pk, m["seq"], *(convert(m.get(attr)) for attr, convert in zip(_MEMBER_ATTRS, _MEMBER_CONVERT, strict=True)))
+            for pk, _, _, after in written for m in after])
+        stamp = Student._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
+        bulk.update_rows(Student, "id", ["updated_at"], [(stamp, pk) for pk in changed_ids])
+        name = _actor_name(actor)
+        _history((pk, EventKind.FAMILY, business_id, school_id, name, reason, {"family": before}, {"family": after})
+                 for pk, school_id, before, after in written)
+    return result
 
 
 def _member_blank(attr: str) -> Any:

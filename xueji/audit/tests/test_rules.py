@@ -305,7 +305,7 @@ def test_verify_streams():
     "password", "password1", "new_password", "PASSWORD_HASH", "passwd", "pwd", "secret",
     "client_secret", "token", "api_token", "csrfmiddlewaretoken", "otp", "otp_token",
     "totpCode", "api_key", "apiKey", "session_key", "sessionid", "captcha", "登录密码",
-    "验证码",
+    "验证码", "用户口令", "密钥", "PrivateKey", "accessKey", "Cookie", "Authorization", "HOTP",
 ])
 def test_secret_key_names(name):
     assert rules.is_secret_key(name)
@@ -313,7 +313,8 @@ def test_secret_key_names(name):
 
 @pytest.mark.parametrize("name", [
     "username", "name", "photo", "id_number", "phone", "address", "key_data", "school",
-    "second_username", "keyword", "otpless", "hotpot", "footpath",
+    "second_username", "keyword", "otpless", "hotpot", "footpath", "张三(G440106201001010011)",
+    "张三(G440106201001010011)家庭成员", "commute_distance", "session", "private_school", "access_road",
 ])
 def test_ordinary_key_names(name):
     assert not rules.is_secret_key(name)

@@ -170,6 +170,25 @@ def test_header_tolerance_and_column_order(rec):
     assert str(rec.a.commute_distance) == "7.0"
 
 
+def test_a_family_refused_when_written_leaves_its_whole_row_unwritten(rec):
+    """The families' rules ran at planning; should the writer still refuse one (the record
+    changed meanwhile), that row's other changes are undone too and it is reported."""
+    plans = {
+        rec.a.pk: (2, rules.RowPlan(changes={"commute_distance": "9"}, family=[{"name": "王大明", "relation": "99"}])),
+        rec.b.pk: (3, rules.RowPlan(changes={"commute_distance": "4"}, family=[{"name": "李小红", "relation": "2"}])),
+    }
+    failures: dict[int, list[str]] = {}
+    with transaction.atomic():
+        updates, families = batch_edit._write(plans, failures, rec.world.users.school_registrar, S.rules_context())
+    assert [u.student_id for u in updates] == [rec.b.pk] and list(families) == [rec.b.pk]
+    assert list(failures) == [2] and "成员1关系" in failures[2][0]
+    rec.a.refresh_from_db()
+    rec.b.refresh_from_db()
+    assert str(rec.a.commute_distance) == "1.5" and str(rec.b.commute_distance) == "4.0"
+    assert not RecordEvent.objects.filter(student=rec.a, kind__in=[EventKind.FIELDS, EventKind.FAMILY]).exists()
+    assert list(FamilyMember.objects.filter(student=rec.b).values_list("name", flat=True)) == ["李小红"]
+
+
 def test_plan_row_is_pure_and_ignores_untouched():
     exported = {"姓名": "张三", "上下学距离": "1.5"}
     assert rules.touched(exported, {"全国学籍号": "G1", "姓名": "张三", "上下学距离": 1.5}) == []

@@ -103,3 +103,25 @@ def test_a_failing_check_while_starting_stops_the_worker():
 
     with pytest.raises(ValueError, match="行数超过上限"):
         list(parallel.iterate_in_worker(_pids, 10_000_000, while_starting=refuse))
+
+
+def test_paused_gc_restores_the_collector():
+    import gc
+
+    from xueji.common.batching import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():  # nested: the inner one leaves it paused
+            pass
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # it was off before: stays off
+    finally:
+        gc.enable()

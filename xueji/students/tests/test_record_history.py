@@ -106,6 +106,7 @@ def test_update_records_is_set_based(place):
 
     small = _create(place, *range(1, 4))
     large = _create(place, *range(10, 50))
+    S.rules_context()  # warm-up: the first edit of a process reads the division sets once
     assert queries(small) == queries(large)
 
 
@@ -260,3 +261,61 @@ def test_saving_the_same_family_again_changes_nothing(place):
         before, after = S.update_family(pk, [dict(m, is_guardian=True) for m in members])
     assert before == after and Student.objects.get(pk=pk).updated_at == stamp
     assert RecordEvent.objects.filter(student_id=pk, kind=EventKind.FAMILY).count() == 1
+
+
+def test_update_families_set_based_with_history(place):
+    one, two, three = _create(place, 1, 2, 3)
+    same = [dict(m) for m in FamilyMember.objects.filter(student_id=three).order_by("seq").values(
+        "name", "relation", "phone", "is_guardian")]
+    changes = [(one, [{"name": "王大明", "relation": "1", "phone": "13800000001"}]),
+               (two, [{"name": "李小红", "relation": "2"}, {"name": "王大明", "relation": "1"}]),
+               (three, same)]
+    with transaction.atomic():
+        updates = S.update_families(changes, actor=place.world.users.school_registrar, reason="批量")
+    assert [u.student_id for u in updates] == [one, two]  # the third's members did not change
+    assert list(FamilyMember.objects.filter(student_id=two).order_by("seq").values_list("name", flat=True)) == [
+        "李小红", "王大明"]
+    events = RecordEvent.objects.filter(kind=EventKind.FAMILY)
+    assert sorted(events.values_list("student_id", flat=True)) == [one, two]
+    event = events.get(student_id=one)
+    assert event.reason == "批量" and event.after["family"][0]["phone"] == "13800000001"
+    assert event.before["family"] == updates[0].before
+
+
+def test_update_families_is_set_based(place):
+    def queries(ids, phone):
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
+            updates = S.update_families([(pk, [{"name": "王大明", "relation": "1", "phone": phone}]) for pk in ids])
+        assert len(updates) == len(ids)
+        return len(captured.captured_queries)
+
+    small = _create(place, *range(1, 4))
+    large = _create(place, *range(10, 50))
+    queries(small, "13800000001")  # warm-up (the division sets)
+    assert queries(small, "13800000002") == queries(large, "13800000002")
+
+
+def test_update_families_refuses_all_or_each(place):
+    one, two, three = _create(place, 1, 2, 3)
+    S.change_status([three], "99", date=timezone.localdate())
+    good = [{"name": "王大明", "relation": "1"}]
+    bad = [{"name": "王大明", "relation": "99"}]
+    before = list(FamilyMember.objects.order_by("pk").values_list("pk", "name"))
+    with pytest.raises(ValidationError) as caught, transaction.atomic():
+        S.update_families([(one, good), (two, bad)])
+    name = Student.objects.get(pk=two).name
+    assert any(m.startswith(f"{name}:") and "成员1关系" in m for m in caught.value.messages), caught.value.messages
+    assert list(FamilyMember.objects.order_by("pk").values_list("pk", "name")) == before  # all or nothing
+    refused: dict[int, list[str]] = {}
+    with transaction.atomic():
+        updates = S.update_families([(one, good), (two, bad), (three, good)], refused=refused)
+    assert [u.student_id for u in updates] == [one]
+    assert set(refused) == {two, three} and refused[three] == ["已删除的学籍不能修改"]
+    assert any("成员1关系" in m for m in refused[two])
+    assert not FamilyMember.objects.filter(student_id=two, relation="99").exists()
+    with pytest.raises(ValidationError, match="学籍不存在"), transaction.atomic():
+        S.update_families([(987654, good)])
+    with pytest.raises(ValidationError, match="不是学籍"), transaction.atomic():
+        S.update_families([("abc", good)])
+    with pytest.raises(ValidationError, match="学籍不存在"), transaction.atomic():
+        S.update_family(None, good)
