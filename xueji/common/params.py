@@ -72,3 +72,23 @@ def content_disposition(filename: str, *, attachment: bool = True, fallback: str
     fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in fallback or filename)
     kind = "attachment" if attachment else "inline"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def national_number_query(value: object) -> str | None:
+    """A 全国学籍号 typed as a query condition, normalised ("g4401…" → "G4401…"): '' when
+    empty, None when it can't be one (19 characters: G, J or L and 18 letters or digits)."""
+    text = str(value or "").strip().upper()
+    if text and (len(text) != 19 or text[0] not in "GJL" or not text[1:].isascii() or not text[1:].isalnum()):
+        return None
+    return text
+
+
+def id_number_query(value: object) -> str | None:
+    """An ID document number typed as a query condition, normalised to upper case: '' when
+    empty, None when it has characters no document number has (ASCII letters, digits and
+    "()-/" only)."""
+    text = str(value or "").strip().upper()
+    if text and (not text.isascii() or not text.replace("(", "").replace(")", "").replace("-", "")
+                 .replace("/", "").isalnum()):
+        return None
+    return text

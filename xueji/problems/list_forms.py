@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import forms
 
-from xueji.common.params import parse_id
+from xueji.common.params import id_number_query, national_number_query, parse_id
 
 from .models import GroupState, MemberState, Method, ProblemKind
 
@@ -66,16 +66,14 @@ class ListQueryForm(forms.Form):
             field.widget.attrs.setdefault("class", css)
 
     def clean_number(self) -> str:
-        value = (self.cleaned_data.get("number") or "").strip().upper()
-        if value and (len(value) != 19 or value[0] not in "GJL" or not value[1:].isascii()
-                      or not value[1:].isalnum()):
+        value = national_number_query(self.cleaned_data.get("number"))
+        if value is None:
             raise forms.ValidationError("全国学籍号应为19位:G/J/L加18位")
         return value
 
     def clean_id_number(self) -> str:
-        value = (self.cleaned_data.get("id_number") or "").strip().upper()
-        if value and (not value.isascii() or not value.replace("(", "").replace(")", "").replace("-", "")
-                      .replace("/", "").isalnum()):
+        value = id_number_query(self.cleaned_data.get("id_number"))
+        if value is None:
             raise forms.ValidationError("身份证件号格式不正确")
         return value
 
