@@ -28,6 +28,7 @@ from django.utils import timezone
 from xueji.common import bulk
 from xueji.students import numbers
 from xueji.students.models import EventKind, RecordEvent, Status, Student
+from xueji.students.selectors import holding_identities
 from xueji.workflow import rules as workflow_rules
 
 from . import rules
@@ -146,7 +147,7 @@ def group_duplicate_identities(keys: Iterable[str], *, notes: Mapping[str, str] 
     if not keys:
         return []
     by_key: dict[str, list[int]] = defaultdict(list)
-    for pk, id_type, id_number in Student.objects.filter(id_number__in=[k.split(":", 1)[1] for k in keys]).exclude(
+    for pk, id_type, id_number in Student.objects.filter(holding_identities(keys)).exclude(
             status=Status.DELETED).order_by("pk").values_list("pk", "id_type", "id_number"):
         key = numbers.identity_key(id_type, id_number)
         if key in keys:

@@ -79,6 +79,7 @@ from xueji.students import rules as field_rules
 from xueji.students import services as student_services
 from xueji.students.excel import ExcelFormatError, read_rows
 from xueji.students.models import NumberKind, Status, Student, StudentNumber
+from xueji.students.selectors import holding_identities
 
 from . import adapters, services
 from .models import CollectionBatch, CollectionRun, CollectionStatus
@@ -339,7 +340,7 @@ def _same_pupils(run: _Run, items: list[_Item]) -> set[int]:
     if not keyed:
         return set()
     existing = {}
-    for s in Student.objects.filter(school=run.school, id_number__in=[i.values["id_number"] for i in keyed]).exclude(
+    for s in Student.objects.filter(holding_identities(i.key for i in keyed), school=run.school).exclude(
             status=Status.DELETED).only("id_type", "id_number", "name", "gender", "birth_date", "national_number"):
         existing[(numbers.identity_key(s.id_type, s.id_number), s.name, s.gender, s.birth_date)] = s.national_number
     refused = set()

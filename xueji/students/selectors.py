@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from xueji.codes import tables as codes
@@ -196,3 +196,17 @@ def division_names(codes_: Iterable[str]) -> dict[str, str]:
     """Division code → "code full name" ("440106000000 广东省广州市天河区"), one query."""
     return {d.code: f"{d.code} {d.full_name}" for d in Division.objects.filter(code__in=set(codes_)).select_related(
         "parent__parent")}
+
+
+def holding_identities(keys: Iterable[str]) -> Q:
+    """The records whose identity (证件类型 + 证件号) is one of ``keys`` (``"1:4401…"``),
+    as a filter that the index ``student_identity`` (type, number) serves — a filter on the
+    number alone scans the whole table. Matches nothing when ``keys`` is empty."""
+    by_type: dict[str, list[str]] = {}
+    for key in keys:
+        id_type, _, id_number = str(key).partition(":")
+        by_type.setdefault(id_type, []).append(id_number)
+    wanted = Q(pk__in=[])
+    for id_type, id_numbers in by_type.items():
+        wanted |= Q(id_type=id_type, id_number__in=id_numbers)
+    return wanted
