@@ -30,6 +30,9 @@ class PromotionMoment(models.Model):
             models.CheckConstraint(condition=Q(hour__lte=24, minute__lte=59), name="promotion_moment_time"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.authority} {self.month}月{self.day}日 {self.hour:02d}:{self.minute:02d}"
+
 
 class RunStatus(models.TextChoices):
     RUNNING = "running", "升级中"
@@ -98,3 +101,6 @@ class SchoolPromotion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "school"], name="school_promotion_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.school} {self.get_state_display()}"
