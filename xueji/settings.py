@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "xueji.registration",
     "xueji.problems",
     "xueji.changes",
+    "xueji.promotion",
     "xueji.reports",
     "xueji.api",
     "xueji.portal",

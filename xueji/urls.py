@@ -12,6 +12,7 @@ urlpatterns = [
     path("registration/", include("xueji.registration.urls")),
     path("students/", include("xueji.students.urls")),
     path("changes/", include("xueji.changes.urls")),
+    path("promotion/", include("xueji.promotion.urls")),
     path("reports/", include("xueji.reports.urls")),
     path("problems/", include("xueji.problems.urls")),
     path("jobs/", include("xueji.jobs.urls")),

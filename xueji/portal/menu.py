@@ -111,7 +111,7 @@ MENU: list[Group] = [
         Group("毕业升级", [
             Entry("毕业", "admission:graduation", _school_registrar),
             Entry("往届学生毕业", "admission:past_graduation", _school_registrar),
-            Entry("升级", "admission:promotion", _registrars),
+            Entry("升级", "promotion:index", _registrars),
             Entry("在办业务清理", "workflow:open_businesses", _roles(Role.SCHOOL_REGISTRAR, Role.AUTHORITY_REGISTRAR),
                   "?clear=1"),
         ]),

@@ -63,6 +63,11 @@ class Student(models.Model):
     #: or before 分班).
     klass = models.ForeignKey("org.SchoolClass", verbose_name="班级", on_delete=models.PROTECT, related_name="students",
                               null=True, blank=True)
+    #: 升级学年: the school year (by its first calendar year) the record's 年级 was last
+    #: promoted into by 升级 (F-62); None: never promoted. The grade (stage + entry year)
+    #: and the 班号 do not change on promotion; this marks that the record has moved up
+    #: for that year, so a second run of the same year moves nobody twice.
+    promoted_year = models.PositiveSmallIntegerField("升级学年", null=True, blank=True)
 
     # --- basic data (F-21) ---
     name_pinyin = models.CharField("姓名拼音", max_length=100, blank=True)
@@ -258,6 +263,7 @@ class EventKind(models.TextChoices):
     TRANSFER = "transfer", "转学"
     RECORD_MOVE = "move", "调档"
     NUMBER = "number", "学籍号变更"
+    PROMOTION = "promotion", "升级"
 
 
 class RecordEvent(models.Model):

@@ -93,7 +93,7 @@ class HistoryRow:
 
 _PLACE_LABELS = {"school": "学校", "grade": "年级", "klass": "班级"}
 _OTHER_LABELS = {"status": "学籍状态", "date": "变动日期", "national_number": "全国学籍号", "family": "家庭成员",
-                 "part": "信息类别", "photo": "照片"}
+                 "part": "信息类别", "photo": "照片", "year_label": "年级", "promoted_year": "升级学年"}
 _PART_LABELS = {label: {pf.attr: pf.header for pf in part_fields} for label, part_fields in rules.PARTS.values()}
 _MEMBER_LABELS = {f.attr: f.header[3:] for f in F.MEMBER_FIELDS[1]}
 
@@ -128,6 +128,8 @@ def history_of(student: Student) -> list[HistoryRow]:
             return str(value)
         if attr == "photo":
             return "有" if value else "无"
+        if attr == "promoted_year" and isinstance(value, int):
+            return f"{value}-{value + 1}学年"
         if attr in _PLACE_LABELS:
             return names[attr].get(value, str(value))
         if attr == "status":

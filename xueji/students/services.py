@@ -731,6 +731,85 @@ def move_students(students, *, school=None, grade=None, klass=None, actor=None, 
     return moved
 
 
+@dataclass(frozen=True)
+class PromotedGrade:
+    """One grade's share of a :func:`promote_grades` call (for the caller's report)."""
+
+    grade_id: int
+    before: str      # the year the grade was in (二年级)
+    after: str       # the year it is in now (三年级)
+    count: int       # records moved up
+
+
+def promote_grades(school, grade_ids: Sequence[int], school_year: int, *, actor=None,
+                   business_id: int | None = None, reason: str = "升级") -> list[PromotedGrade]:
+    """升级 (F-62) of one school: the 在校 records of the non-final grades ``grade_ids``
+    of ``school`` move up into ``school_year`` (the school year starting after the
+    promotion, by its first calendar year). What moves is the record's 年级 as it is
+    shown (二年级 → 三年级): the grade itself (stage + entry year) and the 班号 stay —
+    they name the cohort for life — and ``promoted_year`` is set to ``school_year``.
+    A record already promoted into ``school_year`` (or later) is left alone, so a second
+    call moves nobody twice. Refused: a grade of another school, a final grade, a grade
+    not yet started. Set-based: per grade one INSERT … SELECT of the history events, then
+    one UPDATE for the whole school, in the caller's transaction (a savepoint)."""
+    from xueji.org import rules as org_rules
+
+    school_id = _pk(school, School, "学校")
+    if not isinstance(school_year, int) or isinstance(school_year, bool) or not 1950 <= school_year <= 2100:
+        raise ValidationError("升级学年不正确")
+    school = School.objects.filter(pk=school_id).first()
+    if school is None:
+        raise ValidationError("学校不存在")
+    ids = list(dict.fromkeys(int(g) for g in grade_ids))
+    grades = list(Grade.objects.filter(pk__in=ids).values_list("pk", "school_id", "stage", "entry_year"))
+    if len(grades) != len(ids):
+        raise ValidationError("年级不存在")
+    years = {"1": school.primary_years, "2": school.junior_years, "3": school.senior_years}
+    plan = []
+    errors = []
+    for pk, grade_school, stage, entry_year in grades:
+        name = org_rules.grade_name(stage, entry_year)
+        n = org_rules.year_in_stage(entry_year, school_year - 1)
+        stage_years = years.get(stage) or max(org_rules.ALLOWED_YEARS[stage])
+        if grade_school != school_id:
+            errors.append(f"{name}不属于{school.name}")
+        elif n < 1:
+            errors.append(f"{name}尚未入学,不能升级")
+        elif n >= stage_years:
+            errors.append(f"{name}是毕业年级,不能升级")
+        else:
+            plan.append((pk, org_rules.current_year_label(stage, entry_year, school_year - 1, years),
+                         org_rules.current_year_label(stage, entry_year, school_year, years)))
+    if errors:
+        raise ValidationError(errors)
+    if not plan:
+        return []
+    name = _actor_name(actor)
+    now = timezone.now()
+    stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    at = RecordEvent._meta.get_field("at").get_db_prep_save(now, connection)
+    table, events = Student._meta.db_table, RecordEvent._meta.db_table
+    json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    pending = "status = %s AND (promoted_year IS NULL OR promoted_year < %s)"
+    result = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for pk, before, after in plan:
+            cursor.execute(
+                f"INSERT INTO {events} (student_id, at, kind, business_id, school_id, actor_name, reason, before,"
+                f" after) SELECT id, %s, %s, %s, %s, %s, %s, {json_cast}, {json_cast} FROM {table}"
+                f" WHERE grade_id = %s AND school_id = %s AND {pending}",
+                [at, EventKind.PROMOTION.value, business_id, school_id, name, (reason or "")[:200],
+                 bulk.dumps({"year_label": before}), bulk.dumps({"year_label": after, "promoted_year": school_year}),
+                 pk, school_id, Status.IN_SCHOOL.value, school_year])
+            result.append(PromotedGrade(pk, before, after, cursor.rowcount))
+        marks = ", ".join(["%s"] * len(plan))
+        cursor.execute(
+            f"UPDATE {table} SET promoted_year = %s, updated_at = %s WHERE school_id = %s"
+            f" AND grade_id IN ({marks}) AND {pending}",
+            [school_year, stamp, school_id, *(pk for pk, _, _ in plan), Status.IN_SCHOOL.value, school_year])
+    return result
+
+
 def place_in_class(students, klass, actor=None, *, business_id: int | None = None, reason: str = "") -> list[Placement]:
     """分班: put ``students`` (待分班, or in another class of their school) in ``klass``, a
     class of their own school — set-based, with a 分班 event in each record's history.

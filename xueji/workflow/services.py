@@ -19,6 +19,7 @@ hold is released.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -361,6 +362,19 @@ def delete_window(actor, window: BusinessWindow, request=None) -> None:
         window.delete()
         record_event(action="workflow.window_deleted", summary="删除业务时间控制", actor=actor, request=request,
                      target=("workflow.businesswindow", pk), authority_prefix=prefix, before=before)
+
+
+def close_window(window: BusinessWindow, *, at=None, actor=None) -> None:
+    """End ``window`` at ``at`` (now): the operation that suspended the businesses while it
+    ran (升级) has finished. A window already over is left alone."""
+    at = at or timezone.now()
+    if window.ends_at <= at:
+        return
+    with transaction.atomic():
+        before = {"ends_at": window.ends_at}
+        BusinessWindow.objects.filter(pk=window.pk).update(ends_at=max(at, window.starts_at + dt.timedelta(seconds=1)))
+        record_event(action="workflow.window_closed", summary="业务时间控制提前结束", actor=actor, target=window,
+                     authority_prefix=window.authority.prefix, before=before, after={"ends_at": at})
 
 
 # --- initiating ------------------------------------------------------------------------------
