@@ -192,8 +192,9 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
     if busy:
         errors.append(f"{_names(busy)}{rules.OPEN_BUSINESS_MESSAGE}")
         open_link = True
-    submitted = list(BatchMember.objects.filter(student_id__in=ids, batch__kind=GRADUATION, batch__status__in=OPEN_BATCH)
-                     .values_list("student_id", flat=True).distinct())
+    open_graduations = _open_batches(graduation=True)
+    submitted = list(BatchMember.objects.filter(batch_id__in=open_graduations, student_id__in=ids)
+                     .values_list("student_id", flat=True).distinct()) if open_graduations else []
     if submitted:
         errors.append(f"{_names(submitted)}已提交毕业(结业、肄业)业务,不能重复提交")
     if problems_required(school):
@@ -204,14 +205,22 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
     return errors, ids, open_link
 
 
+def _open_batches(*, graduation: bool) -> list[int]:
+    """The open batch businesses (few at any time): of kind 毕业 or of the other kinds."""
+    queryset = BatchOperation.objects.filter(status__in=OPEN_BATCH)
+    queryset = queryset.filter(kind=GRADUATION) if graduation else queryset.exclude(kind=GRADUATION)
+    return list(queryset.values_list("pk", flat=True))
+
+
 def _busy(ids: list[int]) -> list[int]:
     """Of ``ids``, the students with an open business or in another open batch business."""
-    open_business = set(Business.objects.filter(student_id__in=ids, status=BusinessStatus.OPEN)
-                        .values_list("student_id", flat=True))
-    open_batch = set(BatchMember.objects.filter(student_id__in=ids, batch__status__in=OPEN_BATCH,
-                                                outcome=MemberOutcome.PENDING)
-                     .exclude(batch__kind=GRADUATION).values_list("student_id", flat=True))
-    return sorted(open_business | open_batch)
+    busy = set(Business.objects.filter(student_id__in=ids, status=BusinessStatus.OPEN)
+               .values_list("student_id", flat=True))
+    others = _open_batches(graduation=False)
+    if others:
+        busy.update(BatchMember.objects.filter(batch_id__in=others, student_id__in=ids, outcome=MemberOutcome.PENDING)
+                    .values_list("student_id", flat=True))
+    return sorted(busy)
 
 
 class GraduationRefused(ValidationError):
@@ -268,18 +277,14 @@ def graduation_apply(batch: BatchOperation, student_ids: list[int], user) -> dic
         todo, kind, kind=rules.business_kind(kind, stage), kind_name=rules.business_name(kind, stage), date=day,
         reason=batch.summary, actor=user, school_id=batch.school_id, business_id=None)
     failures.update(refused)
-    grade_names = {pk: (g_stage, entry) for pk, g_stage, entry in Student.objects.filter(
-        pk__in=[pk for pk, _ in changed]).values_list("pk", "grade__stage", "grade__entry_year")}
-    from xueji.org import rules as org_rules
-
+    grade_names = {g.pk: g.name for g in Grade.objects.filter(pk__in={grade for _, _, grade in changed})}
     now = timezone.now()
     bulk.insert_rows(Graduate, ("student_id", "batch_id", "school_id", "stage", "grade_name", "kind", "graduated_on",
                                 "past", "destination", "destination_note", "returned", "returned_by_name",
                                 "returned_unit", "return_reason", "created_at"),
-                     [(pk, batch.pk, batch.school_id, stage,
-                       org_rules.grade_name(*grade_names[pk]) if grade_names.get(pk, (None,))[0] else "",
-                       kind, day.isoformat(), bool(c.get("past")), "", "", False, "", "", "", now)
-                      for pk, _ in changed])
+                     [(pk, batch.pk, batch.school_id, stage, grade_names.get(grade, ""), kind, day.isoformat(),
+                       bool(c.get("past")), "", "", False, "", "", "", now)
+                      for pk, _, grade in changed])
     return failures
 
 
