@@ -670,7 +670,7 @@ def graduate_records(student_ids: Sequence[int], new_status: str, *, kind: str, 
     now = timezone.now()
     with transaction.atomic():
         for chunk in batches(ids, _CHUNK):
-            rows = list(Student.objects.select_for_update(of=("self",)).filter(pk__in=chunk)
+            rows = list(Student.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by()
                         .values_list("pk", "status", "school_id", "grade_id", "grade__stage"))
             found = set()
             by_status: dict[str, list[int]] = {}

@@ -198,3 +198,30 @@ def test_kind_rules():
     assert rules.is_final_grade("2", 2023, 2026, {"1": 5, "2": 4})
     assert rules.is_final_grade("2", 2024, 2026, {"1": 6, "2": 3})
     assert rules.is_past_final_grade("3", 2023, 2026, {"3": 3})
+
+
+def test_graduate_records_is_set_based(grad):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xueji.students import services as S
+
+    ids = [s.pk for s in grad.class_one + grad.class_two] + [grad.hz_pupil.pk, 999999]
+    with CaptureQueriesContext(connection) as queries:
+        changed, refused = S.graduate_records(ids, "20", kind="graduate_primary", kind_name="小学毕业",
+                                              date=grad.today, school_id=grad.school.pk)
+    assert len(changed) == 5 and refused == {grad.hz_pupil.pk: "学生已不在本校", 999999: "学籍不存在"}
+    statements = [q["sql"].upper() for q in queries.captured_queries]
+    assert sum(s.startswith("UPDATE") for s in statements) == 1
+    # the status history and the record events: one INSERT each (on PostgreSQL a COPY, not captured)
+    assert sum("INSERT" in s for s in statements) == (2 if connection.vendor == "sqlite" else 0)
+    assert len(statements) <= 6
+    assert StatusChange.objects.filter(student_id__in=ids, new_status="20").count() == 5
+    assert RecordEvent.objects.filter(student_id__in=ids, kind="status").count() == 5
+    with pytest.raises(ValidationError, match="不能晚于今天"):
+        S.graduate_records(ids, "20", kind="graduate_primary", kind_name="小学毕业",
+                           date=grad.today + dt.timedelta(days=1))
+    # a second run changes nobody: 毕业 students may not graduate again from 小学
+    changed, refused = S.graduate_records(ids[:5], "20", kind="graduate_primary", kind_name="小学毕业",
+                                          date=grad.today)
+    assert changed == [] and set(refused.values()) == {"学籍状态为毕业的学生不能办理小学毕业"}
