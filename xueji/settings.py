@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "xueji.changes",
     "xueji.promotion",
     "xueji.reports",
+    "xueji.graduation",
     "xueji.api",
     "xueji.portal",
 ]

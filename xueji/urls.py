@@ -15,6 +15,7 @@ urlpatterns = [
     path("promotion/", include("xueji.promotion.urls")),
     path("reports/", include("xueji.reports.urls")),
     path("problems/", include("xueji.problems.urls")),
+    path("graduation/", include("xueji.graduation.urls")),
     path("jobs/", include("xueji.jobs.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]

@@ -7,6 +7,8 @@ The writers, each named by what it does in the domain:
 - :func:`create_records` 建立学籍 — many new records at once (registration, initial
   data collection, later admission), set-based;
 - :func:`change_status` 学籍状态变动 — 休学, 复学, 毕业, 删除 … with date and reason;
+- :func:`graduate_records` 毕业/结业/肄业 of a whole batch, set-based, those not allowed
+  (F-27) left out with their reason;
 - :func:`apply_key_change` 关键数据变更 — name, gender, birth date, identity, placement;
   the identity claim moves, the number follows the identity;
 - :func:`move_students` 调整学校、年级、班级 — placement of many records;
@@ -640,6 +642,59 @@ def change_status(students, new_status: str, *, reason: str = "", date: dt.date,
         _history((pk, EventKind.STATUS, business_id, school_id, name, reason, {"status": status},
                   {"status": new_status, "date": date.isoformat()}) for pk, status, school_id, _ in rows)
     return [(pk, status) for pk, status, _, _ in rows]
+
+
+def graduate_records(student_ids: Sequence[int], new_status: str, *, kind: str, kind_name: str, date: dt.date,
+                     reason: str = "", actor=None, school_id: int | None = None,
+                     business_id: int | None = None) -> tuple[list[tuple[int, str, int]], dict[int, str]]:
+    """毕业 / 结业 / 肄业 of many records at once (the batch business of F-60), set-based:
+    of ``student_ids``, those of ``school_id`` (when given) whose 学籍状态 allows the
+    business ``kind`` (F-27, ``rules.business_allowed``) get ``new_status`` as of ``date``
+    — one read, one UPDATE per chunk (guarded by the status read, so a record changed
+    meanwhile is not touched), the status history and a 状态变更 event each inserted in
+    one statement. The others are not changed: returned with the Chinese reason. Returns
+    ``(changed: [(id, old status, grade id)], refused: {id: reason})``."""
+    if new_status not in rules.STATUS_NAMES:
+        raise ValidationError(f"“{new_status}”不是有效的学籍状态")
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise ValidationError("变动日期不是有效日期")
+    if date > timezone.localdate():
+        raise ValidationError("变动日期不能晚于今天")
+    reason = (reason or "").strip()[:200]
+    ids = list(dict.fromkeys(int(i) for i in student_ids))
+    changed: list[tuple[int, str, int, int]] = []
+    refused: dict[int, str] = {}
+    if not ids:
+        return [], refused
+    name = _actor_name(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        for chunk in batches(ids, _CHUNK):
+            rows = list(Student.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by()
+                        .values_list("pk", "status", "school_id", "grade_id", "grade__stage"))
+            found = set()
+            by_status: dict[str, list[int]] = {}
+            for pk, status, school, grade, stage in rows:
+                found.add(pk)
+                if school_id is not None and school != school_id:
+                    refused[pk] = "学生已不在本校"
+                    continue
+                refusal = rules.business_allowed(status, kind, kind_name=kind_name, stage=stage)
+                if refusal:
+                    refused[pk] = refusal
+                    continue
+                by_status.setdefault(status, []).append(pk)
+                changed.append((pk, status, school, grade))
+            refused.update({pk: "学籍不存在" for pk in chunk if pk not in found})
+            for old, pks in by_status.items():
+                Student.objects.filter(pk__in=pks, status=old).update(status=new_status, updated_at=now)
+        bulk.insert_rows(StatusChange, ("student_id", "old_status", "new_status", "date", "reason", "school_id",
+                                        "actor_name"),
+                         [(pk, status, new_status, date.isoformat(), reason, school, name)
+                          for pk, status, school, _ in changed])
+        _history((pk, EventKind.STATUS, business_id, school, name, reason, {"status": status},
+                  {"status": new_status, "date": date.isoformat()}) for pk, status, school, _ in changed)
+    return [(pk, status, grade) for pk, status, _, grade in changed], refused
 
 
 # --- placement (学校、年级、班级) ---------------------------------------------------------------

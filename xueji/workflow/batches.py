@@ -58,17 +58,20 @@ def _check_initiator(user, school, authority) -> None:
         raise PermissionDenied("只有本单位学籍管理员可以发起本单位的批量业务")
 
 
-def _chain(kind: registry.BatchKind, school, authority) -> list[dict]:
+def _chain(kind: registry.BatchKind, school, authority, review_levels=None) -> list[dict]:
     """The review chain of a batch. A school's batch climbs like a business of that
     school; an authority's batch is reviewed by the levels above the authority (its own
-    level and the school levels are the initiator itself)."""
-    if not kind.review_levels:
+    level and the school levels are the initiator itself). ``review_levels``: the levels
+    the owning feature read from the process configuration (毕业: its business type's),
+    instead of the kind's own."""
+    levels = tuple(review_levels) if review_levels is not None else kind.review_levels
+    if not levels:
         return []
     if school is not None:
-        steps = rules.resolve_chain(kind.review_levels, school.supervisor.ancestors(), school.name,
+        steps = rules.resolve_chain(levels, school.supervisor.ancestors(), school.name,
                                     school_id=school.pk)
     else:
-        levels = [level for level in kind.review_levels if level not in (registry.SCHOOL, registry.SUPERVISOR)]
+        levels = [level for level in levels if level not in (registry.SCHOOL, registry.SUPERVISOR)]
         steps = [s for s in rules.resolve_chain(levels, authority.ancestors()) if s.authority_id != authority.pk]
     return [s.as_dict() for s in steps]
 
@@ -85,7 +88,7 @@ def _clear_step(batch: BatchOperation) -> None:
 
 
 def create_batch(*, kind: str, initiator, summary: str, criteria: dict | None = None, school=None,
-                 authority=None, request=None) -> BatchOperation:
+                 authority=None, request=None, review_levels=None) -> BatchOperation:
     """发起批量业务 for ``school`` or ``authority`` (exactly one): the kind's ``select``
     chooses the students now; with review levels the batch waits for review, otherwise
     it is ready to apply."""
@@ -105,7 +108,7 @@ def create_batch(*, kind: str, initiator, summary: str, criteria: dict | None = 
     student_ids = sorted(set(batch_kind.select(scope, criteria)))
     if not student_ids:
         raise ValidationError("没有符合条件的学生")
-    chain = _chain(batch_kind, school, authority)
+    chain = _chain(batch_kind, school, authority, review_levels)
     with transaction.atomic():
         batch = BatchOperation(
             kind=kind, initiator=initiator, initiator_name=_name(initiator), school=school, authority=authority,
