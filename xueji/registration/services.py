@@ -193,7 +193,8 @@ def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanCon
             out.append(Prepared(
                 row, [], values["name"], id_number, numbers.identity_key(values["id_type"], id_number),
                 values["id_type"], values["gender"], values["birth_date"].isoformat(), code, class_ids[code],
-                bulk.dumps({"values": values, "family": cleaned.family, "klass_id": class_ids[code]}),
+                bulk.dumps({"values": field_rules.stored_values(values), "family": cleaned.family,
+                            "klass_id": class_ids[code]}),
             ))
         yield out
 
@@ -786,7 +787,8 @@ def complete_registrations(businesses, decisions=None, user=None, *, actor=None,
         data = business.payload
         kind, number = _number_of(reg)
         specs.append(student_services.NewRecord(
-            values={**data["values"], "birth_date": reg.birth_date}, family=data.get("family", []),
+            values={**field_rules.full_values(data["values"]), "birth_date": reg.birth_date},
+            family=data.get("family", []),
             school_id=reg.school_id, klass_id=reg.klass_id, number_kind=kind, number=number,
             identity_key=numbers.identity_key(reg.id_type, reg.id_number), business_id=business.pk))
     with transaction.atomic():

@@ -58,6 +58,8 @@ __all__ = [
     "check_phone",
     "check_postcode",
     "check_required",
+    "full_values",
+    "stored_values",
     "check_resident_id",
     "clean_row",
     "gender_from_id",
@@ -1104,6 +1106,20 @@ _STUDENT_BLANKS = {attr: blank for _, attr, _, _, blank, _ in _STUDENT_PLAN}
 _STUDENT_HEADERS = {header for header, *_ in _STUDENT_PLAN}  # never changed: clean_row takes differences
 _MEMBER_BLANKS = {seq: {"seq": seq, **{attr: blank for _, attr, _, _, blank, _ in plan}}
                   for seq, plan in _MEMBER_PLAN.items()}
+
+
+def stored_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Cleaned record values as a business payload keeps them: the text items left empty
+    (about a third of the 72) are left out — a smaller payload is a cheaper write (on
+    PostgreSQL every payload is parsed into ``jsonb``: docs/PERFORMANCE.md). Booleans and
+    ``None`` stay. :func:`full_values` gives the whole mapping back."""
+    return {attr: value for attr, value in values.items() if value != "" or _STUDENT_BLANKS.get(attr) != ""}
+
+
+def full_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Every record value, with the blank of each item a payload left out
+    (:func:`stored_values`) — what :func:`clean_row` gave."""
+    return {**_STUDENT_BLANKS, **values}
 
 
 _INCLUSIVE_DISABILITY = {"1": ("1",), "2": ("2",), "3": ("5",), "9": ("3", "4", "6", "7")}

@@ -726,3 +726,15 @@ def test_clean_row_is_fast():
     for row in rows:
         R.clean_row(row, context=context)
     assert time.perf_counter() - started < 6
+
+
+def test_stored_values_leave_out_empty_text_and_full_values_give_it_back():
+    result = clean(valid_row(曾用名="", 电子信箱="", 是否独生子女="否"))
+    assert result.errors == []
+    stored = R.stored_values(result.values)
+    assert "former_name" not in stored and "email" not in stored  # empty text left out
+    assert stored["only_child"] is False  # a "否" stays, it is shown
+    assert stored["name"] == result.values["name"] and len(stored) < len(result.values)
+    assert all(v != "" for v in stored.values())
+    assert R.full_values(stored) == result.values  # what clean_row gave, exactly
+    assert set(R.full_values({})) == {f.attr for f in F.STUDENT_FIELDS}  # every item, blank
