@@ -92,3 +92,17 @@ def id_number_query(value: object) -> str | None:
                  .replace("/", "").isalnum()):
         return None
     return text
+
+
+def optional_id(value: object, what: str) -> int | None:
+    """A form field naming an optional id (a grade, a class …): None when empty, the id,
+    or a ValidationError "<what>不正确" for text that is not one."""
+    from django.core.exceptions import ValidationError
+
+    text = str(value or "").strip()
+    if not text:
+        return None
+    number = parse_id(text)
+    if number is None:
+        raise ValidationError(f"{what}不正确")
+    return number

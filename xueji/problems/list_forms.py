@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import forms
 
-from xueji.common.params import id_number_query, national_number_query, parse_id
+from xueji.common.params import id_number_query, national_number_query, optional_id
 
 from .models import GroupState, MemberState, Method, ProblemKind
 
@@ -84,13 +84,7 @@ class ListQueryForm(forms.Form):
         return value
 
     def _id(self, name: str, what: str) -> int | None:
-        value = (self.cleaned_data.get(name) or "").strip()
-        if not value:
-            return None
-        number = parse_id(value)
-        if number is None:
-            raise forms.ValidationError(f"{what}不正确")
-        return number
+        return optional_id(self.cleaned_data.get(name), what)
 
     def clean_grade(self) -> int | None:
         return self._id("grade", "年级")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 
 from xueji.codes import tables
-from xueji.common.params import id_number_query, national_number_query, parse_id
+from xueji.common.params import id_number_query, national_number_query, optional_id
 from xueji.org.models import Stage
 from xueji.students.fields import BY_HEADER
 from xueji.students.models import Status
@@ -109,13 +109,7 @@ class QueryForm(forms.Form):
         return int(value) if value else None
 
     def _id(self, name: str, what: str) -> int | None:
-        value = (self.cleaned_data.get(name) or "").strip()
-        if not value:
-            return None
-        number = parse_id(value)
-        if number is None:
-            raise forms.ValidationError(f"{what}不正确")
-        return number
+        return optional_id(self.cleaned_data.get(name), what)
 
     def clean_grade(self) -> int | None:
         return self._id("grade", "年级")
