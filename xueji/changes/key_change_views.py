@@ -22,11 +22,6 @@ APPLY_ROLES = frozenset({Role.SCHOOL_REGISTRAR, Role.DATA_CHECKER})
 REVIEW_ROLES = frozenset({Role.SCHOOL_LEADER, Role.AUTHORITY_REGISTRAR})
 
 
-def _error_messages(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
-
 def _classes(student):
     return list(SchoolClass.objects.filter(school_id=student.school_id, grade__is_graduated=False)
                 .select_related("grade", "school").order_by("code"))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xueji.accounts.models import Role
+from xueji.common.forms import error_messages
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import parse_id
 from xueji.org import selectors as org_selectors
@@ -33,11 +34,6 @@ from .transfer_forms import (
 def _require(user, *roles) -> None:
     if user.role not in roles:
         raise PermissionDenied("您无权使用该功能")
-
-
-def _errors(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 # --- 省内转学 --------------------------------------------------------------------------------------
@@ -94,7 +90,7 @@ def transfer_apply(request):
                     user, national_number=data["national_number"], name=data["name"], to_grade=int(data["to_grade"]),
                     reason=data["reason"], materials=request.FILES.getlist("materials"), request=request)
             except ValidationError as error:
-                _errors(request, error)
+                error_messages(request, error)
             else:
                 messages.success(request, "省内转学申请已提交,等待本校学籍主管领导审核")
                 return redirect("workflow:business_detail", business.pk)
@@ -141,7 +137,7 @@ def transfer_place(request, pk: int):
     try:
         services.place_in_class(request.user, placement, parse_id(request.POST.get("klass")), request=request)
     except ValidationError as error:
-        _errors(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"{placement.student.name}已分班")
     return redirect("changes:transfer_placement")
@@ -171,7 +167,7 @@ def record_transfer_list(request):
     try:
         source = _school_by_code(request, data.get("from_school", ""))
     except ValidationError as error:
-        _errors(request, error)
+        error_messages(request, error)
     if source is not None:
         grades, classes, students = selectors.source_options(source)
     form = RecordTransferForm(data or None, grades=grades, classes=classes)
@@ -190,7 +186,7 @@ def record_transfer_list(request):
                 user, from_school=source, to_school=target, by=cleaned["by"], grade=parse_id(cleaned["grade"]),
                 klass=parse_id(cleaned["klass"]), student_ids=chosen, request=request)
         except ValidationError as error:
-            _errors(request, error)
+            error_messages(request, error)
         else:
             messages.success(request, f"学生学籍转移已发起(学生{transfer.batch.total}人),等待{transfer.to_school.name}确认")
             return redirect("changes:record_transfer_list")
@@ -215,7 +211,7 @@ def record_transfer_cancel(request, pk: int):
     try:
         services.cancel_record_transfer(request.user, transfer, request=request)
     except ValidationError as error:
-        _errors(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, "学籍转移已撤销")
     return redirect("changes:record_transfer_list")
@@ -247,7 +243,7 @@ def record_transfer_decide(request, pk: int):
             job = services.confirm_record_transfer(request.user, transfer, action == "confirm",
                                                    request.POST.get("opinion", ""), request=request)
     except ValidationError as error:
-        _errors(request, error)
+        error_messages(request, error)
     else:
         if job is not None:
             return redirect("jobs:detail", pk=job.pk)

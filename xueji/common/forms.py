@@ -13,3 +13,11 @@ def add_validation_errors(form, error: ValidationError, default_field: str | Non
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(default_field, error)
+
+
+def error_messages(request, error: ValidationError) -> None:
+    """Show a service's refusal on the next page: each message of ``error`` as an error message."""
+    from django.contrib import messages
+
+    for message in error.messages:
+        messages.error(request, message)

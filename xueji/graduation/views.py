@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from xueji.accounts.models import Role
 from xueji.codes import tables as code_tables
+from xueji.common.forms import error_messages
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import parse_ids
 from xueji.org import selectors as org_selectors
@@ -22,11 +23,6 @@ from . import rules, selectors, services
 def _require(user, *roles) -> None:
     if user.role not in roles:
         raise PermissionDenied("您无权使用该功能")
-
-
-def _errors(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _in_scope(request, queryset, values, what: str) -> list[int]:
@@ -60,10 +56,10 @@ def _page(request, *, past: bool):
                                               grades=grades, classes=classes, student_ids=chosen, past=past,
                                               request=request)
         except services.GraduationRefused as error:
-            _errors(request, error)
+            error_messages(request, error)
             open_link = error.open_businesses
         except ValidationError as error:
-            _errors(request, error)
+            error_messages(request, error)
         else:
             messages.success(request, f"已提交{batch.summary}(学生{batch.total}人),等待审核")
             return redirect("graduation:past" if past else "graduation:graduation")
@@ -100,7 +96,7 @@ def execute(request, pk: int):
     try:
         job = services.execute_graduation(request.user, batch, request=request)
     except ValidationError as error:
-        _errors(request, error)
+        error_messages(request, error)
         return redirect("graduation:graduation")
     if job is not None:
         return redirect("jobs:detail", pk=job.pk)
@@ -132,7 +128,7 @@ def destination(request, pk: int):
         services.set_destination(request.user, graduate, request.POST.get("destination", ""),
                                  request.POST.get("note", ""), request=request)
     except ValidationError as error:
-        _errors(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"已保存{graduate.student.name}的毕业去向")
     return redirect(reverse("graduation:graduates"))

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from xueji.accounts.models import Role
-from xueji.common.forms import add_validation_errors
+from xueji.common.forms import add_validation_errors, error_messages
 from xueji.common.lists import paginate_sorted
 from xueji.common.params import content_disposition, local_url
 from xueji.org import selectors as org_selectors
@@ -42,11 +42,6 @@ def _registry_order(field: str) -> Case:
         *[When(**{field: t.code}, then=Value(i)) for i, t in enumerate(registry.all_types())],
         default=Value(len(registry.all_types())), output_field=IntegerField(),
     )
-
-
-def _error_messages(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _back(request, fallback: str) -> str:
@@ -239,7 +234,7 @@ def queue_decide(request):
             targets = org_selectors.chosen_in_scope(request, selectors.queue_for(request.user),
                                                     request.POST.getlist("ids"), "业务")
         except ValidationError as error:
-            _error_messages(request, error)
+            error_messages(request, error)
             return redirect(back)
     if not targets.exists():
         messages.warning(request, "没有选择可审核的业务")
@@ -247,7 +242,7 @@ def queue_decide(request):
     try:
         outcome = services.decide_many(targets, request.user, passed, opinion, request=request)
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
         return redirect(back)
     word = "审核通过" if passed else "审核不通过"
     messages.success(request, f"{word}{len(outcome.decided)}件业务")
@@ -328,7 +323,7 @@ def business_decide(request, pk: int):
     try:
         services.decide(business, request.user, passed, request.POST.get("opinion", ""), request=request)
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
         return redirect("workflow:business_detail", pk=pk)
     messages.success(request, f"{'审核通过' if passed else '审核不通过'}:{business.kind_name} {business.summary}")
     return redirect(_back(request, reverse("workflow:queue")))
@@ -341,7 +336,7 @@ def business_withdraw(request, pk: int):
     try:
         services.withdraw(business, request.user, request=request)
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"已撤销业务:{business.kind_name} {business.summary}")
     return redirect("workflow:business_detail", pk=pk)
@@ -360,7 +355,7 @@ def material_upload(request, pk: int):
     try:
         services.attach_material(business, request.user, form.cleaned_data["file"], request=request)
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, "证明材料已上传")
     return redirect("workflow:business_detail", pk=pk)
@@ -512,7 +507,7 @@ def batch_decide(request, pk: int):
     try:
         batches.decide_batch(batch, request.user, passed, request.POST.get("opinion", ""), request=request)
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"{'审核通过' if passed else '审核不通过'}:{batch.kind_name} {batch.summary}")
     return redirect("workflow:batch_detail", pk=pk)
