@@ -24,6 +24,7 @@ from xueji.changes.demo import (
 )
 from xueji.changes.maintenance_demo import seed_maintenance
 from xueji.changes.transfer_demo import seed_transfers
+from xueji.graduation.demo import seed_graduation
 from xueji.org import rules
 from xueji.org.models import (
     Authority,
@@ -36,6 +37,7 @@ from xueji.org.models import (
     Term,
 )
 from xueji.problems.demo import seed_problems
+from xueji.promotion.demo import seed_promotion_moment
 from xueji.registration.demo import seed_pupils
 
 DEMO_PASSWORD = "Xueji@2026"
@@ -156,6 +158,8 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
                                                User.objects.get(username=leader), county, today)
         seed_transfers()
         seed_problems()
+        seed_graduation()
+        seed_promotion_moment()
     return accounts
 
 

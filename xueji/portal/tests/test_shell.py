@@ -143,6 +143,18 @@ def test_demo_data_every_role_every_level(capsys, client):
                                                                      ("passed", "")}
     waiting_at = {b.current_unit for b in transfers.filter(status="open")}
     assert len(waiting_at) == 4 and {"天河区教育局", "海珠区教育局"} <= waiting_at, waiting_at
+    # 毕业升级 (issue 10 §9): three final grades graduated through the chain (one 毕业去向 filled), the
+    # other 天河区 final grades ready to graduate, 广东省's 升级时间 configured
+    from xueji.graduation.models import Graduate
+    from xueji.promotion.models import PromotionMoment
+
+    graduated = set(Graduate.objects.values_list("school__code", "stage"))
+    assert graduated == {("3440105001", "1"), ("3440106003", "1"), ("3440106002", "2")}, graduated
+    assert Graduate.objects.exclude(destination="").count() == 1
+    assert Student.objects.filter(school__code="3440106001", status="10", grade__entry_year=min(
+        Student.objects.filter(school__code="3440106001").values_list("grade__entry_year", flat=True))).exists()
+    moment = PromotionMoment.objects.get(authority__code="440000000000")
+    assert (moment.month, moment.day, moment.hour, moment.minute) == (8, 10, 24, 0)
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "天河区教育局" in client.get("/").content.decode()
