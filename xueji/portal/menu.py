@@ -194,6 +194,7 @@ MENU: list[Group] = [
             Entry("业务流程配置", "workflow:config_list", _authority_registrar),
             Entry("业务时间控制", "workflow:window_list", _province_or_ministry_registrar),
             Entry("入学年龄设置", "registration:entry_age", _province_registrar),
+            Entry("毕业设置", "graduation:settings", _province_registrar),
         ]),
         Group("安全审计", [
             Entry("审计日志", "audit:entry_list", _authority),
