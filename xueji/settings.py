@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "xueji.promotion",
     "xueji.reports",
     "xueji.graduation",
+    "xueji.enrolplans",
     "xueji.api",
     "xueji.portal",
 ]

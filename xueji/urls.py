@@ -16,6 +16,7 @@ urlpatterns = [
     path("reports/", include("xueji.reports.urls")),
     path("problems/", include("xueji.problems.urls")),
     path("graduation/", include("xueji.graduation.urls")),
+    path("enrolplans/", include("xueji.enrolplans.urls")),
     path("jobs/", include("xueji.jobs.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]

@@ -19,11 +19,11 @@ registration rules, applied by ``students.services.update_records``).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from xueji.common.spreadsheets import cell_text  # noqa: F401  (the sheet's cells as text, one place)
 from xueji.students import fields as F
 from xueji.students import rules as R
 
@@ -34,22 +34,6 @@ _KEY = frozenset(F.KEY_HEADERS)
 _LOOKUP = frozenset(f.header for f in F.STUDENT_FIELDS if f.is_lookup)
 _STUDENT = {f.header: f for f in F.STUDENT_FIELDS}
 _MEMBER = {f.header: f for fs in F.MEMBER_FIELDS.values() for f in fs}
-
-
-def cell_text(value: object) -> str:
-    """A cell as text for comparing with what was exported: empty for None/blank, whole
-    numbers without ".0" (a number typed into a text column), dates YYYYMMDD."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.strftime("%Y%m%d")
-    return str(value).strip()
 
 
 def touched(exported: Mapping[str, str], row: Mapping[str, object]) -> list[str]:

@@ -8,6 +8,7 @@ shows what was typed and never computes (CSV/formula injection, OWASP). Every ex
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 #: What a spreadsheet may take as the start of a formula.
@@ -45,3 +46,19 @@ def xlsx_response(content: bytes, filename: str, fallback: str):
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = attachment_header(filename, fallback)
     return response
+
+
+def cell_text(value: object) -> str:
+    """An imported cell as text: empty for None/blank, whole numbers without ".0" (a
+    number typed into a text column), 是/否 for booleans, dates YYYYMMDD."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.strftime("%Y%m%d")
+    return str(value).strip()

@@ -6,6 +6,8 @@ ACTION_LABELS = {
     "graduation.destinations_imported": "导入毕业去向",
     "graduation.returned": "毕业生退回",
     "graduation.admission_export": "导出招生Excel",
+    "graduation.destinations_exported": "导出毕业去向模板",
+    "graduation.settings_saved": "毕业设置",
 }
 
 

@@ -369,6 +369,64 @@ def set_destination(user, graduate: Graduate, destination: str, note: str = "", 
     return graduate
 
 
+def set_destinations(user, items: list[tuple[int, str, str]], *, filename: str = "", request=None) -> int:
+    """毕业去向 of many graduates of the user's school at once (the Excel import), set-based:
+    ``items`` are (graduate id, destination code, note); one transaction, one UPDATE per
+    batch, one audit entry with each graduate's before → after. Returns how many changed."""
+    if getattr(user, "role", None) != Role.SCHOOL_REGISTRAR or user.school_id is None:
+        raise PermissionDenied("只有毕业学校的学籍管理员可以维护毕业生信息")
+    wanted: dict[int, tuple[str, str]] = {}
+    for pk, destination, note in items:
+        destination, note = (destination or "").strip(), (note or "").strip()
+        if not code_tables.is_valid("graduation_destination", destination):
+            raise ValidationError(f"毕业去向“{destination}”不是有效的代码")
+        if len(note) > 100:
+            raise ValidationError("毕业去向说明不能超过100个字")
+        wanted[int(pk)] = (destination, note)
+    with transaction.atomic():
+        graduates = list(Graduate.objects.select_for_update().select_related("student").filter(
+            pk__in=list(wanted), school_id=user.school_id, returned=False))
+        if len(graduates) != len(wanted):
+            raise ValidationError("所选毕业生不是本校的毕业生或已退回")
+        changed, before, after = [], {}, {}
+        for graduate in graduates:
+            destination, note = wanted[graduate.pk]
+            if (graduate.destination, graduate.destination_note) == (destination, note):
+                continue
+            who = f"{graduate.student.name}({mask_national_number(graduate.student.national_number)})"
+            before[who] = {"destination": graduate.destination, "destination_note": graduate.destination_note}
+            after[who] = {"destination": destination, "destination_note": note}
+            graduate.destination, graduate.destination_note = destination, note
+            changed.append(graduate)
+        Graduate.objects.bulk_update(changed, ["destination", "destination_note"], batch_size=1000)
+        if changed:
+            record_event(action="graduation.destinations_imported",
+                         summary=f"导入毕业去向:{filename},修改{len(changed)}人"[:500], actor=user, request=request,
+                         school=user.school, before=before, after=after)
+    return len(changed)
+
+
+# --- 毕业设置 (province) --------------------------------------------------------------------------
+def save_settings(user, require_problems_resolved: bool, request=None) -> GraduationSettings:
+    """毕业设置 of the user's province: whether unresolved 问题学籍 refuse a graduation; audited."""
+    if (getattr(user, "role", None) != Role.AUTHORITY_REGISTRAR or user.authority is None
+            or user.authority.level != 1):
+        raise PermissionDenied("只有省级教育行政部门学籍管理员可以设置毕业设置")
+    with transaction.atomic():
+        row, _ = GraduationSettings.objects.select_for_update().get_or_create(authority=user.authority)
+        before = row.require_problems_resolved
+        if before != bool(require_problems_resolved):
+            row.require_problems_resolved = bool(require_problems_resolved)
+            row.save(update_fields=["require_problems_resolved", "updated_at"])
+            record_event(action="graduation.settings_saved",
+                         summary=f"毕业设置:{user.authority.name}毕业前"
+                                 f"{'须' if row.require_problems_resolved else '无须'}处理完问题学籍",
+                         actor=user, request=request, authority_prefix=user.authority.prefix,
+                         before={"require_problems_resolved": before},
+                         after={"require_problems_resolved": row.require_problems_resolved})
+    return row
+
+
 # --- 毕业生退回 (F-61) --------------------------------------------------------------------------
 def return_refusal(user, graduate: Graduate, today: dt.date | None = None) -> str | None:
     if getattr(user, "role", None) != Role.AUTHORITY_REGISTRAR or user.authority_id is None:
@@ -427,3 +485,6 @@ def register() -> None:
                                  review_levels=(registry.SCHOOL, registry.SUPERVISOR), chunk_size=5000)
     jobs_registry.register(GRADUATION_JOB, name="执行毕业", run=run_graduation_job, on_failure=graduation_job_failed,
                            result_url=graduation_job_url)
+    from . import sheets
+
+    sheets.register()

@@ -10,6 +10,9 @@ urlpatterns = [
     path("batches/<int:pk>/execute/", views.execute, name="execute"),
     path("graduates/", views.graduates, name="graduates"),
     path("graduates/<int:pk>/destination/", views.destination, name="destination"),
+    path("graduates/export/", views.export, name="export"),
+    path("graduates/import/", views.destinations_import, name="destinations_import"),
+    path("settings/", views.graduation_settings, name="settings"),
     path("returns/", views.returns, name="returns"),
     path("returns/<int:pk>/", views.return_graduate, name="return_graduate"),
 ]

@@ -123,7 +123,8 @@ MENU: list[Group] = [
         Group("招生入学", [
             Entry("录取新生", "admission:admit", _school_registrar),
             Entry("调取新生档案", "admission:retrieve", _school_registrar),
-            Entry("招生计划", "admission:plan_list", _authority_registrar),
+            Entry("招生计划数", "enrolplans:plans", _school_and_authority),
+            Entry("招生计划数变更核办", "enrolplans:changes", _authority_registrar),
             Entry("初中招生结果导入设置", "admission:junior_import_settings", _authority_registrar),
             Entry("高中招生结果导入设置", "admission:senior_import_settings", _authority_registrar),
             Entry("招生结果导入", "admission:result_import", _authority_registrar),
@@ -193,6 +194,7 @@ MENU: list[Group] = [
             Entry("业务流程配置", "workflow:config_list", _authority_registrar),
             Entry("业务时间控制", "workflow:window_list", _province_or_ministry_registrar),
             Entry("入学年龄设置", "registration:entry_age", _province_registrar),
+            Entry("毕业设置", "graduation:settings", _province_registrar),
         ]),
         Group("安全审计", [
             Entry("审计日志", "audit:entry_list", _authority),

@@ -185,8 +185,17 @@ def transfers_waiting(user) -> list[Todo]:
     ]
 
 
+def plan_changes_waiting(user) -> list[Todo]:
+    """招生计划数变更 requests waiting at the user's authority (招生计划数变更核办)."""
+    if user.role != Role.AUTHORITY_REGISTRAR or user.authority_id is None:
+        return []
+    from xueji.enrolplans.selectors import changes_waiting_for
+
+    return [Todo("待核办的招生计划数变更", changes_waiting_for(user).count(), _url("enrolplans:changes"))]
+
+
 PROVIDERS = [
-    pending_reviews, overdue_reviews, transfers_waiting, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
+    pending_reviews, plan_changes_waiting, overdue_reviews, transfers_waiting, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
     problem_reminders, problems_to_arbitrate,
     locked_accounts, password_expiry,
 ]
