@@ -350,6 +350,8 @@ def import_results(user, rows: Iterable[tuple[int, dict]], *, source: str = Sour
         except IntegrityError as error:
             raise ValidationError("招生结果已被其他人同时导入,请重新导入") from error
         outcome.created, outcome.created_ids = len(ids), ids
+        if not ids and source in (Source.HAND, Source.SCHOOL):
+            return outcome  # a refused single row: the caller shows the reasons, nothing was written
         what = summary or {Source.IMPORT: "导入招生结果", Source.HAND: "手工录入招生结果",
                            Source.API: "接口导入招生结果", Source.SCHOOL: "名单外录取"}.get(source, "导入招生结果")
         record_event(action="admission.imported" if source != Source.HAND else "admission.entered",
