@@ -95,7 +95,7 @@ def setting_rows(authority: Authority, stage: str) -> tuple[list[dict], rules.Ef
     cache = services.SettingCache(stage)
     chain = cache.chain(authority)
     rows = []
-    for pk, level, value in chain:
+    for pk, _level, value in chain:
         node = Authority.objects.get(pk=pk) if pk != authority.pk else authority
         rows.append({"authority": node, "setting": value,
                      "level_name": rules.LEVEL_NAMES[value.level] if value else "未设置",
