@@ -640,11 +640,11 @@ def _settle(group_ids: Iterable[int]) -> None:
     if not done:
         return
     now = timezone.now()
-    for group in DuplicateAdmission.objects.filter(pk__in=done, resolved=False):
-        kept = AdmissionResult.objects.filter(duplicate_group=group, state__in=ADMITTED_STATES).first()
-        group.resolved, group.resolved_at, group.kept = True, now, kept
-        group.note = group.note or "其他录取已撤销或未通过"
-        group.save(update_fields=["resolved", "resolved_at", "kept", "note", "updated_at"])
+    for duplicate in DuplicateAdmission.objects.filter(pk__in=done, resolved=False):
+        kept = AdmissionResult.objects.filter(duplicate_group=duplicate, state__in=ADMITTED_STATES).first()
+        duplicate.resolved, duplicate.resolved_at, duplicate.kept = True, now, kept
+        duplicate.note = duplicate.note or "其他录取已撤销或未通过"
+        duplicate.save(update_fields=["resolved", "resolved_at", "kept", "note", "updated_at"])
     AdmissionResult.objects.filter(duplicate_group_id__in=done).update(duplicate=False, updated_at=now)
 
 
@@ -689,29 +689,29 @@ def confirm_admission(user, group: DuplicateAdmission, keep: AdmissionResult | N
     may decide."""
     note = (note or "").strip()[:200]
     with transaction.atomic():
-        group = DuplicateAdmission.objects.select_for_update().get(pk=group.pk)
-        if group.resolved:
+        duplicate = DuplicateAdmission.objects.select_for_update().get(pk=group.pk)
+        if duplicate.resolved:
             raise ValidationError("该重复招生已处理")
-        members = list(AdmissionResult.objects.filter(duplicate_group=group, state__in=ADMITTED_STATES))
+        members = list(AdmissionResult.objects.filter(duplicate_group=duplicate, state__in=ADMITTED_STATES))
         if keep is not None and keep.pk not in {m.pk for m in members}:
             raise ValidationError("保留的录取不属于该重复招生")
         for member in members:
             if keep is None or member.pk != keep.pk:
                 withdraw_admission(user, member, reason=note or "重复招生处理:不予录取", request=request)
-        group.refresh_from_db()
+        duplicate.refresh_from_db()
         now = timezone.now()
-        if not group.resolved:
-            group.resolved, group.resolved_at = True, now
-        group.kept = keep if keep is not None else None
-        group.resolved_by_name, group.note = _name(user), note or group.note
-        group.save()
+        if not duplicate.resolved:
+            duplicate.resolved, duplicate.resolved_at = True, now
+        duplicate.kept = keep if keep is not None else None
+        duplicate.resolved_by_name, duplicate.note = _name(user), note or duplicate.note
+        duplicate.save()
         if keep is not None:
             AdmissionResult.objects.filter(pk=keep.pk).update(duplicate=False, updated_at=now)
         record_event(action="admission.confirmed",
                      summary=f"重复招生处理:{'保留' + keep.admitting_school.name + '的录取' if keep else '均不予录取'}",
-                     actor=user, request=request, target=group,
+                     actor=user, request=request, target=duplicate,
                      after={"kept": keep.pk if keep else None, "members": [m.pk for m in members], "note": note})
-    return group
+    return duplicate
 
 
 # --- 调档 ---------------------------------------------------------------------------------------
