@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -41,6 +41,8 @@ def import_settings(request, stage: str):
     user = request.user
     selectors.require(user, Role.AUTHORITY_REGISTRAR)
     authority = user.authority
+    if authority.level not in rules.AUTHORITY_IMPORT_LEVEL:
+        raise PermissionDenied("招生结果导入设置由省级、地市、区县教育行政部门设置")
     if request.method == "POST":
         try:
             services.save_setting(user, stage=stage, level=request.POST.get("level", ""),

@@ -33,6 +33,11 @@ def _ministry_registrar(user) -> bool:
     return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level == 0
 
 
+def _import_setter(user) -> bool:
+    """招生结果导入设置: the province, city and county registrars (seed 004 §3)."""
+    return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level in (1, 2, 3)
+
+
 def _province_registrar(user) -> bool:
     return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level == 1
 
@@ -123,8 +128,8 @@ MENU: list[Group] = [
         Group("招生入学", [
             Entry("招生计划数", "enrolplans:plans", _school_and_authority),
             Entry("招生计划数变更核办", "enrolplans:changes", _authority_registrar),
-            Entry("初中招生结果导入设置", "admission:junior_import_settings", _authority_registrar),
-            Entry("高中招生结果导入设置", "admission:senior_import_settings", _authority_registrar),
+            Entry("初中招生结果导入设置", "admission:junior_import_settings", _import_setter),
+            Entry("高中招生结果导入设置", "admission:senior_import_settings", _import_setter),
             Entry("招生结果管理", "admission:results", _registrars),
             Entry("录取新生", "admission:admit", _school_registrar),
             Entry("录取审核", "workflow:queue", _reviewers, "?kind=admit_junior&kind=admit_senior"),

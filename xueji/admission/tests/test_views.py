@@ -97,6 +97,12 @@ def test_another_schools_rows_are_404_and_audited(client, adm):
     assert client.post(reverse("admission:admit"), {"result": [other]}).status_code == 403
 
 
+def test_the_ministry_does_not_set_the_import_level(client, adm):
+    client.force_login(adm.users.moe_registrar)
+    assert client.get(reverse("admission:junior_import_settings")).status_code == 403
+    assert client.post(reverse("admission:senior_import_settings"), {"level": "1"}).status_code == 403
+
+
 def test_settings_page_saves_and_shows_subordinates(client, adm):
     client.force_login(adm.users.gz_registrar)
     page = client.get(reverse("admission:junior_import_settings")).content.decode()
