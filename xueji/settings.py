@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "xueji.reports",
     "xueji.graduation",
     "xueji.enrolplans",
+    "xueji.admission",
     "xueji.api",
     "xueji.portal",
 ]

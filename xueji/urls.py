@@ -17,6 +17,7 @@ urlpatterns = [
     path("problems/", include("xueji.problems.urls")),
     path("graduation/", include("xueji.graduation.urls")),
     path("enrolplans/", include("xueji.enrolplans.urls")),
+    path("admission/", include("xueji.admission.urls")),
     path("jobs/", include("xueji.jobs.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]

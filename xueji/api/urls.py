@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import problems_views, views
+from . import admission_views, problems_views, views
 
 app_name = "api"
 
@@ -16,6 +16,7 @@ router.register("students", views.StudentViewSet, basename="student")
 router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("problems", problems_views.ProblemGroupViewSet, basename="problem")
+router.register("admissions", admission_views.AdmissionViewSet, basename="admission")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),

@@ -33,6 +33,11 @@ def _ministry_registrar(user) -> bool:
     return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level == 0
 
 
+def _import_setter(user) -> bool:
+    """招生结果导入设置: the province, city and county registrars (seed 004 §3)."""
+    return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level in (1, 2, 3)
+
+
 def _province_registrar(user) -> bool:
     return user.role == Role.AUTHORITY_REGISTRAR and user.authority is not None and user.authority.level == 1
 
@@ -121,13 +126,15 @@ MENU: list[Group] = [
                   "?clear=1"),
         ]),
         Group("招生入学", [
-            Entry("录取新生", "admission:admit", _school_registrar),
-            Entry("调取新生档案", "admission:retrieve", _school_registrar),
             Entry("招生计划数", "enrolplans:plans", _school_and_authority),
             Entry("招生计划数变更核办", "enrolplans:changes", _authority_registrar),
-            Entry("初中招生结果导入设置", "admission:junior_import_settings", _authority_registrar),
-            Entry("高中招生结果导入设置", "admission:senior_import_settings", _authority_registrar),
-            Entry("招生结果导入", "admission:result_import", _authority_registrar),
+            Entry("初中招生结果导入设置", "admission:junior_import_settings", _import_setter),
+            Entry("高中招生结果导入设置", "admission:senior_import_settings", _import_setter),
+            Entry("招生结果管理", "admission:results", _registrars),
+            Entry("录取新生", "admission:admit", _school_registrar),
+            Entry("录取审核", "workflow:queue", _reviewers, "?kind=admit_junior&kind=admit_senior"),
+            Entry("调取新生档案", "admission:retrieve", _school_registrar),
+            Entry("分班", "admission:placement", _school_registrar),
             Entry("重复招生处理", "admission:duplicate_list", _school_and_authority),
         ]),
         Group("综合查询", [
@@ -136,7 +143,7 @@ MENU: list[Group] = [
             Entry("学生信息查询", "reports:student_search", _school_and_authority),
             Entry("毕业生查询", "reports:graduates", _school_and_authority),
             Entry("毕业生退回查询", "reports:graduate_returns", _school_and_authority),
-            Entry("省内招生升学查询", "reports:admissions", _authority_registrar),
+            Entry("省内招生升学查询", "admission:progression", _authority_registrar),
             Entry("全国学籍查询", "reports:national_lookup", _school_and_authority),
             Entry("异动在办业务查询", "workflow:open_businesses", _query_users),
         ]),

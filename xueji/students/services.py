@@ -11,7 +11,9 @@ The writers, each named by what it does in the domain:
   (F-27) left out with their reason;
 - :func:`apply_key_change` 关键数据变更 — name, gender, birth date, identity, placement;
   the identity claim moves, the number follows the identity;
-- :func:`move_students` 调整学校、年级、班级 — placement of many records;
+- :func:`move_students` 调整学校、年级、班级 — placement of many records; :func:`place_many`
+  分班 of many records into several classes at once;
+- :func:`admit_records` 调档 of admitted graduates into the new stage's first grade, set-based;
 - :func:`replace_numbers` / :func:`upgrade_temporary_numbers` 临时学籍号转正式学籍号;
 - :func:`withdraw_records` 撤回未完成的建档 — the records a load that did not finish
   created (they never legitimately existed): a hard removal, set-based, of each record
@@ -695,6 +697,118 @@ def graduate_records(student_ids: Sequence[int], new_status: str, *, kind: str, 
         _history((pk, EventKind.STATUS, business_id, school, name, reason, {"status": status},
                   {"status": new_status, "date": date.isoformat()}) for pk, status, school, _ in changed)
     return [(pk, status, grade) for pk, status, _, grade in changed], refused
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """One record an :func:`admit_records` call moved (for the caller's audit entry)."""
+
+    student_id: int
+    old_status: str
+    school_id: int
+    grade_id: int
+    klass_id: int | None
+
+
+def admit_records(moves: Sequence[tuple[int, int, int]], *, reason: str = "调档", date: dt.date, actor=None,
+                  business_ids: Mapping[int, int] | None = None) -> tuple[list[Admitted], dict[int, str]]:
+    """调档 of admitted graduates (招生入学, F-64): each ``(student id, school id, grade id)``
+    becomes a 在校 student of that school, in that grade (the new stage's first grade),
+    待分班 — set-based: per chunk one locked read, one UPDATE of the records (guarded by the
+    status read), one of their identity claims, then the status history and a 调档 event
+    each inserted in one statement. A record that is not 毕业 / 结业 (a second 调档, a
+    graduate returned meanwhile) is not touched: returned with the Chinese reason.
+    ``business_ids``: the review business of each record, for its history. Returns
+    ``(moved, refused: {id: reason})``."""
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise ValidationError("变动日期不是有效日期")
+    if date > timezone.localdate():
+        raise ValidationError("变动日期不能晚于今天")
+    reason = (reason or "").strip()[:200]
+    target = {}
+    for pk, school_id, grade_id in moves:
+        target[int(pk)] = (int(school_id), int(grade_id))
+    moved: list[Admitted] = []
+    refused: dict[int, str] = {}
+    if not target:
+        return moved, refused
+    grades = dict(Grade.objects.filter(pk__in={g for _, g in target.values()}).values_list("pk", "school_id"))
+    for school_id, grade_id in target.values():
+        if grades.get(grade_id) != school_id:
+            raise ValidationError("录取年级不属于录取学校")
+    business_ids = business_ids or {}
+    name = _actor_name(actor)
+    now = timezone.now()
+    stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    admissible = (Status.GRADUATED.value, Status.COMPLETED.value)
+    with transaction.atomic():
+        for chunk in batches(list(target), _CHUNK):
+            rows = list(Student.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by()
+                        .values_list("pk", "status", "school_id", "grade_id", "klass_id"))
+            found = {row[0] for row in rows}
+            refused.update({pk: "学籍不存在" for pk in chunk if pk not in found})
+            part: list[Admitted] = []
+            for pk, status, school, grade, klass in rows:
+                if status not in admissible:
+                    refused[pk] = f"学籍状态为{rules.STATUS_NAMES.get(status, status)},不能调档"
+                    continue
+                part.append(Admitted(pk, status, school, grade, klass))
+            if not part:
+                continue
+            bulk.update_rows(Student, "id", ["status", "school_id", "grade_id", "klass_id", "promoted_year",
+                                             "updated_at"],
+                             [(Status.IN_SCHOOL.value, *target[a.student_id], None, None, stamp, a.student_id)
+                              for a in part],
+                             where=f"status IN ('{admissible[0]}', '{admissible[1]}')")
+            bulk.update_rows(IdentityClaim, "student_id", ["school_id"],
+                             [(target[a.student_id][0], a.student_id) for a in part])
+            moved.extend(part)
+        bulk.insert_rows(StatusChange, ("student_id", "old_status", "new_status", "date", "reason", "school_id",
+                                        "actor_name"),
+                         [(a.student_id, a.old_status, Status.IN_SCHOOL.value, date.isoformat(), reason,
+                           target[a.student_id][0], name) for a in moved])
+        _history((a.student_id, EventKind.RECORD_MOVE, business_ids.get(a.student_id), target[a.student_id][0], name,
+                  reason, {"status": a.old_status, "school": a.school_id, "grade": a.grade_id, "klass": a.klass_id},
+                  {"status": Status.IN_SCHOOL.value, "school": target[a.student_id][0],
+                   "grade": target[a.student_id][1], "klass": None, "date": date.isoformat()})
+                 for a in moved)
+    return moved, refused
+
+
+def place_many(placements: Sequence[tuple[int, int]], *, actor=None, reason: str = "分班") -> list[Placement]:
+    """分班 of many records into several classes at once (自动分班): ``(student id, class
+    id)`` pairs, each class of the record's own school — one locked read, one UPDATE for
+    all, one insert of the 分班 events. Records already in their class are left alone.
+    Returns where the moved records were."""
+    wanted = {int(pk): int(klass) for pk, klass in placements}
+    if not wanted:
+        return []
+    classes = {pk: (school, grade) for pk, school, grade in
+               SchoolClass.objects.filter(pk__in=set(wanted.values())).values_list("pk", "school_id", "grade_id")}
+    if len(classes) != len(set(wanted.values())):
+        raise ValidationError("班级不存在")
+    with transaction.atomic():
+        rows = _locked(list(wanted), "school_id", "grade_id", "klass_id", "status", "name")
+        errors = []
+        moved: list[Placement] = []
+        for pk, school, grade, klass, status, name in rows:
+            if status == rules.DELETED_STATUS:
+                errors.append(f"{name}:已删除的学籍不能调整班级")
+            elif classes[wanted[pk]][0] != school:
+                errors.append(f"{name}:只能分到本校的班级")
+            elif klass != wanted[pk] or grade != classes[wanted[pk]][1]:
+                moved.append(Placement(pk, school, grade, klass))
+        if errors:
+            raise ValidationError(errors)
+        stamp = Student._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
+        bulk.update_rows(Student, "id", ["grade_id", "klass_id", "updated_at"],
+                         [(classes[wanted[p.student_id]][1], wanted[p.student_id], stamp, p.student_id) for p in moved])
+        name = _actor_name(actor)
+        _history((p.student_id, EventKind.PLACEMENT, None, p.school_id, name, reason,
+                  {"school": p.school_id, "grade": p.grade_id, "klass": p.klass_id},
+                  {"school": p.school_id, "grade": classes[wanted[p.student_id]][1], "klass": wanted[p.student_id]})
+                 for p in moved)
+    return moved
 
 
 # --- placement (学校、年级、班级) ---------------------------------------------------------------

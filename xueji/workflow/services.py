@@ -544,6 +544,23 @@ _MANY_COLUMNS = (
 )
 
 
+def _extra_steps(chain: list[dict], extra) -> list[dict]:
+    """Steps a feature adds after the configured chain by a fact of the item (招生录取: the
+    graduating school's authority, across counties), those of an authority already in the
+    chain left out (it reviews once)."""
+    if not extra:
+        return []
+    seen = {step["authority_id"] for step in chain if step.get("authority_id")}
+    steps = []
+    for step in extra:
+        if step.get("level") == registry.SCHOOL or not step.get("authority_id"):
+            raise ValueError("an extra step is an authority's")
+        if step["authority_id"] not in seen:
+            seen.add(step["authority_id"])
+            steps.append(dict(step))
+    return steps
+
+
 def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict], hold: str = "",
                   request=None, ids: list[int] | None = None) -> list[int]:
     """发起业务 for many at once (an Excel import) of a single-party type: ``items`` are
@@ -551,7 +568,9 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
     type's schema) or ``payload_json`` (the same already encoded by
     :func:`xueji.common.bulk.dumps` — the caller's own rules checked it: the registration
     import's rows passed the field rules of the 72-item catalogue), ``student`` (a pk),
-    ``hold_note``. Returns the new businesses' ids in the order of ``items``. ``ids``
+    ``hold_note``, ``extra_steps`` (authority steps, as ``rules.Step.as_dict``, appended to
+    the configured chain by a fact of the item — an authority already in it reviews once).
+    Returns the new businesses' ids in the order of ``items``. ``ids``
     are primary keys the caller reserved with :func:`xueji.common.bulk.allocate_ids` (so
     rows naming the businesses can be written first); by default they are reserved here.
 
@@ -578,17 +597,19 @@ def initiate_many(*, kind: str, school: School, applicant, items: Iterable[dict]
     for item in items:
         stage = item["stage"]
         chain = _first_chain(btype, school, stage, chains)
-        if stage not in chain_json:
-            chain_json[stage] = bulk.dumps(chain)
-            dues[stage] = since_field.get_db_prep_save(step_due(chain[0], now), connection)
+        extra = _extra_steps(chain, item.get("extra_steps"))
+        key = (stage, bulk.dumps(extra)) if extra else stage
+        if key not in chain_json:
+            chain_json[key] = bulk.dumps(chain + extra)
+            dues[key] = since_field.get_db_prep_save(step_due(chain[0], now), connection)
         payload_json = item.get("payload_json")
         if not payload_json:
             payload_json = bulk.dumps(_check_payload(btype, item.get("payload")))
         rows.append((
             btype.code, school.pk, item.get("student"), applicant.pk, name, school.category, stage,
-            _summary(item.get("summary")), payload_json, chain_json[stage], 0,
+            _summary(item.get("summary")), payload_json, chain_json[key], 0,
             BusinessStatus.OPEN, hold, (item.get("hold_note") or "")[:200], chain[0]["level"],
-            chain[0]["school_id"], chain[0]["authority_id"], since, dues[stage],
+            chain[0]["school_id"], chain[0]["authority_id"], since, dues[key],
         ))
     student_ids = [i.get("student") for i in items if i.get("student") is not None]
     if len(set(student_ids)) != len(student_ids):
