@@ -10,7 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from xueji.admission.models import AdmissionResult, DuplicateAdmission, State
 from xueji.audit.models import AuditEntry
 from xueji.dupadmission import rules, services
-from xueji.dupadmission.models import CaseState, DuplicateCase, DuplicateEvidence, EvidenceState, Resolution
+from xueji.dupadmission.models import (
+    CaseState,
+    DuplicateCase,
+    DuplicateEvidence,
+    EvidenceState,
+    Resolution,
+)
 from xueji.workflow import services as workflow
 from xueji.workflow.models import Business, BusinessStatus
 
