@@ -14,9 +14,9 @@ its transaction and writes its audit entry inside it.
 - :func:`arbitrate` — 重复招生仲裁: at most one admission passes, every other one is
   withdrawn (已撤销), or all fail.
 
-The admission rows change state here through :func:`_withdraw_admissions` and
-:func:`_resolve` (the effects ``admission.services.withdraw_admission`` /
-``confirm_admission`` are to have; see docs/DUPLICATE_ADMISSION.md).
+The admission rows change state only through ``admission.services``: ``withdraw_admission``
+(已撤销) and ``confirm_admission`` (the one kept is no longer held; see
+docs/DUPLICATE_ADMISSION.md).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xueji.accounts.models import Role
-from xueji.admission.models import LIVE_STATES, AdmissionResult, DuplicateAdmission, State
+from xueji.admission import services as admission_services
+from xueji.admission.models import ADMITTED_STATES, AdmissionResult, DuplicateAdmission
 from xueji.audit.services import record_event
 from xueji.common.masking import mask_id_number
 from xueji.org.selectors import common_superior
@@ -93,7 +94,7 @@ def _latest_evidence(rows) -> dict[int, DuplicateEvidence]:
 
 def as_members(rows, latest: dict[int, DuplicateEvidence]) -> list[rules.Member]:
     """The rules' view of a duplicate's rows (for pages deciding which buttons to show)."""
-    return [rules.Member(r.pk, r.admitting_school_id, r.state in LIVE_STATES,
+    return [rules.Member(r.pk, r.admitting_school_id, r.state in ADMITTED_STATES,
                          latest[r.pk].state if r.pk in latest else "") for r in rows]
 
 
@@ -103,26 +104,13 @@ def members_of(duplicate: DuplicateAdmission) -> list[rules.Member]:
 
 
 # --- the admission rows' effects ------------------------------------------------------------------
+# 已撤销 and the end of the hold are the admission's own writes: ``admission.services``
+# ``withdraw_admission`` (the row withdrawn, its open review ended, the duplicate settled, the
+# graduate's problem records handed back when no school admits them) and
+# ``confirm_admission`` (one kept and released, every other member withdrawn).
 
-def _withdraw_admissions(rows: list[AdmissionResult], note: str, user, now) -> None:
-    """已撤销: the rows' open admission reviews end (the engine, ``terminate``) and the rows
-    are withdrawn, no longer held."""
-    for row in rows:
-        if row.business_id is not None:
-            business = Business.objects.filter(pk=row.business_id, status=BusinessStatus.OPEN).first()
-            if business is not None:
-                workflow.terminate(business, reason=note, actor=user)
-    AdmissionResult.objects.filter(pk__in=[r.pk for r in rows]).update(
-        state=State.WITHDRAWN, duplicate=False, note=note[:200], updated_at=now)
-
-
-def _resolve(duplicate: DuplicateAdmission, kept: int | None, note: str, user, now) -> None:
-    """The duplicate is resolved: ``kept`` (if any) is no longer held and goes on (调档);
-    no member is held any more."""
-    duplicate.resolved, duplicate.resolved_at = True, now
-    duplicate.resolved_by_name, duplicate.kept_id, duplicate.note = _name(user), kept, note[:200]
-    duplicate.save(update_fields=["resolved", "resolved_at", "resolved_by_name", "kept", "note", "updated_at"])
-    AdmissionResult.objects.filter(duplicate_group=duplicate, duplicate=True).update(duplicate=False, updated_at=now)
+def _end_open_evidence(duplicate: DuplicateAdmission, user) -> None:
+    """A resolved duplicate: evidence still under review is ended by the system."""
     for business in Business.objects.filter(
             pk__in=DuplicateEvidence.objects.filter(case__duplicate=duplicate, state=EvidenceState.REVIEWING)
             .values("business_id"), status=BusinessStatus.OPEN):
@@ -132,13 +120,17 @@ def _resolve(duplicate: DuplicateAdmission, kept: int | None, note: str, user, n
 def _settle(duplicate: DuplicateAdmission, case: DuplicateCase, user, now) -> str:
     """After a change of one member: resolved when one live admission is left; waiting for
     arbitration (its arbiter set) when every live admission's evidence passed."""
+    duplicate.refresh_from_db()
     rows = _rows(duplicate)
     members = as_members(rows, _latest_evidence(rows))
     state = rules.state_of(members, resolved=duplicate.resolved)
-    if state == rules.RESOLVED and not duplicate.resolved:
-        left = rules.live(members)
-        kept = left[0].admission if left else None
-        _resolve(duplicate, kept, "仅余一所学校录取" if kept else "已无学校录取", user, now)
+    if state == rules.RESOLVED:
+        # the admission settles a duplicate left with one admission (its _settle); one that
+        # has none left at all is ended here
+        if not duplicate.resolved:
+            duplicate.resolved, duplicate.resolved_at, duplicate.note = True, now, "已无学校录取"
+            duplicate.save(update_fields=["resolved", "resolved_at", "note", "updated_at"])
+        _end_open_evidence(duplicate, user)
         case.resolution = case.resolution or Resolution.WITHDRAWN
     case.state = state
     if state == rules.ARBITRATION:
@@ -302,7 +294,7 @@ def give_up_admission(admission, user, *, reason: str, request=None) -> Duplicat
                 .values("business_id"), status=BusinessStatus.OPEN):
             workflow.withdraw(business, user, request=request, note="学校放弃录取")
         row = next(r for r in rows if r.pk == admission.pk)
-        _withdraw_admissions([row], f"学校放弃录取:{reason}", user, now)
+        admission_services.withdraw_admission(user, row, reason=f"学校放弃录取:{reason}", request=request)
         if outcome.resolved:
             case.resolution = Resolution.WITHDRAWN
         state = _settle(duplicate, case, user, now)
@@ -348,11 +340,8 @@ def arbitrate(duplicate, user, passed, opinion: str, request=None) -> DuplicateC
         except rules.Refused as refused:
             raise ValidationError(str(refused)) from None
         opinion = opinion.strip()
-        losers = [r for r in rows if r.pk in outcome.withdraw]
-        _withdraw_admissions(losers, f"重复招生仲裁不通过:{opinion}", user, now)
         kept = next((r for r in rows if r.pk == outcome.kept), None)
-        _resolve(duplicate, outcome.kept, f"仲裁:{kept.admitting_school.name}录取" if kept else "仲裁:均不通过",
-                 user, now)
+        admission_services.confirm_admission(user, duplicate, kept, note=f"重复招生仲裁:{opinion}", request=request)
         case.state, case.resolution = CaseState.RESOLVED, (Resolution.ARBITRATED if kept else Resolution.ALL_FAILED)
         case.passed_id, case.arbitration_opinion = outcome.kept, opinion
         case.arbitrated_at, case.arbitrated_by_name = now, _name(user)

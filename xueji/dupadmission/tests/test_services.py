@@ -91,7 +91,7 @@ def test_arbitration_keeps_one_and_withdraws_the_others(dw):
     kept, lost = dw.row(group, dw.hz), [dw.row(group, s) for s in (dw.th1, dw.ft)]
     assert kept.state == State.REVIEWING and not kept.duplicate and not kept.held
     assert all(r.state == State.WITHDRAWN and not r.duplicate for r in lost)
-    assert "仲裁不通过" in lost[0].note
+    assert lost[0].note.startswith("重复招生仲裁")
     group.refresh_from_db()
     assert group.resolved and group.kept_id == kept.pk and group.resolved_at is not None
     case = _case(group)
