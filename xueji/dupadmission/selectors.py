@@ -99,3 +99,67 @@ def schools_to_act(user) -> QuerySet[AdmissionResult]:
     return (school_rows(user).filter(duplicate_group__resolved=False, state__in=list(LIVE_STATES))
             .exclude(duplicate_group__case__state=CaseState.ARBITRATION)
             .filter(~Exists(live_evidence)))
+
+
+# --- what the pages show ----------------------------------------------------------------------
+
+def state_label(duplicate: DuplicateAdmission) -> str:
+    """处理状态 as a person reads it (the case may not exist yet: 待佐证核办)."""
+    if duplicate.resolved:
+        return CaseState.RESOLVED.label
+    case = getattr(duplicate, "case", None) if _has_case(duplicate) else None
+    return case.get_state_display() if case is not None else CaseState.EVIDENCE.label
+
+
+def _has_case(duplicate: DuplicateAdmission) -> bool:
+    try:
+        duplicate.case  # noqa: B018
+    except DuplicateCase.DoesNotExist:
+        return False
+    return True
+
+
+def case_of(duplicate: DuplicateAdmission) -> DuplicateCase | None:
+    return duplicate.case if _has_case(duplicate) else None
+
+
+def latest_evidence(admission_ids) -> dict[int, DuplicateEvidence]:
+    latest: dict[int, DuplicateEvidence] = {}
+    for item in DuplicateEvidence.objects.filter(admission_id__in=list(admission_ids)).order_by("pk"):
+        latest[item.admission_id] = item
+    return latest
+
+
+def members_by_duplicate(duplicate_ids) -> dict[int, list[AdmissionResult]]:
+    found: dict[int, list[AdmissionResult]] = {}
+    for r in AdmissionResult.objects.filter(duplicate_group_id__in=list(duplicate_ids)).select_related(
+            "admitting_school").order_by("pk"):
+        found.setdefault(r.duplicate_group_id, []).append(r)
+    return found
+
+
+def filtered(user, queryset, data: dict, *, field: str = ""):
+    """Apply the query conditions to duplicates (``field`` = "" ) or rows
+    (``field`` = "duplicate_group__"). Returns (queryset, refused school code or None):
+    a school code outside the user's scope refuses (the view answers 403 + audit)."""
+    from xueji.org.selectors import schools_for
+
+    state = data.get("state") or ""
+    if state == "resolved":
+        queryset = queryset.filter(**{f"{field}resolved": True})
+    elif state == "open":
+        queryset = queryset.filter(**{f"{field}resolved": False})
+    if data.get("year"):
+        queryset = queryset.filter(**{f"{field}year": data["year"]})
+    if data.get("stage"):
+        queryset = queryset.filter(**{f"{field}stage": data["stage"]})
+    if data.get("name"):
+        queryset = queryset.filter(**{f"{field}student__name__contains": data["name"].strip()})
+    code = data.get("school")
+    if code:
+        school = schools_for(user).filter(code=code).first()
+        if school is None:
+            return queryset.none(), code
+        members = AdmissionResult.objects.filter(admitting_school=school, duplicate_group=OuterRef("pk"))
+        queryset = queryset.filter(Exists(members))
+    return queryset, None
