@@ -181,3 +181,29 @@ def test_give_up_through_the_page(client, dw):
     group.refresh_from_db()
     assert group.resolved and group.kept_id == dw.row(group, dw.th1).pk
     assert "已处理完毕" in client.post(url, {"reason": "再放弃"}, follow=True).content.decode()
+
+
+def test_the_to_dos_of_each_party(dw):
+    from xueji.portal.todos import todos_for
+
+    def count(user, label):
+        return next((t.count for t in todos_for(user) if t.label == label), 0)
+
+    group = dw.dup(dw.th1, dw.hz)
+    assert count(dw.th1_reg, "待处理的重复招生") == 1 and count(dw.hz_reg, "待处理的重复招生") == 1
+    assert count(dw.th2_reg, "待处理的重复招生") == 0
+    from .test_services import evidence
+
+    item = evidence(dw, group, dw.th1)
+    assert count(dw.th1_reg, "待处理的重复招生") == 0
+    assert count(dw.users.th_registrar, "待核办的重复招生佐证") == 1
+    assert count(dw.users.hz_registrar, "待核办的重复招生佐证") == 0
+    from xueji.workflow import services as workflow
+
+    workflow.decide(item.business, dw.users.th_registrar, False, "材料不清")
+    assert count(dw.th1_reg, "待处理的重复招生") == 1  # refused: evidence again or give up
+    passed(dw, group, dw.th1)
+    passed(dw, group, dw.hz)
+    assert count(dw.users.gz_registrar, "待仲裁的重复招生") == 1
+    assert count(dw.users.th_registrar, "待仲裁的重复招生") == 0 and count(dw.users.gd_registrar, "待仲裁的重复招生") == 0
+    assert count(dw.th1_reg, "待处理的重复招生") == 0
