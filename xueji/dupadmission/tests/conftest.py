@@ -29,7 +29,8 @@ def dw(world, settings, tmp_path):
     ns.hz = make_school(t.haizhu, "3440105002", "海珠测试中学", stages=junior, school_type="311")
     ns.ft = make_school(t.futian, "3440304001", "福田测试中学", stages=junior, school_type="311")
     ns.xn = make_school(t.xingning, "3450102002", "兴宁测试中学", stages=junior, school_type="311")
-    for key in ("th1", "th2", "hz", "ft", "xn"):
+    ns.city = world.city_school  # 广州市直属 (its supervisor: 广州市)
+    for key in ("th1", "th2", "hz", "ft", "xn", "city"):
         school = getattr(ns, key)
         setattr(ns, f"{key}_reg", make_user(f"{key}_reg", Role.SCHOOL_REGISTRAR, school=school))
         setattr(ns, f"{key}_leader", make_user(f"{key}_leader", Role.SCHOOL_LEADER, school=school))
@@ -54,5 +55,5 @@ def dw(world, settings, tmp_path):
     ns.dup = dup
     ns.row = lambda group, school: AdmissionResult.objects.get(duplicate_group=group, admitting_school=school)
     ns.reg_of = {ns.th1.pk: ns.th1_reg, ns.th2.pk: ns.th2_reg, ns.hz.pk: ns.hz_reg, ns.ft.pk: ns.ft_reg,
-                 ns.xn.pk: ns.xn_reg}
+                 ns.xn.pk: ns.xn_reg, ns.city.pk: ns.city_reg}
     return ns

@@ -24,7 +24,7 @@ from xueji.workflow.models import Business, BusinessStatus
 def _reviewer(dw, school):
     u = dw.users
     return {dw.tree.tianhe.pk: u.th_registrar, dw.tree.haizhu.pk: u.hz_registrar, dw.tree.futian.pk: dw.ft_registrar,
-            dw.tree.xingning.pk: dw.xn_registrar}[school.supervisor_id]
+            dw.tree.xingning.pk: dw.xn_registrar, dw.tree.gz.pk: u.gz_registrar}[school.supervisor_id]
 
 
 def evidence(dw, group, school, opinion="该生已报到,家长确认就读本校"):
@@ -47,19 +47,22 @@ def _case(group):
     (("th1", "hz"), "gz"),        # two counties of one city → the city
     (("th1", "ft"), "gd"),        # two cities → the province
     (("th1", "xn"), "ministry"),  # two provinces → 教育部
+    (("city", "th1"), "gz"),      # a school run by the city and one of its counties' → the city
+    (("th1", "th2", "ft"), "gd"),  # three schools: the deepest authority all share
 ])
 def test_the_arbiter_is_the_lowest_common_superior_of_the_admitting_schools(dw, pair, arbiter):
-    a, b = (getattr(dw, k) for k in pair)
-    group = dw.dup(a, b)
-    first = passed(dw, group, a)
+    schools = [getattr(dw, k) for k in pair]
+    group = dw.dup(*schools)
+    first = passed(dw, group, schools[0])
     assert first.state == EvidenceState.PASSED and first.reviewed_unit
     assert _case(group).state == CaseState.EVIDENCE and _case(group).arbiter is None
-    passed(dw, group, b)
+    for school in schools[1:]:
+        passed(dw, group, school)
     case = _case(group)
     assert case.state == CaseState.ARBITRATION
     assert case.arbiter == getattr(dw.tree, arbiter)
     # still held: nobody is 调档-able before the arbitration
-    assert AdmissionResult.objects.filter(duplicate_group=group, duplicate=True).count() == 2
+    assert AdmissionResult.objects.filter(duplicate_group=group, duplicate=True).count() == len(schools)
 
 
 def _arbiter_user(dw, authority):
