@@ -117,7 +117,7 @@ def _end_open_evidence(duplicate: DuplicateAdmission, user) -> None:
         workflow.terminate(business, reason="重复招生已处理完毕", actor=user)
 
 
-def _settle(duplicate: DuplicateAdmission, case: DuplicateCase, user, now) -> str:
+def _settle(duplicate: DuplicateAdmission, case: DuplicateCase, user) -> str:
     """After a change of one member: resolved when one live admission is left; waiting for
     arbitration (its arbiter set) when every live admission's evidence passed."""
     duplicate.refresh_from_db()
@@ -125,11 +125,8 @@ def _settle(duplicate: DuplicateAdmission, case: DuplicateCase, user, now) -> st
     members = as_members(rows, _latest_evidence(rows))
     state = rules.state_of(members, resolved=duplicate.resolved)
     if state == rules.RESOLVED:
-        # the admission settles a duplicate left with one admission (its _settle); one that
-        # has none left at all is ended here
-        if not duplicate.resolved:
-            duplicate.resolved, duplicate.resolved_at, duplicate.note = True, now, "已无学校录取"
-            duplicate.save(update_fields=["resolved", "resolved_at", "note", "updated_at"])
+        # the admission settled it (``withdraw_admission`` / ``confirm_admission``: at most
+        # one admission left); evidence still under review ends with it
         _end_open_evidence(duplicate, user)
         case.resolution = case.resolution or Resolution.WITHDRAWN
     case.state = state
@@ -180,7 +177,6 @@ def submit_evidence(admission, user, *, opinion: str, proof, request=None) -> Du
     opinion = _text(opinion, "学校意见", OPINION_MAX)
     if proof is None:
         raise ValidationError("请上传证明材料")
-    now = timezone.now()
     with transaction.atomic():
         duplicate = _lock(admission.duplicate_group_id)
         case = _case(duplicate)
@@ -201,7 +197,7 @@ def submit_evidence(admission, user, *, opinion: str, proof, request=None) -> Du
                     school_opinion=opinion, submitted_by_name=_name(user))
         except IntegrityError:
             raise ValidationError("已提交佐证,正在等待主管教育行政部门核办") from None
-        _settle(duplicate, case, user, now)
+        _settle(duplicate, case, user)
         record_event(action="dupadmission.evidenced", summary=f"重复招生佐证:{student.name}"
                      f"({admission.admitting_school.name})", actor=user, request=request, target=case,
                      after={"duplicate": duplicate.pk, "admission": admission.pk, "business": business.pk,
@@ -225,7 +221,7 @@ def complete_evidence(business: Business, decision=None, user=None) -> registry.
         evidence.review_opinion, evidence.reviewed_unit = (decision.opinion or "")[:200], decision.unit_name[:100]
     evidence.save(update_fields=["state", "decided_at", "review_opinion", "reviewed_unit"])
     case = DuplicateCase.objects.get(pk=evidence.case_id)
-    state = _settle(duplicate, case, user, now)
+    state = _settle(duplicate, case, user)
     words = (f"各录取学校佐证均已核办通过,待{case.arbiter.name if case.arbiter else '共同上级教育行政部门'}仲裁"
              if state == rules.ARBITRATION else "等待其他录取学校佐证核办")
     return registry.Effect(f"重复招生佐证核办通过,{words}", {"duplicate": duplicate.pk, "state": state})
@@ -245,7 +241,7 @@ def end_evidence(business: Business, decision=None, user=None) -> None:
     else:
         evidence.review_opinion = (business.close_note or "")[:200]
     evidence.save(update_fields=["state", "decided_at", "review_opinion", "reviewed_unit"])
-    _settle(duplicate, DuplicateCase.objects.get(pk=evidence.case_id), user, now)
+    _settle(duplicate, DuplicateCase.objects.get(pk=evidence.case_id), user)
 
 
 def review_facts(businesses) -> dict[int, list[tuple[str, str]]]:
@@ -279,7 +275,6 @@ def give_up_admission(admission, user, *, reason: str, request=None) -> Duplicat
     if not can_act(user, admission):
         raise PermissionDenied("只有录取学校的学籍管理员可以放弃录取")
     reason = _text(reason, "放弃录取原因", REASON_MAX)
-    now = timezone.now()
     with transaction.atomic():
         duplicate = _lock(admission.duplicate_group_id)
         case = _case(duplicate)
@@ -297,7 +292,7 @@ def give_up_admission(admission, user, *, reason: str, request=None) -> Duplicat
         admission_services.withdraw_admission(user, row, reason=f"学校放弃录取:{reason}", request=request)
         if outcome.resolved:
             case.resolution = Resolution.WITHDRAWN
-        state = _settle(duplicate, case, user, now)
+        state = _settle(duplicate, case, user)
         record_event(action="dupadmission.given_up", summary=f"重复招生放弃录取:{admission.student.name}"
                      f"({admission.admitting_school.name})", actor=user, request=request, target=case,
                      after={"duplicate": duplicate.pk, "admission": admission.pk, "reason": reason,
