@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "xueji.graduation",
     "xueji.enrolplans",
     "xueji.admission",
+    "xueji.dupadmission",
     "xueji.api",
     "xueji.portal",
 ]

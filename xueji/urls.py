@@ -18,6 +18,7 @@ urlpatterns = [
     path("graduation/", include("xueji.graduation.urls")),
     path("enrolplans/", include("xueji.enrolplans.urls")),
     path("admission/", include("xueji.admission.urls")),
+    path("dupadmission/", include("xueji.dupadmission.urls")),
     path("jobs/", include("xueji.jobs.urls")),
     path("api/v1/", include("xueji.api.urls")),
 ]

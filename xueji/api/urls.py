@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import admission_views, problems_views, views
+from . import admission_views, dupadmission_views, problems_views, views
 
 app_name = "api"
 
@@ -17,6 +17,7 @@ router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("problems", problems_views.ProblemGroupViewSet, basename="problem")
 router.register("admissions", admission_views.AdmissionViewSet, basename="admission")
+router.register("admission-duplicates", dupadmission_views.DuplicateAdmissionViewSet, basename="admission-duplicate")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 STAGE_NAMES = {"1": "小学", "2": "初中", "3": "高中"}
 #: 学制 each stage may have (SPEC F-02: 小学 6 or 5, 初中 3 or 4, 高中 3).
@@ -331,3 +331,35 @@ def check_entry_year(entry_year: int | None, today: dt.date) -> list[str]:
     if entry_year < 1950 or entry_year > school_year_of(today) + 1:
         return [f"入学年份{entry_year}不在允许范围内"]
     return []
+
+
+# --- the lowest common superior authority ----------------------------------------------------
+
+def chain_from_top(authority_id: int, parents: Mapping[int, int | None]) -> list[int]:
+    """``authority_id`` and the authorities above it (``parents``: id → parent id), from
+    the top (教育部, 省, 市, 区县 …)."""
+    chain, seen = [], set()
+    current: int | None = authority_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        chain.append(current)
+        current = parents.get(current)
+    return list(reversed(chain))
+
+
+def lowest_common_superior(chains: Sequence[Sequence[int]]) -> int | None:
+    """The arbitrating authority (问题学籍仲裁, 重复招生仲裁): ``chains`` holds, for each
+    school, the ids of its supervising authority and those above it **from the top**
+    (教育部, 省, 市, 区县 …). The answer is the deepest authority all chains share (教育部 for
+    two provinces; the county itself when all schools are supervised by it). None when
+    there are no chains or they share nothing."""
+    chains = [list(c) for c in chains if c]
+    if not chains:
+        return None
+    common = None
+    for level in zip(*chains, strict=False):
+        if all(a == level[0] for a in level):
+            common = level[0]
+        else:
+            break
+    return common

@@ -18,7 +18,13 @@ from django.http import Http404
 from xueji.org.roles import Role
 
 from .models import Authority, Division, Grade, School, SchoolClass, Term
-from .rules import PLACEHOLDER_NAMES, DivisionNames, build_division_names
+from .rules import (
+    PLACEHOLDER_NAMES,
+    DivisionNames,
+    build_division_names,
+    chain_from_top,
+    lowest_common_superior,
+)
 
 
 class ScopeViolation(Http404):
@@ -196,3 +202,18 @@ def division_sets() -> tuple[frozenset, frozenset, DivisionNames]:
         codes = frozenset(code for code, *_ in rows)
         _DIVISIONS = (count, codes, frozenset(c[:6] for c in codes), build_division_names(rows))
     return _DIVISIONS[1], _DIVISIONS[2], _DIVISIONS[3]
+
+
+def common_superior(supervisor_ids) -> Authority | None:
+    """The lowest common superior authority of these supervising authorities
+    (``rules.lowest_common_superior``; 教育部 across provinces): the arbiter of 问题学籍
+    and of 重复招生. One query per level of the tree."""
+    supervisors = {s for s in supervisor_ids if s is not None}
+    parents: dict[int, int | None] = {}
+    wanted = set(supervisors)
+    while wanted:
+        rows = dict(Authority.objects.filter(pk__in=wanted).values_list("pk", "parent_id"))
+        parents.update(rows)
+        wanted = {p for p in rows.values() if p is not None and p not in parents}
+    pk = lowest_common_superior([chain_from_top(s, parents) for s in sorted(supervisors)])
+    return Authority.objects.filter(pk=pk).first() if pk is not None else None

@@ -135,7 +135,10 @@ MENU: list[Group] = [
             Entry("录取审核", "workflow:queue", _reviewers, "?kind=admit_junior&kind=admit_senior"),
             Entry("调取新生档案", "admission:retrieve", _school_registrar),
             Entry("分班", "admission:placement", _school_registrar),
-            Entry("重复招生处理", "admission:duplicate_list", _school_and_authority),
+            Entry("重复招生处理", "dupadmission:list", _school_staff),
+            Entry("重复招生核办", "dupadmission:review_list", _authority_registrar),
+            Entry("重复招生仲裁", "dupadmission:arbitration_list", _authority_registrar),
+            Entry("重复招生查询", "dupadmission:query", _school_and_authority),
         ]),
         Group("综合查询", [
             Entry("在校生查询", "reports:students", _roles(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER,

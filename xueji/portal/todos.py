@@ -194,9 +194,22 @@ def plan_changes_waiting(user) -> list[Todo]:
     return [Todo("待核办的招生计划数变更", changes_waiting_for(user).count(), _url("enrolplans:changes"))]
 
 
+def duplicate_admissions(user) -> list[Todo]:
+    """重复招生: the school's admissions waiting for its 佐证 or 放弃录取; an authority's
+    evidence to review (核办) and duplicates to arbitrate (xueji.dupadmission)."""
+    from xueji.dupadmission import selectors as dup
+
+    if user.role == Role.SCHOOL_REGISTRAR and user.school_id is not None:
+        return [Todo("待处理的重复招生", dup.schools_to_act(user).count(), _url("dupadmission:list"))]
+    if user.role == Role.AUTHORITY_REGISTRAR and user.authority_id is not None:
+        return [Todo("待核办的重复招生佐证", dup.review_queue_for(user).count(), _url("dupadmission:review_list")),
+                Todo("待仲裁的重复招生", dup.arbitration_queue_for(user).count(), _url("dupadmission:arbitration_list"))]
+    return []
+
+
 PROVIDERS = [
     pending_reviews, plan_changes_waiting, overdue_reviews, transfers_waiting, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
-    problem_reminders, problems_to_arbitrate,
+    problem_reminders, problems_to_arbitrate, duplicate_admissions,
     locked_accounts, password_expiry,
 ]
 

@@ -37,6 +37,7 @@ from xueji.accounts.models import Role
 from xueji.audit.services import record_event
 from xueji.common.masking import mask_id_number
 from xueji.org.models import Authority
+from xueji.org.selectors import common_superior
 from xueji.students import services as student_services
 from xueji.students.models import Status, Student
 from xueji.workflow import payloads, registry
@@ -157,29 +158,11 @@ def turn_days_for(prefixes: Iterable[str]) -> int:
     return min((days.get(p, default) for p in provinces), default=default)
 
 
-def _chain_from_top(authority_id: int, parents: dict[int, int | None]) -> list[int]:
-    chain, seen = [], set()
-    current = authority_id
-    while current is not None and current not in seen:
-        seen.add(current)
-        chain.append(current)
-        current = parents.get(current)
-    return list(reversed(chain))
-
-
 def arbiter_for(student_ids: Iterable[int]) -> Authority | None:
     """The lowest common superior authority of the records' schools' supervisors
-    (``rules.lowest_common_superior``; 教育部 across provinces). One query per level."""
-    supervisors = set(Student.objects.filter(pk__in=list(student_ids)).values_list("school__supervisor_id", flat=True))
-    parents: dict[int, int | None] = {}
-    wanted = {s for s in supervisors if s is not None}
-    while wanted:
-        rows = dict(Authority.objects.filter(pk__in=wanted).values_list("pk", "parent_id"))
-        parents.update(rows)
-        wanted = {p for p in rows.values() if p is not None and p not in parents}
-    chains = [_chain_from_top(s, parents) for s in supervisors if s is not None]
-    pk = rules.lowest_common_superior(chains)
-    return Authority.objects.filter(pk=pk).first() if pk is not None else None
+    (``org.selectors.common_superior``; 教育部 across provinces)."""
+    return common_superior(Student.objects.filter(pk__in=list(student_ids)).values_list(
+        "school__supervisor_id", flat=True))
 
 
 # --- applying an outcome --------------------------------------------------------------------------

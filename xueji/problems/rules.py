@@ -28,6 +28,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from xueji.org import rules as org_rules
+
 from .models import GroupState, MemberState, Method, ProblemKind
 
 #: Member states of a record that is still in the problem (not taken out by its own 变更
@@ -247,22 +249,8 @@ def after_join(members: Sequence[Member]) -> Outcome | None:
 
 # --- the arbitration authority ----------------------------------------------------------------
 
-def lowest_common_superior(chains: Sequence[Sequence[int]]) -> int | None:
-    """The arbitrating authority: ``chains`` holds, for each member's school, the ids of its
-    supervising authority and those above it **from the top** (教育部, 省, 市, 区县 …). The
-    answer is the deepest authority all chains share (教育部 for two provinces; the county
-    itself when all schools are supervised by it). None when there are no chains or they
-    share nothing."""
-    chains = [list(c) for c in chains if c]
-    if not chains:
-        return None
-    common = None
-    for level in zip(*chains, strict=False):
-        if all(a == level[0] for a in level):
-            common = level[0]
-        else:
-            break
-    return common
+#: The deepest authority every chain shares (moved to ``org.rules``: 重复招生 arbitrates by it too).
+lowest_common_superior = org_rules.lowest_common_superior
 
 
 # --- deadlines ----------------------------------------------------------------------------------

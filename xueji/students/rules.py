@@ -1374,10 +1374,11 @@ ALLOWED_BUSINESS: dict[str, frozenset[str]] = {
     "12": frozenset(),  # 转出: the transfer in progress is the only business
     "20": _LEFT | frozenset({
         "graduate_return", "transfer_on_promotion", "transfer_cross_province", "cross_province_after_graduation",
-        "admit_junior", "admit_senior",
+        "admit_junior", "admit_senior", "dup_admission_evidence",
     }),
     "21": _LEFT | _GRADUATION | frozenset({
         "graduate_return", "cross_province_after_graduation", "admit_junior", "admit_senior",
+        "dup_admission_evidence",
     }),
     "22": _LEFT | _GRADUATION | _COMPLETION | frozenset({"graduate_return"}),
     "30": _LEFT | _GRADUATION | _COMPLETION | frozenset({"restore_admission", "death", "missing"}),
