@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from xueji.accounts import services as account_services
 from xueji.accounts.models import Role, User
+from xueji.admission.demo import seed_admission
 from xueji.changes.demo import (
     seed_changes,
     seed_mistaken_deletions,
@@ -24,6 +25,8 @@ from xueji.changes.demo import (
 )
 from xueji.changes.maintenance_demo import seed_maintenance
 from xueji.changes.transfer_demo import seed_transfers
+from xueji.dupadmission.demo import seed_duplicate_admission
+from xueji.enrolplans.demo import seed_plans
 from xueji.graduation.demo import seed_graduation
 from xueji.org import rules
 from xueji.org.models import (
@@ -160,6 +163,10 @@ def seed_demo(size: str = "small", today: dt.date | None = None) -> list[DemoAcc
         seed_problems()
         seed_graduation()
         seed_promotion_moment()
+        seed_plans()
+    # 招生入学 runs its import as a job (its own transactions, as on the page)
+    seed_admission()
+    seed_duplicate_admission()
     return accounts
 
 

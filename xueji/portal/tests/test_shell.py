@@ -150,11 +150,30 @@ def test_demo_data_every_role_every_level(capsys, client):
 
     graduated = set(Graduate.objects.values_list("school__code", "stage"))
     assert graduated == {("3440105001", "1"), ("3440106003", "1"), ("3440106002", "2")}, graduated
-    assert Graduate.objects.exclude(destination="").count() == 1
+    assert Graduate.objects.filter(destination="10").count() == 1  # 就业; 调档 fills 01-升学 (below)
     assert Student.objects.filter(school__code="3440106001", status="10", grade__entry_year=min(
         Student.objects.filter(school__code="3440106001").values_list("grade__entry_year", flat=True))).exists()
     moment = PromotionMoment.objects.get(authority__code="440000000000")
     assert (moment.month, moment.day, moment.hour, moment.minute) == (8, 10, 24, 0)
+    # 招生入学 (issue 10 §9): a list imported with refused rows, admissions waiting at each party, one
+    # duplicate admission with one side's 佐证 waiting for 核办; 招生计划数 and a change request
+    from xueji.admission.models import AdmissionResult, DuplicateAdmission
+    from xueji.dupadmission.models import DuplicateEvidence
+    from xueji.enrolplans.models import EnrolmentPlan, PlanChange
+    from xueji.jobs.models import Job
+
+    job = Job.objects.get(kind="admission.import")
+    assert job.status == "done" and job.result["failed_count"] == 4 and job.result["created"] == 11
+    states = set(AdmissionResult.objects.values_list("state", flat=True))
+    assert states == {"waiting", "reviewing", "approved", "retrieved", "placed"}, states
+    waiting = {(b.current_level, b.current_unit) for b in Business.objects.filter(kind="admit_junior", status="open")}
+    assert {("school", "天河区第一初级中学"), ("supervisor", "天河区教育局"), ("supervisor", "海珠区教育局")} <= waiting
+    duplicate = DuplicateAdmission.objects.get(resolved=False)
+    assert AdmissionResult.objects.filter(duplicate_group=duplicate, duplicate=True).count() == 2
+    assert DuplicateEvidence.objects.filter(admission__duplicate_group=duplicate).count() == 1
+    retrieved = AdmissionResult.objects.filter(state__in=["retrieved", "placed"]).values_list("student_id", flat=True)
+    assert set(Graduate.objects.filter(student_id__in=retrieved).values_list("destination", flat=True)) == {"01"}
+    assert EnrolmentPlan.objects.count() == 6 and PlanChange.objects.filter(state="open").count() == 1
     response = client.post(reverse("accounts:login"), {"username": "th_registrar", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "天河区教育局" in client.get("/").content.decode()
