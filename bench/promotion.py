@@ -6,7 +6,8 @@ Setup (not timed): the records are inserted by SQL (INSERT … SELECT over a gen
 series; the benchmark measures the promotion, not the one writer's registration).
 
 - ``clean``: timed, the promotion job's work (``promotion.services.run_job``) from start
-  to end; each student gets exactly one 升级 event.
+  to end — chunks of ``CHUNK_SCHOOLS`` schools, ``--workers`` at once on PostgreSQL; each
+  student gets exactly one 升级 event.
 - ``kill``: the records reset (not timed); the same work in a child process, SIGKILLed
   once about half of the schools are done; then run again in another child process.
   Reports both times, their sum against the clean run, and checks nobody was promoted
@@ -157,8 +158,11 @@ def _check(students: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("XUEJI_PROMOTION_WORKERS", "2")),
+                        help="threads promoting chunks at once on PostgreSQL (SQLite: always 1)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["XUEJI_PROMOTION_WORKERS"] = str(args.workers)
     if args.child:
         _common.django_setup(args.child, migrate=False)
         print(json.dumps({"seconds": round(_work(), 3)}), flush=True)
@@ -171,7 +175,10 @@ def main() -> None:
 
     started = time.perf_counter()
     _setup(args.students)
+    from xueji.promotion.services import CHUNK_SCHOOLS, workers
+
     result = {"students": args.students, "database": _common.database(), "machine": _common.machine(),
+              "workers": workers(), "chunk_schools": CHUNK_SCHOOLS, "load": os.getloadavg()[0],
               "setup_s": round(time.perf_counter() - started, 1)}
     result["clean_s"] = round(_work(), 3)
     result["clean_check"] = _check(args.students)
@@ -195,6 +202,7 @@ def main() -> None:
     result["resume_s"] = json.loads(again.stdout.decode().strip().splitlines()[-1])["seconds"]
     result["kill_total_vs_clean"] = round((killed_s + result["resume_s"]) / result["clean_s"], 3)
     result["kill_check"] = _check(args.students)
+    result["load_after"] = os.getloadavg()[0]
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -392,6 +392,9 @@ XUEJI_ENTRY_AGE_CUTOFF = os.environ.get("XUEJI_ENTRY_AGE_CUTOFF", "08-31")
 #: Excel imports check rows in a second (forked) process while this one writes
 #: (xueji.common.parallel); off: everything in one process.
 XUEJI_PARALLEL_IMPORT = _env_bool("XUEJI_PARALLEL_IMPORT", True)
+#: 升级 on PostgreSQL: chunks of schools promoted at once, each by a thread with its own
+#: connection (xueji.promotion.services.workers; SQLite: always one).
+XUEJI_PROMOTION_WORKERS = _env_int("XUEJI_PROMOTION_WORKERS", 2)
 #: Bounds of an uploaded workbook, checked before any row is read (a zip bomb, a sheet
 #: of a million empty rows): rows of the sheet (empty ones too), its parts' expanded size
 #: (the 72-column template takes about 1.8 KB a row), its shared strings.

@@ -14,6 +14,9 @@ from xueji.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 XUEJI_REQUIRE_2FA = False
+# 升级 in one thread: the tests' data lives in the test's transaction, which other
+# connections don't see (the parallel path has its own transactional test).
+XUEJI_PROMOTION_WORKERS = int(os.environ.get("XUEJI_PROMOTION_WORKERS", "1"))
 
 # A file, not an in-memory database, so that the race tests can run two threads against
 # it (in-memory SQLite cannot serve two connections).

@@ -4,12 +4,13 @@ from django.apps import AppConfig
 ACTION_LABELS = {
     "promotion.moment_set": "设置升级时间",
     "promotion.started": "开始升级",
-    "promotion.school": "学校升级",
+    "promotion.schools": "学校升级",
     "promotion.finished": "升级完成",
 }
 FIELD_LABELS = {
     "month": "月", "day": "日", "hour": "时", "minute": "分", "school_year": "升级学年", "moved": "升级人数",
-    "blocked": "未升级学校数", "schools": "学校数", "grades": "年级", "blockers": "未毕业的毕业年级",
+    "blocked": "未升级学校数", "schools": "学校数", "promoted": "已升级学校", "blocked_schools": "未升级学校",
+    "grades": "年级", "blockers": "未毕业的毕业年级",
 }
 
 

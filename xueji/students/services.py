@@ -670,10 +670,17 @@ def graduate_records(student_ids: Sequence[int], new_status: str, *, kind: str, 
         return [], refused
     name = _actor_name(actor)
     now = timezone.now()
-    with transaction.atomic():
+    table, grades = Student._meta.db_table, Grade._meta.db_table
+    lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
+    stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    # Raw SQL with the ids as parameters: the ORM's ``pk__in`` of thousands of ids costs
+    # more in Python than the statement itself (bench/graduation.py).
+    with transaction.atomic(), connection.cursor() as cursor:
         for chunk in batches(ids, _CHUNK):
-            rows = list(Student.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by()
-                        .values_list("pk", "status", "school_id", "grade_id", "grade__stage"))
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT s.id, s.status, s.school_id, s.grade_id, g.stage FROM {table} AS s"
+                           f" INNER JOIN {grades} AS g ON g.id = s.grade_id WHERE s.id IN ({marks}){lock}", chunk)
+            rows = cursor.fetchall()
             found = set()
             by_status: dict[str, list[int]] = {}
             for pk, status, school, grade, stage in rows:
@@ -689,7 +696,8 @@ def graduate_records(student_ids: Sequence[int], new_status: str, *, kind: str, 
                 changed.append((pk, status, school, grade))
             refused.update({pk: "学籍不存在" for pk in chunk if pk not in found})
             for old, pks in by_status.items():
-                Student.objects.filter(pk__in=pks, status=old).update(status=new_status, updated_at=now)
+                cursor.execute(f"UPDATE {table} SET status = %s, updated_at = %s WHERE id IN"
+                               f" ({', '.join(['%s'] * len(pks))}) AND status = %s", [new_status, stamp, *pks, old])
         bulk.insert_rows(StatusChange, ("student_id", "old_status", "new_status", "date", "reason", "school_id",
                                         "actor_name"),
                          [(pk, status, new_status, date.isoformat(), reason, school, name)
@@ -913,69 +921,117 @@ class PromotedGrade:
 def promote_grades(school, grade_ids: Sequence[int], school_year: int, *, actor=None,
                    business_id: int | None = None, reason: str = "升级") -> list[PromotedGrade]:
     """升级 (F-62) of one school: the 在校 records of the non-final grades ``grade_ids``
-    of ``school`` move up into ``school_year`` (the school year starting after the
-    promotion, by its first calendar year). What moves is the record's 年级 as it is
-    shown (二年级 → 三年级): the grade itself (stage + entry year) and the 班号 stay —
-    they name the cohort for life — and ``promoted_year`` is set to ``school_year``.
-    A record already promoted into ``school_year`` (or later) is left alone, so a second
-    call moves nobody twice. Refused: a grade of another school, a final grade, a grade
-    not yet started. Set-based: per grade one INSERT … SELECT of the history events, then
-    one UPDATE for the whole school, in the caller's transaction (a savepoint)."""
+    of ``school`` move up into ``school_year`` (see :func:`promote_schools`, of which
+    this is the one-school case)."""
+    school_id = _pk(school, School, "学校")
+    return promote_schools({school_id: grade_ids}, school_year, actor=actor, business_id=business_id,
+                           reason=reason).get(school_id, [])
+
+
+#: At most this many grades in one statement of :func:`promote_schools` (its caller
+#: passes a chunk of schools; 3 parameters a grade stay far below SQLite's limit).
+PROMOTE_MAX_GRADES = 5000
+
+
+def promote_schools(grades_by_school: Mapping[int, Sequence[int]], school_year: int, *, actor=None,
+                    business_id: int | None = None, reason: str = "升级") -> dict[int, list[PromotedGrade]]:
+    """升级 (F-62) of many schools at once: the 在校 records of the non-final grades
+    (``grades_by_school``: school id → grade ids) move up into ``school_year`` (the
+    school year starting after the promotion, by its first calendar year). What moves is
+    the record's 年级 as it is shown (二年级 → 三年级): the grade itself (stage + entry
+    year) and the 班号 stay — they name the cohort for life — and ``promoted_year`` is
+    set to ``school_year``. A record already promoted into ``school_year`` (or later) is
+    left alone, so a second call moves nobody twice. Refused (nothing moves): a grade of
+    another school, a final grade, a grade not yet started.
+
+    Set-based, in the caller's transaction (a savepoint), the same few statements for
+    any number of schools and students: on PostgreSQL one statement (UPDATE … FROM the
+    plan RETURNING, the 升级 events INSERTed from what it returned, the counts per
+    grade); on SQLite (whose write transactions start IMMEDIATE, so nothing changes in
+    between) the counts, one INSERT … SELECT of the events and one UPDATE. Either way
+    exactly the records moved get one event each. Returns, per school, each grade's
+    share (school ids without grades: an empty list)."""
     from xueji.org import rules as org_rules
 
-    school_id = _pk(school, School, "学校")
     if not isinstance(school_year, int) or isinstance(school_year, bool) or not 1950 <= school_year <= 2100:
         raise ValidationError("升级学年不正确")
-    school = School.objects.filter(pk=school_id).first()
-    if school is None:
+    wanted = {int(s): list(dict.fromkeys(int(g) for g in gs)) for s, gs in grades_by_school.items()}
+    schools = {pk: (name, {"1": p, "2": j, "3": s}) for pk, name, p, j, s in School.objects.filter(
+        pk__in=list(wanted)).values_list("pk", "name", "primary_years", "junior_years", "senior_years")}
+    if len(schools) != len(wanted):
         raise ValidationError("学校不存在")
-    ids = list(dict.fromkeys(int(g) for g in grade_ids))
-    grades = list(Grade.objects.filter(pk__in=ids).values_list("pk", "school_id", "stage", "entry_year"))
+    ids = [g for gs in wanted.values() for g in gs]
+    if len(ids) != len(set(ids)):
+        raise ValidationError("年级重复")
+    if len(ids) > PROMOTE_MAX_GRADES:
+        raise ValidationError(f"一次最多升级{PROMOTE_MAX_GRADES}个年级")
+    grades = {pk: rest for pk, *rest in Grade.objects.filter(pk__in=ids).values_list(
+        "pk", "school_id", "stage", "entry_year")}
     if len(grades) != len(ids):
         raise ValidationError("年级不存在")
-    years = {"1": school.primary_years, "2": school.junior_years, "3": school.senior_years}
-    plan = []
+    plan: list[tuple[int, int, str, str]] = []  # (school, grade, before, after)
     errors = []
-    for pk, grade_school, stage, entry_year in grades:
-        name = org_rules.grade_name(stage, entry_year)
-        n = org_rules.year_in_stage(entry_year, school_year - 1)
-        stage_years = years.get(stage) or max(org_rules.ALLOWED_YEARS[stage])
-        if grade_school != school_id:
-            errors.append(f"{name}不属于{school.name}")
-        elif n < 1:
-            errors.append(f"{name}尚未入学,不能升级")
-        elif n >= stage_years:
-            errors.append(f"{name}是毕业年级,不能升级")
-        else:
-            plan.append((pk, org_rules.current_year_label(stage, entry_year, school_year - 1, years),
-                         org_rules.current_year_label(stage, entry_year, school_year, years)))
+    for school_id, grade_ids in wanted.items():
+        school_name, years = schools[school_id]
+        for pk in grade_ids:
+            grade_school, stage, entry_year = grades[pk]
+            name = org_rules.grade_name(stage, entry_year)
+            n = org_rules.year_in_stage(entry_year, school_year - 1)
+            stage_years = years.get(stage) or max(org_rules.ALLOWED_YEARS[stage])
+            if grade_school != school_id:
+                errors.append(f"{name}不属于{school_name}")
+            elif n < 1:
+                errors.append(f"{name}尚未入学,不能升级")
+            elif n >= stage_years:
+                errors.append(f"{name}是毕业年级,不能升级")
+            else:
+                plan.append((school_id, pk, org_rules.current_year_label(stage, entry_year, school_year - 1, years),
+                             org_rules.current_year_label(stage, entry_year, school_year, years)))
     if errors:
         raise ValidationError(errors)
+    result: dict[int, list[PromotedGrade]] = {school_id: [] for school_id in wanted}
     if not plan:
-        return []
+        return result
     name = _actor_name(actor)
     now = timezone.now()
     stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
     at = RecordEvent._meta.get_field("at").get_db_prep_save(now, connection)
     table, events = Student._meta.db_table, RecordEvent._meta.db_table
-    json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-    pending = "status = %s AND (promoted_year IS NULL OR promoted_year < %s)"
-    result = []
+    rows = [(pk, bulk.dumps({"year_label": before}), bulk.dumps({"year_label": after, "promoted_year": school_year}))
+            for _, pk, before, after in plan]
+    event = [at, EventKind.PROMOTION.value, business_id, name, (reason or "")[:200]]
+    pending = "s.status = %s AND (s.promoted_year IS NULL OR s.promoted_year < %s)"
     with transaction.atomic(), connection.cursor() as cursor:
-        for pk, before, after in plan:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS jsonb), CAST(%s AS jsonb))"] * len(rows))
             cursor.execute(
-                f"INSERT INTO {events} (student_id, at, kind, business_id, school_id, actor_name, reason, before,"
-                f" after) SELECT id, %s, %s, %s, %s, %s, %s, {json_cast}, {json_cast} FROM {table}"
-                f" WHERE grade_id = %s AND school_id = %s AND {pending}",
-                [at, EventKind.PROMOTION.value, business_id, school_id, name, (reason or "")[:200],
-                 bulk.dumps({"year_label": before}), bulk.dumps({"year_label": after, "promoted_year": school_year}),
-                 pk, school_id, Status.IN_SCHOOL.value, school_year])
-            result.append(PromotedGrade(pk, before, after, cursor.rowcount))
-        marks = ", ".join(["%s"] * len(plan))
-        cursor.execute(
-            f"UPDATE {table} SET promoted_year = %s, updated_at = %s WHERE school_id = %s"
-            f" AND grade_id IN ({marks}) AND {pending}",
-            [school_year, stamp, school_id, *(pk for pk, _, _ in plan), Status.IN_SCHOOL.value, school_year])
+                f"WITH plan (grade_id, before, after) AS (VALUES {values}),"
+                f" moved AS (UPDATE {table} AS s SET promoted_year = %s, updated_at = %s FROM plan"
+                f" WHERE s.grade_id = plan.grade_id AND {pending}"
+                f" RETURNING s.id, s.school_id, s.grade_id, plan.before, plan.after),"
+                f" written AS (INSERT INTO {events} (student_id, at, kind, business_id, actor_name, reason, school_id,"
+                f" before, after) SELECT id, %s, %s, %s, %s, %s, school_id, before, after FROM moved)"
+                f" SELECT grade_id, COUNT(*) FROM moved GROUP BY grade_id",
+                [*(v for row in rows for v in row), school_year, stamp, Status.IN_SCHOOL.value, school_year, *event])
+            counts = dict(cursor.fetchall())
+        else:
+            values = ", ".join(["(%s, %s, %s)"] * len(rows))
+            marks = ", ".join(["%s"] * len(rows))
+            state = [Status.IN_SCHOOL.value, school_year]
+            cursor.execute(f"SELECT s.grade_id, COUNT(*) FROM {table} AS s WHERE s.grade_id IN ({marks}) AND {pending}"
+                           f" GROUP BY s.grade_id", [*(row[0] for row in rows), *state])
+            counts = dict(cursor.fetchall())
+            cursor.execute(
+                f"WITH plan (grade_id, before, after) AS (VALUES {values})"
+                f" INSERT INTO {events} (student_id, at, kind, business_id, actor_name, reason, school_id, before,"
+                f" after) SELECT s.id, %s, %s, %s, %s, %s, s.school_id, plan.before, plan.after"
+                f" FROM plan JOIN {table} AS s ON s.grade_id = plan.grade_id WHERE {pending}",
+                [*(v for row in rows for v in row), *event, *state])
+            cursor.execute(f"UPDATE {table} AS s SET promoted_year = %s, updated_at = %s"
+                           f" WHERE s.grade_id IN ({marks}) AND {pending}",
+                           [school_year, stamp, *(row[0] for row in rows), *state])
+    for school_id, pk, before, after in plan:
+        result[school_id].append(PromotedGrade(pk, before, after, counts.get(pk, 0)))
     return result
 
 

@@ -265,11 +265,15 @@ def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperati
             batch.save(update_fields=["status", "started_at", "updated_at"])
         failures = {int(k): str(v)[:200] for k, v in (kind.apply(batch, ids, actor) or {}).items() if int(k) in ids}
         done = [i for i in ids if i not in failures]
-        if done:
-            BatchMember.objects.filter(pk__in=[chunk[i] for i in done]).update(outcome=MemberOutcome.DONE)
         bulk.update_rows(BatchMember, "id", ["outcome", "message"],
                          [(MemberOutcome.FAILED, message or "执行失败", chunk[student_id])
                           for student_id, message in failures.items()])
+        if done:
+            # The chunk is the first pending members by student (the batch row is locked):
+            # the rest of them up to its last student are exactly the ones done — one
+            # UPDATE without thousands of ids.
+            BatchMember.objects.filter(batch_id=batch.pk, outcome=MemberOutcome.PENDING,
+                                       student_id__lte=ids[-1]).update(outcome=MemberOutcome.DONE)
         BatchOperation.objects.filter(pk=batch.pk).update(
             succeeded=F("succeeded") + len(done), failed=F("failed") + len(failures), updated_at=now)
         batch.succeeded += len(done)

@@ -225,3 +225,39 @@ def test_graduate_records_is_set_based(grad):
     changed, refused = S.graduate_records(ids[:5], "20", kind="graduate_primary", kind_name="小学毕业",
                                           date=grad.today)
     assert changed == [] and set(refused.values()) == {"学籍状态为毕业的学生不能办理小学毕业"}
+
+
+def test_statements_do_not_grow_with_the_students(grad):
+    """Submitting, reviewing and executing a graduation takes the same statements for 1
+    pupil as for 25: the refusal checks, the members, the status change, the history and
+    the Graduate rows are each one statement per chunk, whatever its size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xueji.accounts.models import Role
+    from xueji.audit.services import record_event
+    from xueji.testing import make_user
+
+    from .conftest import pupil
+
+    record_event(action="test.warm", summary="审计链的第一条", school=grad.school)
+
+    def run(user, leader, county, grade):
+        with CaptureQueriesContext(connection) as queries:
+            batch = services.start_graduation(user, kind="20", date=grad.today.isoformat(), by="grade",
+                                              grades=[grade.pk])
+            batches.decide_batch(batch, leader, True)
+            batches.decide_batch(batch, county, True)
+            services.execute_graduation(user, batch)
+        batch.refresh_from_db()
+        return batch, len(queries)
+
+    users = grad.users
+    hz_leader = make_user("hz_sch_leader", Role.SCHOOL_LEADER, school=grad.world.hz_school)
+    small, few = run(users.hz_school_registrar, hz_leader, users.hz_registrar, grad.hz_class.grade)
+    for _ in range(20):
+        pupil(grad.c1)
+    large, many = run(users.school_registrar, users.school_leader, users.th_registrar, grad.final)
+    assert (small.succeeded, large.succeeded) == (1, 25)
+    assert many == few
+    assert Graduate.objects.filter(batch=large).count() == 25

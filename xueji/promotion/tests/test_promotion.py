@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from xueji.audit.models import AuditEntry
+from xueji.audit.services import record_event
 from xueji.jobs.models import Job, JobStatus
 from xueji.org.models import Grade
 from xueji.promotion import services
@@ -70,7 +71,8 @@ def test_final_grade_not_graduated_blocks_its_school(schools, world):
     assert row.blockers == [{"grade": f"小学{YEAR - 6}级", "count": 2}]
     assert not Student.objects.filter(school=schools.blocked, promoted_year__isnull=False).exists()
     assert run.blocked_schools == 1 and run.promoted_schools == 6 + 4  # and the world's empty schools
-    assert AuditEntry.objects.filter(action="promotion.school", summary__contains="天河未毕业小学未升级").exists()
+    assert AuditEntry.objects.filter(action="promotion.schools", summary__contains="未升级:天河未毕业小学(毕业年级尚有在校学生:"
+                                     f"小学{YEAR - 6}级2人)").exists()
     # once graduated, running again promotes the school and nobody else twice
     student_services.change_status(Student.objects.filter(school=schools.blocked, grade__entry_year=YEAR - 6),
                                    "20", date=dt.date(2025, 7, 30), reason="毕业")
@@ -95,31 +97,33 @@ def test_second_run_promotes_nobody_twice(schools, world):
 
 @pytest.mark.django_db
 def test_crash_midway_then_resume(schools, world, monkeypatch):
-    """The worker dies after some schools (and inside one school's transaction): what was
-    committed stays, the rest is done by the next run, nobody twice."""
-    real = services.promote_school
+    """The worker dies after some chunks of schools (and inside a chunk's transaction, after
+    its UPDATE): what was committed stays, the rest is done by the next run, nobody twice."""
+    monkeypatch.setattr(services, "CHUNK_SCHOOLS", 3)
+    real = services.promote_chunk
     calls = {"n": 0}
 
-    def dying(run, school, **kw):
+    def dying(run, chunk, **kw):
         calls["n"] += 1
-        if calls["n"] == 7:
-            # inside the school's transaction, after its UPDATE: the whole school rolls back
+        if calls["n"] == 3:
+            # inside the chunk's transaction, after its writes: the whole chunk rolls back
             def explode(*a, **k):
                 raise RuntimeError("模拟进程终止")
             monkeypatch.setattr(services, "record_event", explode)
             try:
-                return real(run, school, **kw)
+                return real(run, chunk, **kw)
             finally:
-                monkeypatch.undo()
-        return real(run, school, **kw)
+                monkeypatch.setattr(services, "record_event", record_event)
+        return real(run, chunk, **kw)
 
-    monkeypatch.setattr(services, "promote_school", dying)
+    monkeypatch.setattr(services, "promote_chunk", dying)
     run = _start(world)
     job = Job.objects.get(pk=run.job_id)
     assert job.status == JobStatus.FAILED and run.status == RunStatus.STOPPED
-    assert SchoolPromotion.objects.filter(run=run).count() == 6  # 4 empty schools of the world, p6, p5
+    assert SchoolPromotion.objects.filter(run=run).count() == 6  # two chunks of three
     done = RecordEvent.objects.filter(kind=EventKind.PROMOTION).count()
     assert done == Student.objects.filter(promoted_year=YEAR).count() > 0
+    assert done < 2 * (5 + 4 + 7 + 7 + 9 + 2)
     run = _start(world)
     assert run.status == RunStatus.PARTIAL and run.promoted_schools == 6 + 4
     counts = RecordEvent.objects.filter(kind=EventKind.PROMOTION).values_list("student_id", flat=True)
@@ -131,13 +135,15 @@ def test_crash_midway_then_resume(schools, world, monkeypatch):
 def test_transfers_suspended_while_running(schools, world, monkeypatch):
     seen = {}
 
-    def watching(run, school, **kw):
-        windows = workflow_selectors.windows_for_school(school, MOMENT + dt.timedelta(minutes=1))
-        seen[school.pk] = workflow_rules.window_blocks(windows, "transfer_in_province", MOMENT + dt.timedelta(minutes=1))
-        return real(run, school, **kw)
+    def watching(run, chunk, **kw):
+        for school in chunk:
+            windows = workflow_selectors.windows_for_school(school, MOMENT + dt.timedelta(minutes=1))
+            seen[school.pk] = workflow_rules.window_blocks(windows, "transfer_in_province",
+                                                           MOMENT + dt.timedelta(minutes=1))
+        return real(run, chunk, **kw)
 
-    real = services.promote_school
-    monkeypatch.setattr(services, "promote_school", watching)
+    real = services.promote_chunk
+    monkeypatch.setattr(services, "promote_chunk", watching)
     run = _start(world)
     assert all(w is not None for w in seen.values()) and seen
     run.window.refresh_from_db()
@@ -210,3 +216,92 @@ def test_suspended_pupils_stay_and_are_noted(schools, world):
     row = SchoolPromotion.objects.get(school=schools.p6)
     assert row.notes == [{"grade": f"小学{YEAR - 3}级", "count": 1, "why": "休学等非在校学生不随年级升级"}]
     assert Student.objects.filter(school=schools.p6, status="11", promoted_year__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_chunk_statements_do_not_grow_with_schools_or_students(schools, world):
+    """A chunk of schools is promoted with the same statements whether it holds two schools
+    or five and ten pupils or a hundred (one audit entry per supervising authority)."""
+    from xueji.testing import make_school
+
+    from .conftest import fill
+
+    run = PromotionRun.objects.create(authority=world.tree.gd, school_year=YEAR)
+    services.promote_chunk(run, [schools.p5])  # the audit chain's first entry
+    with CaptureQueriesContext(connection) as small:
+        rows = services.promote_chunk(run, [schools.p6, schools.blocked])
+    assert [r.state for r in rows] == [SchoolState.PROMOTED, SchoolState.BLOCKED]
+    assert rows[0].moved == 10
+    more = [make_school(world.tree.tianhe, f"344010620{i}", f"天河小学{i}", stages={"1": 6}) for i in range(4)]
+    for school in more[:3]:
+        fill(school, {"1": 6})
+    fill(more[3], {"1": 6}, final=True)
+    pupils(more[0], "1", YEAR - 2, 60)
+    with CaptureQueriesContext(connection) as large:
+        rows = services.promote_chunk(run, [schools.nine63, *more])
+    assert [r.moved for r in rows] == [14, 70, 10, 10, 0]
+    assert len(large) == len(small)
+    events = RecordEvent.objects.filter(kind=EventKind.PROMOTION)
+    assert events.count() == Student.objects.filter(promoted_year=YEAR).count() == 8 + 10 + 14 + 90
+    audit = AuditEntry.objects.filter(action="promotion.schools").order_by("-pk").first()
+    assert audit.summary.startswith("天河区教育局所属4所学校升级104人,1所学校未升级:天河小学3(毕业年级尚有在校学生:")
+    # once more: the promoted schools are skipped, the blocked one re-examined in place
+    again = services.promote_chunk(run, [schools.p6, schools.blocked])
+    assert [r.pk for r in again] == [r.pk for r in services.promote_chunk(run, [schools.p6, schools.blocked])]
+    assert again[1].state == SchoolState.BLOCKED
+    assert SchoolPromotion.objects.filter(run=run).count() == 8
+    assert events.count() == 8 + 10 + 14 + 90
+
+
+class _Progress:
+    def __init__(self):
+        self.done, self.total, self.result = 0, None, None
+
+    def set_total(self, n):
+        self.total = n
+
+    def set_done(self, n):
+        self.done = n
+
+    def advance(self, n=1):
+        self.done += n
+
+    def finish(self, result=None):
+        self.result = result
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_chunks_then_a_failing_chunk_and_resume(schools, world, monkeypatch, settings):
+    """On PostgreSQL, a job run by a worker (outside any transaction) promotes its chunks in
+    threads with their own connections (committed data, hence a transactional test); on
+    SQLite the same run is sequential. A chunk failing in a thread fails the run, the
+    other chunks' work stays, the next run completes it, nobody twice."""
+    settings.XUEJI_PROMOTION_WORKERS = 2
+    monkeypatch.setattr(services, "CHUNK_SCHOOLS", 2)
+    assert services.workers() == (2 if connection.vendor == "postgresql" else 1)
+    run = PromotionRun.objects.create(authority=world.tree.gd, school_year=YEAR)
+    owner = world.users.gd_registrar
+
+    def job():
+        return Job.objects.create(kind=services.JOB_KIND, owner=owner, title="升级", params={"run": run.pk},
+                                  status=JobStatus.RUNNING)
+
+    real = services.promote_chunk
+
+    def failing(run, chunk, **kw):
+        if any(s.pk == schools.nine54.pk for s in chunk):
+            raise RuntimeError("模拟进程终止")
+        return real(run, chunk, **kw)
+
+    monkeypatch.setattr(services, "promote_chunk", failing)
+    with pytest.raises(RuntimeError, match="模拟进程终止"):
+        services.run_job(job(), _Progress())
+    assert not SchoolPromotion.objects.filter(school=schools.nine54).exists()
+    monkeypatch.setattr(services, "promote_chunk", real)
+    progress = _Progress()
+    result = services.run_job(job(), progress)
+    assert result == {"已升级学校": 6 + 4, "未升级学校": 1, "升级人数": 2 * (5 + 4 + 7 + 7 + 9 + 2)}
+    assert progress.done == progress.total == 11
+    counts = RecordEvent.objects.filter(kind=EventKind.PROMOTION).values_list("student_id", flat=True)
+    assert len(counts) == len(set(counts)) == Student.objects.filter(promoted_year=YEAR).count()
+    assert len(counts) == 2 * (5 + 4 + 7 + 7 + 9 + 2)
