@@ -607,7 +607,7 @@ def on_ended_many(businesses, decisions, user):
     bulk.update_rows(AdmissionResult, "id", ["state", "duplicate", "duplicate_group_id", "updated_at"],
                      [(State.REFUSED.value, False, None, now, r.pk) for r in failed]
                      + [(State.WAITING.value, False, None, now, r.pk) for r in back])
-    _settle([r.duplicate_group_id for r in results if r.duplicate_group_id])
+    _settle([r.duplicate_group_id for r in results if r.duplicate_group_id], user)
     _release_problems([r.student_id for r in results], user)
     return registry.Effect(f"录取审核未通过{len(failed)}人" + (f",退回待录取{len(back)}人" if back else ""),
                            {"failed": [r.pk for r in failed][:1000], "back": [r.pk for r in back][:1000]})
@@ -628,9 +628,15 @@ def _release_problems(student_ids: list[int], user) -> None:
         problem_handling.hand_over(free, user=user, reason="招生录取结束,问题学籍仍由毕业学校处理")
 
 
-def _settle(group_ids: Iterable[int]) -> None:
+#: Called with ``(resolved duplicate ids, user)`` when duplicates end by themselves (a review
+#: refused, an admission withdrawn): 重复招生 (xueji/dupadmission) ends its evidence still under
+#: review. Filled in the higher app's ``ready``.
+SETTLED_HOOKS: list = []
+
+
+def _settle(group_ids: Iterable[int], user=None) -> None:
     """A duplicate left with at most one admitted member is resolved by itself; that member
-    is released."""
+    is released (and the hooks told)."""
     group_ids = sorted(set(group_ids))
     if not group_ids:
         return
@@ -646,6 +652,8 @@ def _settle(group_ids: Iterable[int]) -> None:
         duplicate.note = duplicate.note or "其他录取已撤销或未通过"
         duplicate.save(update_fields=["resolved", "resolved_at", "kept", "note", "updated_at"])
     AdmissionResult.objects.filter(duplicate_group_id__in=done).update(duplicate=False, updated_at=now)
+    for hook in SETTLED_HOOKS:
+        hook(done, user)
 
 
 # --- 重复招生: the entry points of F-65 ------------------------------------------------------------
@@ -673,7 +681,7 @@ def withdraw_admission(user, result: AdmissionResult, *, reason: str, request=No
             if business.is_open:
                 workflow.terminate(business, reason=f"撤销录取:{reason}", actor=user, request=request)
         if group:
-            _settle([group])
+            _settle([group], user)
         _release_problems([result.student_id], user)
         record_event(action="admission.withdrawn",
                      summary=f"撤销录取:{result.given_name}({result.admitting_school.name}),{reason}"[:500],
@@ -938,9 +946,24 @@ def review_facts(businesses) -> dict[int, list[tuple[str, str]]]:
                  ("重复招生", "是" if duplicate else "否")] for pk, school, cross, duplicate in rows}
 
 
+def return_blocker(graduate) -> str | None:
+    """毕业生退回 is refused while a school is admitting the graduate (录取 under review or
+    待调档): the return would pull the record from under the admission."""
+    busy = (AdmissionResult.objects.filter(student_id=graduate.student_id, state__in=(State.REVIEWING, State.APPROVED))
+            .select_related("admitting_school").first())
+    if busy is None:
+        return None
+    return f"该毕业生正在被{busy.admitting_school.name}录取({busy.get_state_display()}),不能退回;请先撤销录取"
+
+
 def register() -> None:
-    """Plug the admission business types' effects and the jobs into the engine."""
+    """Plug the admission business types' effects and the jobs into the engine, and the
+    admission's refusal into 毕业生退回."""
+    from xueji.graduation import services as graduation
     from xueji.jobs import registry as jobs_registry
+
+    if return_blocker not in graduation.RETURN_BLOCKERS:
+        graduation.RETURN_BLOCKERS.append(return_blocker)
 
     for kind in KINDS.values():
         registry.set_handlers(kind, on_complete=on_passed, on_complete_many=on_passed_many, on_end=on_ended,

@@ -111,10 +111,24 @@ def members_of(duplicate: DuplicateAdmission) -> list[rules.Member]:
 
 def _end_open_evidence(duplicate: DuplicateAdmission, user) -> None:
     """A resolved duplicate: evidence still under review is ended by the system."""
-    for business in Business.objects.filter(
-            pk__in=DuplicateEvidence.objects.filter(case__duplicate=duplicate, state=EvidenceState.REVIEWING)
-            .values("business_id"), status=BusinessStatus.OPEN):
-        workflow.terminate(business, reason="重复招生已处理完毕", actor=user)
+    ids = list(Business.objects.filter(
+        pk__in=DuplicateEvidence.objects.filter(case__duplicate=duplicate, state=EvidenceState.REVIEWING)
+        .values("business_id"), status=BusinessStatus.OPEN).order_by("pk").values_list("pk", flat=True))
+    for pk in ids:
+        # each end runs ``end_evidence``, which settles again and may end the others first
+        business = Business.objects.filter(pk=pk, status=BusinessStatus.OPEN).first()
+        if business is not None:
+            workflow.terminate(business, reason="重复招生已处理完毕", actor=user)
+
+
+def on_duplicates_settled(duplicate_ids, user) -> None:
+    """``admission.services.SETTLED_HOOKS``: duplicates the admission ended by itself (a review
+    refused, an admission withdrawn by its importer): their handling is resolved too and
+    evidence still under review ends."""
+    for duplicate in DuplicateAdmission.objects.filter(pk__in=list(duplicate_ids)).order_by("pk"):
+        case = DuplicateCase.objects.filter(duplicate=duplicate).first()
+        if case is not None and case.state != rules.RESOLVED:
+            _settle(duplicate, case, user)
 
 
 def _settle(duplicate: DuplicateAdmission, case: DuplicateCase, user) -> str:
@@ -355,6 +369,8 @@ def register() -> None:
     registry.register(EVIDENCE_KIND, "重复招生佐证", (registry.SUPERVISOR,), on_complete=complete_evidence,
                       on_end=end_evidence, stages=("2", "3"), group="招生入学", payload=PAYLOAD,
                       facts=review_facts, fact_columns=FACT_COLUMNS)
+    if on_duplicates_settled not in admission_services.SETTLED_HOOKS:
+        admission_services.SETTLED_HOOKS.append(on_duplicates_settled)
 
 
 ACTION_LABELS = {

@@ -459,6 +459,19 @@ def return_refusal(user, graduate: Graduate, today: dt.date | None = None) -> st
         graduated_on=graduate.graduated_on, today=today or timezone.localdate())
 
 
+#: Checks a higher app adds (in its ``ready``): ``check(graduate) -> reason or None`` — e.g.
+#: 招生入学 refuses the return of a graduate being admitted (xueji/admission/services.py).
+RETURN_BLOCKERS: list = []
+
+
+def return_blocked(graduate: Graduate) -> str | None:
+    for check in RETURN_BLOCKERS:
+        reason = check(graduate)
+        if reason:
+            return reason
+    return None
+
+
 def return_graduate(user, graduate: Graduate, reason: str, request=None) -> Graduate:
     """毕业生退回: the student returns to 在校 (for corrections or a suspension); the
     graduation row is closed with the reason. Within half a year the school's
@@ -476,6 +489,9 @@ def return_graduate(user, graduate: Graduate, reason: str, request=None) -> Grad
         refusal = return_refusal(user, graduate)
         if refusal:
             raise PermissionDenied(refusal)
+        blocked = return_blocked(graduate)
+        if blocked:
+            raise ValidationError(blocked)
         from xueji.students import rules as student_rules
 
         status = Student.objects.filter(pk=graduate.student_id).values_list("status", flat=True).get()

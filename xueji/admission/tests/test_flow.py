@@ -277,3 +277,22 @@ def test_manual_and_automatic_placement(adm):
     assert abs(sizes[c1.pk][0] - sizes[c2.pk][0]) <= 1
     assert all(r.state == State.PLACED for r in AdmissionResult.objects.filter(pk__in=[x.pk for x in results]))
     assert Student.objects.filter(klass__in=[c1, c2]).count() == 5
+
+
+def test_a_graduate_being_admitted_cannot_be_returned(adm):
+    """毕业生退回 waits for the admission: refused while 录取 is under review or 待调档, possible
+    again once the school withdrew its admission."""
+    from xueji.graduation import services as graduation
+
+    u, w = adm.u, adm.users
+    (result,) = imported(w.th_registrar, row(adm.th_pupils[0], adm.th_primary, adm.th_junior))
+    services.admit(u.th_junior_registrar, [result.pk])
+    graduate = Graduate.objects.get(student=adm.th_pupils[0], returned=False)
+    with pytest.raises(ValidationError, match="正在被.*录取"):
+        graduation.return_graduate(w.th_registrar, graduate, "更正姓名")
+    assert not Graduate.objects.get(pk=graduate.pk).returned
+    result.refresh_from_db()
+    workflow.withdraw(Business.objects.get(pk=result.business_id), u.th_junior_registrar)
+    graduation.return_graduate(w.th_registrar, graduate, "更正姓名")
+    assert Graduate.objects.get(pk=graduate.pk).returned
+    assert Student.objects.get(pk=adm.th_pupils[0].pk).status == "10"

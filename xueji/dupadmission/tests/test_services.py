@@ -301,3 +301,35 @@ def test_rules_state_of():
     assert rules.give_up([M(1, 1, True), M(2, 2, True), M(3, 3, True)], 1) == rules.Outcome((1,), None, False)
     with pytest.raises(rules.Refused):
         rules.arbitrate([M(1, 1, True, "passed"), M(2, 2, True, "passed")], 3, "意见")
+
+
+def test_a_duplicate_ended_by_the_admission_side_ends_its_evidence(dw):
+    """The admission side settles the duplicate by itself (``admission.services``
+    withdrawing one school's admission, as a refused 录取审核 or the importer does): the
+    handling is resolved and the other school's evidence under review ends with it."""
+    from xueji.admission import services as admission
+
+    group = dw.dup(dw.th1, dw.hz)
+    waiting = evidence(dw, group, dw.hz)
+    admission.withdraw_admission(dw.users.th_registrar, dw.row(group, dw.th1), reason="导入有误")
+    group.refresh_from_db()
+    assert group.resolved and group.kept_id == dw.row(group, dw.hz).pk
+    waiting.refresh_from_db()
+    assert waiting.state == EvidenceState.WITHDRAWN
+    assert Business.objects.get(pk=waiting.business_id).status == BusinessStatus.FAILED
+    assert _case(group).state == CaseState.RESOLVED
+
+
+def test_resolution_ends_every_evidence_under_review(dw):
+    """Three schools, two evidences under review, the third school's admission withdrawn by
+    its importer's way (``withdraw_admission``) after one gave up: nothing left open."""
+    group = dw.dup(dw.th1, dw.th2, dw.hz)
+    first, second = evidence(dw, group, dw.th2), evidence(dw, group, dw.hz)
+    services.give_up_admission(dw.row(group, dw.th1), dw.th1_reg, reason="不录取")
+    assert not DuplicateAdmission.objects.get(pk=group.pk).resolved
+    services.give_up_admission(dw.row(group, dw.th2), dw.reg_of[dw.th2.pk], reason="家长选择其他学校")
+    group.refresh_from_db()
+    assert group.resolved
+    for item in (first, second):
+        item.refresh_from_db()
+        assert Business.objects.get(pk=item.business_id).status != BusinessStatus.OPEN
