@@ -111,3 +111,22 @@ def setting_rows(authority: Authority, stage: str) -> tuple[list[dict], rules.Ef
 
 def own_setting(authority: Authority, stage: str) -> ImportSetting | None:
     return ImportSetting.objects.filter(authority=authority, stage=stage).first()
+
+
+def school_todo_counts(user) -> dict[str, int]:
+    """The admitting school's 待录取 / 待调档 / 待分班 for the home page's to-dos, in one query
+    (index ``(admitting_school, state)``). 待调档 leaves out duplicates not yet resolved: they
+    cannot be retrieved (暂停调档) and wait under 待处理的重复招生 instead."""
+    from django.db.models import Count
+
+    keys = ("waiting", "approved", "retrieved")
+    if not (user.is_authenticated and user.role == Role.SCHOOL_REGISTRAR and user.school_id):
+        return dict.fromkeys(keys, 0)
+    counts = AdmissionResult.objects.filter(
+        admitting_school_id=user.school_id, state__in=(State.WAITING, State.APPROVED, State.RETRIEVED),
+    ).aggregate(
+        waiting=Count("pk", filter=Q(state=State.WAITING)),
+        approved=Count("pk", filter=Q(state=State.APPROVED, duplicate=False)),
+        retrieved=Count("pk", filter=Q(state=State.RETRIEVED)),
+    )
+    return {key: counts[key] or 0 for key in keys}

@@ -11,8 +11,6 @@ places automatically on 分班, the page showing each class with its boys and gi
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from openpyxl import load_workbook
 
