@@ -130,3 +130,16 @@ def school_todo_counts(user) -> dict[str, int]:
         retrieved=Count("pk", filter=Q(state=State.RETRIEVED)),
     )
     return {key: counts[key] or 0 for key in keys}
+
+
+def school_importers(school) -> list[dict]:
+    """招生结果管理 for a school's users: per admission stage the school has, the unit that
+    imports its results by the import settings (本校, or the authority named)."""
+    stages = [s for s, has in (("2", school.has_junior), ("3", school.has_senior)) if has]
+    rows = []
+    for stage in stages:
+        unit = services.importer_of(school, stage)
+        own = unit is not None and isinstance(unit, type(school)) and unit.pk == school.pk
+        rows.append({"stage_name": rules.STAGE_NAMES[stage], "own": own,
+                     "unit_name": "本校" if own else (unit.name if unit is not None else "主管教育行政部门")})
+    return rows
