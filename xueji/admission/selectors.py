@@ -111,3 +111,35 @@ def setting_rows(authority: Authority, stage: str) -> tuple[list[dict], rules.Ef
 
 def own_setting(authority: Authority, stage: str) -> ImportSetting | None:
     return ImportSetting.objects.filter(authority=authority, stage=stage).first()
+
+
+def school_todo_counts(user) -> dict[str, int]:
+    """The admitting school's 待录取 / 待调档 / 待分班 for the home page's to-dos, in one query
+    (index ``(admitting_school, state)``). 待调档 leaves out duplicates not yet resolved: they
+    cannot be retrieved (暂停调档) and wait under 待处理的重复招生 instead."""
+    from django.db.models import Count
+
+    keys = ("waiting", "approved", "retrieved")
+    if not (user.is_authenticated and user.role == Role.SCHOOL_REGISTRAR and user.school_id):
+        return dict.fromkeys(keys, 0)
+    counts = AdmissionResult.objects.filter(
+        admitting_school_id=user.school_id, state__in=(State.WAITING, State.APPROVED, State.RETRIEVED),
+    ).aggregate(
+        waiting=Count("pk", filter=Q(state=State.WAITING)),
+        approved=Count("pk", filter=Q(state=State.APPROVED, duplicate=False)),
+        retrieved=Count("pk", filter=Q(state=State.RETRIEVED)),
+    )
+    return {key: counts[key] or 0 for key in keys}
+
+
+def school_importers(school) -> list[dict]:
+    """招生结果管理 for a school's users: per admission stage the school has, the unit that
+    imports its results by the import settings (本校, or the authority named)."""
+    stages = [s for s, has in (("2", school.has_junior), ("3", school.has_senior)) if has]
+    rows = []
+    for stage in stages:
+        unit = services.importer_of(school, stage)
+        own = unit is not None and isinstance(unit, type(school)) and unit.pk == school.pk
+        rows.append({"stage_name": rules.STAGE_NAMES[stage], "own": own,
+                     "unit_name": "本校" if own else (unit.name if unit is not None else "主管教育行政部门")})
+    return rows

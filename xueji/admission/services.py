@@ -391,7 +391,7 @@ def delete_result(user, result: AdmissionResult, request=None) -> AdmissionResul
 # --- the template ---------------------------------------------------------------------------------
 
 def template_workbook() -> bytes:
-    """招生结果模板: the five columns and one example row explained below the header."""
+    """招生结果模板: the header of the five columns (the page explains how to fill them)."""
     import io
 
     from xueji.common.xlsx_writer import XlsxStream

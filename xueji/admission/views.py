@@ -52,9 +52,12 @@ def import_settings(request, stage: str):
             error_messages(request, error)
         return redirect(request.path)
     rows, effective, children = selectors.setting_rows(authority, stage)
+    own = selectors.own_setting(authority, stage)
     return render(request, "admission/import_settings.html", {
         "stage_name": rules.STAGE_NAMES[stage], "rows": rows, "children": children, "authority": authority,
-        "may_set": services.may_set(authority, stage), "own": selectors.own_setting(authority, stage),
+        "may_set": services.may_set(authority, stage), "own": own,
+        # the form shows what is in force: the own setting, else the level inherited
+        "current_level": own.level if own else effective.level,
         "effective_name": rules.LEVEL_NAMES[effective.level], "is_county": authority.level == 3,
         "levels": [(code, rules.LEVEL_NAMES[code]) for code in rules.levels_allowed(authority.level)],
     })
@@ -70,9 +73,12 @@ def results(request):
     if request.GET.get("job"):
         job = get_in_scope(request, jobs_for(user).filter(kind=services.IMPORT_JOB), "后台任务",
                            pk=parse_id(request.GET["job"]) or 0)
+    importers = selectors.school_importers(user.school) if user.is_school_user else []
+    # a school imports only where the import settings say 学校 (each row is checked again)
+    can_import = (user.role == Role.AUTHORITY_REGISTRAR
+                  or (user.role == Role.SCHOOL_REGISTRAR and any(i["own"] for i in importers)))
     return render(request, "admission/results.html", {
-        "result": page, "form": ResultSheetForm(), "can_import": user.role in (Role.SCHOOL_REGISTRAR,
-                                                                            Role.AUTHORITY_REGISTRAR),
+        "result": page, "form": ResultSheetForm(), "can_import": can_import, "importers": importers,
         "job": job, "outcome": (job.result or {}) if job else None, "states": State.choices,
         "stages": [(s, rules.STAGE_NAMES[s]) for s in rules.ADMISSION_STAGES], "params": request.GET,
     })

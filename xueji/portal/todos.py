@@ -194,6 +194,22 @@ def plan_changes_waiting(user) -> list[Todo]:
     return [Todo("待核办的招生计划数变更", changes_waiting_for(user).count(), _url("enrolplans:changes"))]
 
 
+def admissions_waiting(user) -> list[Todo]:
+    """招生入学 at the admitting school: results to admit (录取新生), approved admissions to
+    retrieve (调取新生档案), retrieved students to place (分班) — one query. The reviews of
+    admissions are the authorities' and leaders' 待审核业务."""
+    if user.role != Role.SCHOOL_REGISTRAR or user.school_id is None:
+        return []
+    from xueji.admission.selectors import school_todo_counts
+
+    counts = school_todo_counts(user)
+    return [
+        Todo("待录取的新生", counts["waiting"], _url("admission:admit")),
+        Todo("待调档的新生", counts["approved"], _url("admission:retrieve")),
+        Todo("待分班的新生", counts["retrieved"], _url("admission:placement")),
+    ]
+
+
 def duplicate_admissions(user) -> list[Todo]:
     """重复招生: the school's admissions waiting for its 佐证 or 放弃录取; an authority's
     evidence to review (核办) and duplicates to arbitrate (xueji.dupadmission)."""
@@ -209,7 +225,7 @@ def duplicate_admissions(user) -> list[Todo]:
 
 PROVIDERS = [
     pending_reviews, plan_changes_waiting, overdue_reviews, transfers_waiting, registrations_waiting, uploads_with_failures, preschool_waiting, problems_to_handle,
-    problem_reminders, problems_to_arbitrate, duplicate_admissions,
+    problem_reminders, problems_to_arbitrate, admissions_waiting, duplicate_admissions,
     locked_accounts, password_expiry,
 ]
 

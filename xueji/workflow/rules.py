@@ -278,14 +278,15 @@ def refusal(user, business) -> str | None:
 
 def kinds_label(names: Sequence[str]) -> str:
     """Several business types chosen together, as one filter value reads: their common
-    ending when it names them (小学新生注册 for its three entries), else their names."""
+    ending when it names them (小学新生注册 for its three entries), else their names (also
+    when a name would be cut inside a word: 初中招生录取、高中招生录取, not 中招生录取)."""
     if len(names) == 1:
         return names[0]
     common = names[0] if names else ""
     for name in names[1:]:
         while not name.endswith(common):
             common = common[1:]
-    if len(common) >= 4:
+    if len(common) >= 4 and all(len(name) - len(common) != 1 for name in names):
         return f"{common}(全部{len(names)}类)"
     return "、".join(names)
 

@@ -141,3 +141,34 @@ def test_results_page_imports_enters_and_reports(client, adm, settings, tmp_path
     assert "导入1行" in page and "与学籍号不符" in page
     client.force_login(adm.users.hz_registrar)
     assert client.get(reverse("admission:results"), {"job": job.pk}).status_code == 404
+
+
+def test_results_page_tells_a_school_who_imports_and_offers_the_import_only_to_that_unit(client, adm):
+    """By default 天河区 imports: 天河测试中学's registrar is told so and sees no import form;
+    once 天河区 sets 学校 (the province and city delegating), the school imports its own."""
+    u, w = adm.u, adm.users
+    client.force_login(u.th_junior_registrar)
+    page = client.get(reverse("admission:results")).content.decode()
+    assert "本校初中招生结果由<strong>天河区教育局</strong>导入" in page
+    assert "本校高中招生结果由<strong>天河区教育局</strong>导入" in page
+    assert 'data-testid="enter-form"' not in page and "下载招生结果模板" not in page
+    services.save_setting(w.gd_registrar, stage="2", level="3", delegate=True)
+    services.save_setting(w.gz_registrar, stage="2", level="3", delegate=True)
+    services.save_setting(w.th_registrar, stage="2", level="4", delegate=False)
+    page = client.get(reverse("admission:results")).content.decode()
+    assert "本校初中招生结果由<strong>本校</strong>导入" in page and 'data-testid="enter-form"' in page
+    # an authority registrar imports (each row checked against the settings) and is told how
+    client.force_login(w.th_registrar)
+    page = client.get(reverse("admission:results")).content.decode()
+    assert 'data-testid="enter-form"' in page and "由本单位导入的学校" in page
+    assert 'data-testid="importers"' not in page
+
+
+def test_import_settings_form_shows_the_level_in_force(client, adm):
+    """Nothing set: the form preselects the inherited level (区县), not the first option."""
+    client.force_login(adm.users.gz_registrar)
+    page = client.get(reverse("admission:junior_import_settings")).content.decode()
+    assert '<option value="3" selected>区县</option>' in page
+    services.save_setting(adm.users.gz_registrar, stage="2", level="2", delegate=False)
+    page = client.get(reverse("admission:junior_import_settings")).content.decode()
+    assert '<option value="2" selected>地市</option>' in page

@@ -264,5 +264,7 @@ def test_kinds_label_names_a_set_of_types_by_what_they_share():
     assert kinds_label(["居民身份证小学新生注册", "港澳台和外籍小学新生注册", "无身份证件小学新生注册"]) == "小学新生注册(全部3类)"
     assert kinds_label(["居民身份证非小学新生注册", "无身份证件非小学新生注册"]) == "非小学新生注册(全部2类)"
     assert kinds_label(["休学", "复学"]) == "休学、复学"  # "学" alone names nothing
+    # one character apart: the ending would be cut inside a word (中招生录取)
+    assert kinds_label(["初中招生录取", "高中招生录取"]) == "初中招生录取、高中招生录取"
     assert kinds_label(["关键数据变更"]) == "关键数据变更"
     assert kinds_label([]) == ""
