@@ -83,15 +83,24 @@ class _Clock:
 
 
 def _worker() -> None:
-    """The background worker's code in this process: every queued job, then return."""
+    """The background worker's code in this process: every queued job, then return (with
+    the immediate backend of the test suite the jobs have run already)."""
     from django.core.management import call_command
 
+    from xueji.jobs.services import _backend_kind
+
+    if _backend_kind() == "immediate":
+        return
     call_command("jobs_worker", "--batch", "--interval", "0", verbosity=0)
 
 
 # --- the province -------------------------------------------------------------------------
 
-def build(students: int, var_dir: Path, year: int) -> dict:
+def build(students: int, var_dir: Path, year: int, per_grade: dict[str, int] | None = None,
+          weights: tuple[int, ...] = WEIGHTS) -> dict:
+    """The province (see the module's docstring); ``per_grade``: students a grade by stage
+    (default PER_GRADE), ``weights``: schools of each of SYSTEMS in a cycle (the suite's
+    smoke test: one of each, a tenth of the students)."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
     from django.utils import timezone
@@ -107,8 +116,9 @@ def build(students: int, var_dir: Path, year: int) -> dict:
     province = Authority.objects.get(code="440000000000")
     counties = {c: list(Authority.objects.filter(level=3, code__startswith=c).select_related("division")
                         .order_by("code")) for c in CITIES}
-    cycle = [SYSTEMS[k] for k, w in enumerate(WEIGHTS) for _ in range(w)]
-    cycle_size = sum(PER_GRADE[st] * y for stages, _ in cycle for st, y in stages.items())
+    cycle = [SYSTEMS[k] for k, w in enumerate(weights) for _ in range(w)]
+    per_grade = per_grade or PER_GRADE
+    cycle_size = sum(per_grade[st] * y for stages, _ in cycle for st, y in stages.items())
     n_schools = max(len(cycle), round(students * len(cycle) / cycle_size))
     # about 50 schools a county (at least 2 counties a city)
     per_city = max(2, min(len(min(counties.values(), key=len)), n_schools // (50 * len(CITIES))))
@@ -147,7 +157,7 @@ def build(students: int, var_dir: Path, year: int) -> dict:
                     grade = Grade.objects.create(school=school, stage=stage, entry_year=entry)
                     klass = SchoolClass.objects.create(school=school, grade=grade, code=f"{entry}{stage}01",
                                                        name="1班")
-                    count = min(PER_GRADE[stage], students - made)
+                    count = min(per_grade[stage], students - made)
                     _common.insert_students(school.pk, grade.pk, klass.pk, count, serial,
                                             birth_date=f"{entry - BIRTH_AGE[stage]}-03-01",
                                             gender=None)
@@ -183,6 +193,8 @@ def build(students: int, var_dir: Path, year: int) -> dict:
             nxt = "2" if stage == "1" else "3"
             home = info["county"] if nxt == "2" else info["city"]
             pools = by_stage[nxt]
+            if not pools:  # a tiny province without schools of the next stage
+                continue
             keys = sorted(pools, key=str)
             for n in range(1, count + 1):
                 turn += 1
