@@ -65,7 +65,6 @@ def _setup(students: int) -> None:
     from xueji.accounts.models import Role
     from xueji.org.models import Authority, Division, Grade, School, SchoolClass
     from xueji.promotion.models import PromotionRun
-    from xueji.students.models import Student
     from xueji.testing import make_user
 
     gd = Authority.objects.get(division__code="440000000000")
@@ -73,16 +72,6 @@ def _setup(students: int) -> None:
     county = Authority.objects.get(division=county_division)
     make_user("bench_province", Role.AUTHORITY_REGISTRAR, authority=gd)
     vendor = connection.vendor
-    number = ("'L' || printf('%018d', {base} + n)" if vendor == "sqlite"
-              else "'L' || lpad(({base} + n)::text, 18, '0')")
-    table = Student._meta.db_table
-    fixed = {"number_kind": "L", "status": "10", "suspected_dropout": False, "gender": "1",
-             "birth_date": "2012-01-01", "id_type": "9", "id_number": "", "nationality": "CHN", "hmt": "00"}
-    blanks = [f.column for f in Student._meta.concrete_fields
-              if f.get_internal_type() == "CharField" and not f.null and f.column not in fixed
-              and f.column not in ("national_number", "name")]
-    blanks.append("photo")
-    blanks = list(dict.fromkeys(blanks))
     made, s = 0, 0
     with transaction.atomic():
         while made < students:
@@ -100,15 +89,7 @@ def _setup(students: int) -> None:
                 count = min(per_grade, students - made)
                 if count <= 0:
                     break
-                columns = ["national_number", "name", "school_id", "grade_id", "klass_id", "registered_at",
-                           "updated_at", *fixed, *blanks]
-                values = [number.format(base=made), "'学生' || n", str(school.pk), str(grade.pk), str(klass.pk),
-                          "%s", "%s", *["%s"] * len(fixed), *["''"] * len(blanks)]
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {count})"
-                        f" INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM seq",
-                        ["2025-01-01 00:00:00+00", "2025-01-01 00:00:00+00", *fixed.values()])
+                _common.insert_students(school.pk, grade.pk, klass.pk, count, made)
                 made += count
             s += 1
         PromotionRun.objects.create(authority=gd, school_year=YEAR)
