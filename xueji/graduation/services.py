@@ -193,7 +193,7 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
     if busy:
         errors.append(f"{_names(busy)}{rules.OPEN_BUSINESS_MESSAGE}")
         open_link = True
-    open_graduations = _open_batches(graduation=True)
+    open_graduations = _open_batches(graduation=True, school=school)
     submitted = sorted(_in_batches(ids, open_graduations, pending=False)) if open_graduations else []
     if submitted:
         errors.append(f"{_names(submitted)}已提交毕业(结业、肄业)业务,不能重复提交")
@@ -206,10 +206,13 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
     return errors, ids, open_link
 
 
-def _open_batches(*, graduation: bool) -> list[int]:
-    """The open batch businesses (few at any time): of kind 毕业 or of the other kinds."""
+def _open_batches(*, graduation: bool, school: School | None = None) -> list[int]:
+    """The open batch businesses: of kind 毕业 (of ``school``: a pupil is only ever in its own
+    school's graduation — hundreds are open across a province in July) or of the other kinds."""
     queryset = BatchOperation.objects.filter(status__in=OPEN_BATCH)
     queryset = queryset.filter(kind=GRADUATION) if graduation else queryset.exclude(kind=GRADUATION)
+    if school is not None:
+        queryset = queryset.filter(school=school)
     return list(queryset.values_list("pk", flat=True))
 
 
