@@ -722,9 +722,9 @@ def admit_records(moves: Sequence[tuple[int, int, int]], *, reason: str = "调�
                   business_ids: Mapping[int, int] | None = None) -> tuple[list[Admitted], dict[int, str]]:
     """调档 of admitted graduates (招生入学, F-64): each ``(student id, school id, grade id)``
     becomes a 在校 student of that school, in that grade (the new stage's first grade),
-    待分班 — set-based: per chunk one locked read, one UPDATE of the records (guarded by the
-    status read), one of their identity claims, then the status history and a 调档 event
-    each inserted in one statement. A record that is not 毕业 / 结业 (a second 调档, a
+    待分班 — set-based: per chunk one locked read, then per target grade one UPDATE of the
+    records (guarded by the status read) and one of their identity claims, then the
+    status history and a 调档 event each inserted in one statement. A record that is not 毕业 / 结业 (a second 调档, a
     graduate returned meanwhile) is not touched: returned with the Chinese reason.
     ``business_ids``: the review business of each record, for its history. Returns
     ``(moved, refused: {id: reason})``."""
@@ -747,7 +747,6 @@ def admit_records(moves: Sequence[tuple[int, int, int]], *, reason: str = "调�
     business_ids = business_ids or {}
     name = _actor_name(actor)
     now = timezone.now()
-    stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
     admissible = (Status.GRADUATED.value, Status.COMPLETED.value)
     with transaction.atomic():
         for chunk in batches(list(target), _CHUNK):
@@ -763,13 +762,16 @@ def admit_records(moves: Sequence[tuple[int, int, int]], *, reason: str = "调�
                 part.append(Admitted(pk, status, school, grade, klass))
             if not part:
                 continue
-            bulk.update_rows(Student, "id", ["status", "school_id", "grade_id", "klass_id", "promoted_year",
-                                             "updated_at"],
-                             [(Status.IN_SCHOOL.value, *target[a.student_id], None, None, stamp, a.student_id)
-                              for a in part],
-                             where=f"status IN ('{admissible[0]}', '{admissible[1]}')")
-            bulk.update_rows(IdentityClaim, "student_id", ["school_id"],
-                             [(target[a.student_id][0], a.student_id) for a in part])
+            # One UPDATE per target grade (a 调档 call brings its students into one or two
+            # grades): the values are the same for all, bound once, not per row.
+            by_target: dict[tuple[int, int], list[int]] = {}
+            for a in part:
+                by_target.setdefault(target[a.student_id], []).append(a.student_id)
+            for (school_id, grade_id), ids in by_target.items():
+                Student.objects.filter(pk__in=ids, status__in=admissible).update(
+                    status=Status.IN_SCHOOL.value, school_id=school_id, grade_id=grade_id, klass_id=None,
+                    promoted_year=None, updated_at=now)
+                IdentityClaim.objects.filter(student_id__in=ids).update(school_id=school_id)
             moved.extend(part)
         bulk.insert_rows(StatusChange, ("student_id", "old_status", "new_status", "date", "reason", "school_id",
                                         "actor_name"),
