@@ -620,12 +620,17 @@ def _results_of(businesses) -> list[AdmissionResult]:
 
 
 def on_passed_many(businesses, decisions, user):
-    """The last review passed: 已录取(审核中) → 待调档."""
-    results = [r for r in _results_of(businesses) if r.state == State.REVIEWING]
+    """The last review passed: 已录取(审核中) → 待调档 — per chunk one locked read of the
+    ids and one UPDATE, the values bound once."""
+    ids = [b.pk for b in businesses]
     now = timezone.now()
-    bulk.update_rows(AdmissionResult, "id", ["state", "updated_at"], [(State.APPROVED.value, now, r.pk)
-                                                                       for r in results])
-    return registry.Effect(f"录取审核通过{len(results)}人,待调档", {"results": [r.pk for r in results][:1000]})
+    results: list[int] = []
+    for chunk in batches(ids, CHUNK):
+        pks = list(AdmissionResult.objects.select_for_update(of=("self",))
+                   .filter(business_id__in=chunk, state=State.REVIEWING).order_by("pk").values_list("pk", flat=True))
+        AdmissionResult.objects.filter(pk__in=pks).update(state=State.APPROVED.value, updated_at=now)
+        results.extend(pks)
+    return registry.Effect(f"录取审核通过{len(results)}人,待调档", {"results": results[:1000]})
 
 
 def on_passed(business, decision, user):
