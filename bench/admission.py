@@ -16,15 +16,19 @@ first grade. Then it times:
    海珠区 — reported apart;
 4. 调档 (``retrieve`` → ``students.admit_records``, 毕业去向, hand-over).
 
-Prints one JSON object: seconds of each step, rows/s of the import, admit + 调档 and the
-whole flow in seconds.
+Prints one JSON object: seconds and SQL statements of each step, rows/s of the import,
+admit + 调档 and the whole flow in seconds. ``--profile``: per step, the statement shapes
+that took the most time (stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
+import pstats
+import re
 import sys
 import tempfile
 import time
@@ -35,10 +39,50 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
 
+class Statements:
+    """Counts the statements of a step (and, with ``profile``, their time by shape)."""
+
+    def __init__(self, profile: bool):
+        self.profile, self.count, self.shapes, self.commit_s = profile, 0, {}, 0.0
+
+    def timed_commit(self, commit):
+        def wrapper():
+            started = time.perf_counter()
+            try:
+                return commit()
+            finally:
+                self.commit_s += time.perf_counter() - started
+        return wrapper
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        if not self.profile:
+            return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            shape = re.sub(r"(%s|\?|\d+)(\s*,\s*(%s|\?|\d+))+", "…", sql)[:160]
+            spent, n = self.shapes.get(shape, (0.0, 0))
+            self.shapes[shape] = (spent + time.perf_counter() - started, n + 1)
+
+    def report(self, step: str) -> None:
+        if self.profile:
+            total = sum(spent for spent, _ in self.shapes.values())
+            print(f"--- {step}: {self.count} statements, {total:.3f} s in them, {self.commit_s:.3f} s in COMMIT",
+                  file=sys.stderr)
+            for shape, (spent, n) in sorted(self.shapes.items(), key=lambda kv: -kv[1][0])[:12]:
+                print(f"{spent:8.3f} s {n:6d}x  {shape}", file=sys.stderr)
+        self.count, self.shapes, self.commit_s = 0, {}, 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100000)
     parser.add_argument("--schools", type=int, default=20)
+    parser.add_argument("--profile", action="store_true",
+                        help="also print, per step, the statements that took the most time (to stderr)")
+    parser.add_argument("--cprofile", action="store_true", help="also print each step's Python profile (stderr)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="xueji-bench-") as var_dir:
         _common.django_setup(var_dir, migrate=False)
@@ -98,28 +142,52 @@ def main() -> None:
                 stream.append(r)
         result = {"count": args.count, "schools": args.schools, "database": connection.vendor,
                   "machine": _common.machine()}
-        started = time.perf_counter()
+        stats = Statements(args.profile)
+        if args.profile:
+            connection.ensure_connection()
+            connection._commit = stats.timed_commit(connection._commit)
+
+        def step(label: str, work) -> None:
+            profiler = cProfile.Profile() if args.cprofile else None
+            started = time.perf_counter()
+            with connection.execute_wrapper(stats):
+                if profiler:
+                    profiler.runcall(work)
+                else:
+                    work()
+            if profiler:
+                print(f"--- {label}: Python", file=sys.stderr)
+                pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(15)
+            result[f"{label}_s"] = round(time.perf_counter() - started, 3)
+            result[f"{label}_statements"] = stats.count
+            stats.report(label)
+
+        outcomes = []
         with sheet.open("rb") as handle:
-            outcome = services.import_results(th, read_rows(handle, headers=rules.HEADERS))
-        result["import_s"] = round(time.perf_counter() - started, 3)
+            step("import", lambda: outcomes.append(services.import_results(
+                th, read_rows(handle, headers=rules.HEADERS))))
         result["import_rows_per_s"] = round(args.count / result["import_s"])
-        assert outcome.created == args.count, outcome.as_result()["failures"][:3]
-        started = time.perf_counter()
-        for school, registrar, _ in juniors:
-            services.admit(registrar, list(AdmissionResult.objects.filter(admitting_school=school)
-                                           .values_list("pk", flat=True)))
-        result["admit_s"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        for school, _, leader in juniors:
-            workflow.decide_many(Business.objects.filter(school=school, status="open", position=0), leader, True)
-        workflow.decide_many(Business.objects.filter(status="open", current_authority=tree.tianhe), th, True)
-        workflow.decide_many(Business.objects.filter(status="open", current_authority=tree.haizhu), hz, True)
-        result["review_s"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        for school, registrar, _ in juniors:
-            services.retrieve(registrar, list(AdmissionResult.objects.filter(admitting_school=school)
-                                              .values_list("pk", flat=True)))
-        result["retrieve_s"] = round(time.perf_counter() - started, 3)
+        assert outcomes[0].created == args.count, outcomes[0].as_result()["failures"][:3]
+
+        def admit_all():
+            for school, registrar, _ in juniors:
+                services.admit(registrar, list(AdmissionResult.objects.filter(admitting_school=school)
+                                               .values_list("pk", flat=True)))
+
+        def review_all():
+            for school, _, leader in juniors:
+                workflow.decide_many(Business.objects.filter(school=school, status="open", position=0), leader, True)
+            workflow.decide_many(Business.objects.filter(status="open", current_authority=tree.tianhe), th, True)
+            workflow.decide_many(Business.objects.filter(status="open", current_authority=tree.haizhu), hz, True)
+
+        def retrieve_all():
+            for school, registrar, _ in juniors:
+                services.retrieve(registrar, list(AdmissionResult.objects.filter(admitting_school=school)
+                                                  .values_list("pk", flat=True)))
+
+        step("admit", admit_all)
+        step("review", review_all)
+        step("retrieve", retrieve_all)
         assert Student.objects.filter(status="10", grade__stage="2").count() == args.count
         result["admit_and_retrieve_s"] = round(result["admit_s"] + result["retrieve_s"], 3)
         result["flow_s"] = round(result["admit_s"] + result["review_s"] + result["retrieve_s"], 3)
