@@ -165,7 +165,7 @@ class AdmissionResult(models.Model):
             models.Index(fields=["updated_at"], name="admission_updated"),
             models.Index(fields=["duplicate_group"], name="admission_duplicate_group",
                          condition=Q(duplicate=True)),
-            # The other foreign keys: an index only over the rows that have one (decision 390) —
+            # The other foreign keys: an index only over the rows that have one (decision 177) —
             # a row's every UPDATE (录取, 审核, 调档 each touch state and updated_at, so none is
             # HOT) writes an entry into every index whose condition it meets.
             # (student, admitting_school and graduating_school lead the indexes above.)

@@ -57,7 +57,10 @@ class Student(models.Model):
     id_number = models.CharField("身份证件号", max_length=30, blank=True)
     nationality = models.CharField("国籍/地区", max_length=3, default="CHN")
     hmt = models.CharField("港澳台侨外", max_length=2, default="00")
-    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="students")
+    #: no index of its own: ``student_school_status`` (and the reports app's school/class/name
+    #: index) lead with it — every index costs each UPDATE a new entry (students 0006).
+    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="students",
+                               db_index=False)
     grade = models.ForeignKey("org.Grade", verbose_name="年级", on_delete=models.PROTECT, related_name="students")
     #: None: 待分班 (placed in a grade of the school, not yet in a class — after a transfer in,
     #: or before 分班).
@@ -230,12 +233,16 @@ class StatusChange(models.Model):
     status history the record card shows (F-49). Written by ``students.services``
     only (:func:`~xueji.students.services.change_status`)."""
 
-    student = models.ForeignKey(Student, verbose_name="学籍", on_delete=models.CASCADE, related_name="status_changes")
+    #: indexed by ``status_change_student_date`` (students 0006)
+    student = models.ForeignKey(Student, verbose_name="学籍", on_delete=models.CASCADE, related_name="status_changes",
+                                db_index=False)
     old_status = models.CharField("原学籍状态", max_length=2, choices=Status.choices)
     new_status = models.CharField("新学籍状态", max_length=2, choices=Status.choices)
     date = models.DateField("变动日期")
     reason = models.CharField("变动原因", max_length=200, blank=True)
-    school = models.ForeignKey("org.School", verbose_name="变动时所在学校", on_delete=models.PROTECT, related_name="+")
+    #: not indexed: the status history is only ever read by record (students 0006)
+    school = models.ForeignKey("org.School", verbose_name="变动时所在学校", on_delete=models.PROTECT, related_name="+",
+                               db_index=False)
     actor_name = models.CharField("经办人", max_length=50, blank=True)
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
 
@@ -274,11 +281,15 @@ class RecordEvent(models.Model):
     only, in the transaction of the change (set-based). ``business_id`` is the workflow
     business's id as a plain integer (students does not know the workflow)."""
 
-    student = models.ForeignKey(Student, verbose_name="学籍", on_delete=models.CASCADE, related_name="events")
+    #: indexed by ``record_event_student_at`` (students 0006)
+    student = models.ForeignKey(Student, verbose_name="学籍", on_delete=models.CASCADE, related_name="events",
+                                db_index=False)
     at = models.DateTimeField("时间", auto_now_add=True)
     kind = models.CharField("类别", max_length=12, choices=EventKind.choices)
-    business_id = models.BigIntegerField("业务", null=True, blank=True, db_index=True)
-    school = models.ForeignKey("org.School", verbose_name="当时所在学校", on_delete=models.PROTECT, related_name="+")
+    #: not indexed, nor ``school``: the history is only ever read by record (students 0006)
+    business_id = models.BigIntegerField("业务", null=True, blank=True)
+    school = models.ForeignKey("org.School", verbose_name="当时所在学校", on_delete=models.PROTECT, related_name="+",
+                               db_index=False)
     actor_name = models.CharField("经办人", max_length=50, blank=True)
     reason = models.CharField("原因", max_length=200, blank=True)
     before = models.JSONField("变更前", default=dict, blank=True)

@@ -751,7 +751,7 @@ def admit_records(moves: Sequence[tuple[int, int, int]], *, reason: str = "调�
     table, claims = Student._meta.db_table, IdentityClaim._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     stamp = Student._meta.get_field("updated_at").get_db_prep_save(now, connection)
-    # Raw SQL with the ids as parameters, as graduate_records (decision 353): the ORM's
+    # Raw SQL with the ids as parameters, as graduate_records (decision 174): the ORM's
     # ``pk__in`` of thousands of ids costs more in Python than the statement itself.
     with transaction.atomic(), connection.cursor() as cursor:
         for chunk in batches(list(target), _CHUNK):
@@ -954,9 +954,9 @@ def promote_schools(grades_by_school: Mapping[int, Sequence[int]], school_year: 
     another school, a final grade, a grade not yet started.
 
     Set-based, in the caller's transaction (a savepoint), the same few statements for
-    any number of schools and students: on PostgreSQL one statement (UPDATE … FROM the
-    plan RETURNING, the 升级 events INSERTed from what it returned, the counts per
-    grade); on SQLite (whose write transactions start IMMEDIATE, so nothing changes in
+    any number of schools and students: on PostgreSQL one statement (UPDATE … WHERE
+    grade = ANY(the grades) RETURNING, the 升级 events INSERTed from what it returned, the
+    counts per grade); on SQLite (whose write transactions start IMMEDIATE, so nothing changes in
     between) the counts, one INSERT … SELECT of the events and one UPDATE. Either way
     exactly the records moved get one event each. Returns, per school, each grade's
     share (school ids without grades: an empty list)."""
@@ -1012,16 +1012,22 @@ def promote_schools(grades_by_school: Mapping[int, Sequence[int]], school_year: 
     pending = "s.status = %s AND (s.promoted_year IS NULL OR s.promoted_year < %s)"
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS jsonb), CAST(%s AS jsonb))"] * len(rows))
+            # No join with the plan: the grades as an array (the records found through
+            # the grade index — a join with a VALUES list seq-scanned the whole table per
+            # chunk, and with statistics saying nothing is pending it nested-looped over
+            # the list for every record), the before/after values looked up per grade in
+            # two JSON objects (DECISIONS 182).
+            before = bulk.dumps({str(pk): {"year_label": b} for _, pk, b, _ in plan})
+            after = bulk.dumps({str(pk): {"year_label": a, "promoted_year": school_year} for _, pk, _, a in plan})
             cursor.execute(
-                f"WITH plan (grade_id, before, after) AS (VALUES {values}),"
-                f" moved AS (UPDATE {table} AS s SET promoted_year = %s, updated_at = %s FROM plan"
-                f" WHERE s.grade_id = plan.grade_id AND {pending}"
-                f" RETURNING s.id, s.school_id, s.grade_id, plan.before, plan.after),"
+                f"WITH moved AS (UPDATE {table} AS s SET promoted_year = %s, updated_at = %s"
+                f" WHERE s.grade_id = ANY(%s) AND {pending} RETURNING s.id, s.school_id, s.grade_id),"
                 f" written AS (INSERT INTO {events} (student_id, at, kind, business_id, actor_name, reason, school_id,"
-                f" before, after) SELECT id, %s, %s, %s, %s, %s, school_id, before, after FROM moved)"
+                f" before, after) SELECT id, %s, %s, %s, %s, %s, school_id,"
+                f" CAST(%s AS jsonb) -> CAST(grade_id AS text), CAST(%s AS jsonb) -> CAST(grade_id AS text) FROM moved)"
                 f" SELECT grade_id, COUNT(*) FROM moved GROUP BY grade_id",
-                [*(v for row in rows for v in row), school_year, stamp, Status.IN_SCHOOL.value, school_year, *event])
+                [school_year, stamp, [pk for _, pk, _, _ in plan], Status.IN_SCHOOL.value, school_year, *event,
+                 before, after])
             counts = dict(cursor.fetchall())
         else:
             values = ", ".join(["(%s, %s, %s)"] * len(rows))
