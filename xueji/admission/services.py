@@ -922,17 +922,13 @@ def submit_import(user, uploaded_file, *, request=None):
 
 def run_import(job, progress):
     from xueji.common import xlsx_reader
-    from xueji.students.excel import ExcelFormatError, read_rows
+    from xueji.students.excel import job_sheet, read_rows
 
-    with job.input_file.open("rb") as handle:
-        try:
-            expected = max((xlsx_reader.last_row_hint(handle) or 1) - 1, 0) or None
-            handle.seek(0)
-            progress.set_total(expected)
-            outcome = import_results(job.owner, read_rows(handle, headers=rules.HEADERS), job=job,
-                                     progress=progress)
-        except ExcelFormatError as error:
-            raise ValidationError(str(error)) from None
+    with job_sheet(job) as handle:
+        expected = max((xlsx_reader.last_row_hint(handle) or 1) - 1, 0) or None
+        handle.seek(0)
+        progress.set_total(expected)
+        outcome = import_results(job.owner, read_rows(handle, headers=rules.HEADERS), job=job, progress=progress)
     result = outcome.as_result(job.params.get("filename", ""))
     progress.finish(result)
     return result

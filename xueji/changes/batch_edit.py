@@ -39,7 +39,7 @@ from xueji.org.roles import Role
 from xueji.students import fields as F
 from xueji.students import rules as R
 from xueji.students import services as student_services
-from xueji.students.excel import DATA_SHEET, ExcelFormatError, cells_from_values, read_rows
+from xueji.students.excel import DATA_SHEET, cells_from_values, job_sheet, read_rows
 from xueji.students.models import FamilyMember, Status, Student, StudentNumber
 
 from . import batch_edit_rules as rules
@@ -301,13 +301,9 @@ def _field_counts(updates, family_changed) -> list[list]:
 
 
 def run_import(job, progress):
-    school = job.school
-    with job.input_file.open("rb") as handle:
-        try:
-            apply_sheet(school, job.owner, handle, filename=job.params.get("filename", ""), progress=progress,
-                        finish=progress.finish)
-        except ExcelFormatError as error:
-            raise ValidationError(str(error)) from None
+    with job_sheet(job) as handle:
+        apply_sheet(job.school, job.owner, handle, filename=job.params.get("filename", ""), progress=progress,
+                    finish=progress.finish)
 
 
 def import_result_url(job) -> str:

@@ -222,14 +222,11 @@ def apply_destinations(user, source, *, filename: str = "", progress=None, finis
 
 
 def run_import(job, progress):
-    from xueji.students.excel import ExcelFormatError
+    from xueji.students.excel import job_sheet
 
-    with job.input_file.open("rb") as handle:
-        try:
-            apply_destinations(job.owner, handle, filename=job.params.get("filename", ""), progress=progress,
-                               finish=progress.finish)
-        except ExcelFormatError as error:
-            raise ValidationError(str(error)) from None
+    with job_sheet(job) as handle:
+        apply_destinations(job.owner, handle, filename=job.params.get("filename", ""), progress=progress,
+                           finish=progress.finish)
 
 
 def import_result_url(job) -> str:

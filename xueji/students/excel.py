@@ -20,6 +20,7 @@ Both sides take the columns from :mod:`xueji.students.fields`; nothing is listed
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import operator
@@ -371,6 +372,19 @@ def check_bounds(source: Source, max_rows: int | None = None) -> None:
     finally:
         if hasattr(source, "seek"):
             source.seek(0)
+
+
+@contextlib.contextmanager
+def job_sheet(job) -> Iterator[IO[bytes]]:
+    """The uploaded workbook of a sheet-import job, opened; a workbook that cannot be read
+    (``ExcelFormatError``) fails the job with its reason (a ``ValidationError``)."""
+    from django.core.exceptions import ValidationError
+
+    with job.input_file.open("rb") as handle:
+        try:
+            yield handle
+        except ExcelFormatError as error:
+            raise ValidationError(str(error)) from None
 
 
 def check_upload(source: Source, max_rows: int | None = None) -> None:
