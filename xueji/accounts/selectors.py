@@ -50,3 +50,11 @@ def tokens_for(user) -> QuerySet[ApiToken]:
     if user.role == Role.AUTHORITY_ADMIN:
         own |= Q(user__in=users_for(user))
     return ApiToken.objects.filter(own).select_related("user", "revoked_by")
+
+
+def first_user(role: str, *, school=None, authority=None) -> User | None:
+    """The earliest active account of ``role`` at ``school`` (or else at ``authority``): the
+    person the demo data acts as (not scoped: demo loaders run without a user)."""
+    users = User.objects.filter(role=role, is_active=True)
+    users = users.filter(school=school) if school is not None else users.filter(authority=authority)
+    return users.order_by("pk").first()

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import io
 
-from xueji.accounts.models import Role, User
+from xueji.accounts.models import Role
+from xueji.accounts.selectors import first_user
 from xueji.graduation.models import Graduate
 from xueji.org.models import School, SchoolClass
 from xueji.students.models import Status, Student
@@ -31,12 +32,6 @@ from .models import AdmissionResult
 
 NINE_YEAR, TH_JUNIOR, TWELVE_YEAR, HAIZHU_PRIMARY, CITY_SENIOR, SCHOOL1 = (
     "3440106003", "3440106002", "3440106005", "3440105001", "3440104001", "3440106001")
-
-
-def _user(role: str, *, school=None, authority=None) -> User | None:
-    users = User.objects.filter(role=role, is_active=True)
-    users = users.filter(school=school) if school is not None else users.filter(authority=authority)
-    return users.order_by("pk").first()
 
 
 def _graduates(school: School, stage: str) -> list[Student]:
@@ -93,9 +88,9 @@ def seed_admission() -> None:
         return
     nine, junior, twelve, haizhu, senior = (schools[c] for c in (NINE_YEAR, TH_JUNIOR, TWELVE_YEAR, HAIZHU_PRIMARY,
                                                                   CITY_SENIOR))
-    th = _user(Role.AUTHORITY_REGISTRAR, authority=junior.supervisor)
-    hz = _user(Role.AUTHORITY_REGISTRAR, authority=haizhu.supervisor)
-    gz = _user(Role.AUTHORITY_REGISTRAR, authority=senior.supervisor)
+    th = first_user(Role.AUTHORITY_REGISTRAR, authority=junior.supervisor)
+    hz = first_user(Role.AUTHORITY_REGISTRAR, authority=haizhu.supervisor)
+    gz = first_user(Role.AUTHORITY_REGISTRAR, authority=senior.supervisor)
     nine_graduates, hz_graduates = _graduates(nine, "1"), _graduates(haizhu, "1")
     junior_graduates = [s for s in _graduates(junior, "2")
                         if not Graduate.objects.filter(student=s).exclude(destination="").exists()]
@@ -118,7 +113,7 @@ def seed_admission() -> None:
         by_school.setdefault(result.admitting_school_id, []).append(result)
 
     # 天河区九年一贯制学校: the whole way to 已分班
-    registrar, leader = _user(Role.SCHOOL_REGISTRAR, school=nine), _user(Role.SCHOOL_LEADER, school=nine)
+    registrar, leader = first_user(Role.SCHOOL_REGISTRAR, school=nine), first_user(Role.SCHOOL_LEADER, school=nine)
     own = by_school.get(nine.pk, [])
     services.admit(registrar, [r.pk for r in own])
     for result in own:
@@ -130,7 +125,7 @@ def seed_admission() -> None:
         services.place_automatically(registrar, [r.pk for r in own], classes)
 
     # 天河区第一初级中学: every party waiting
-    registrar, leader = _user(Role.SCHOOL_REGISTRAR, school=junior), _user(Role.SCHOOL_LEADER, school=junior)
+    registrar, leader = first_user(Role.SCHOOL_REGISTRAR, school=junior), first_user(Role.SCHOOL_LEADER, school=junior)
     rows = by_school.get(junior.pk, [])
     county_rows = [r for r in rows if r.graduating_school_id == nine.pk]
     hz_rows = [r for r in rows if r.graduating_school_id == haizhu.pk]
@@ -144,12 +139,12 @@ def seed_admission() -> None:
     services.retrieve(registrar, [retrieved.pk])
 
     # the duplicate: 天河区十二年一贯制学校 admits the same graduate by 学籍号 + 姓名 (名单外)
-    twelve_registrar = _user(Role.SCHOOL_REGISTRAR, school=twelve)
+    twelve_registrar = first_user(Role.SCHOOL_REGISTRAR, school=twelve)
     student = Student.objects.get(pk=duplicate.student_id)
     services.admit_by_number(twelve_registrar, number=student.national_number, name=student.name, stage="2")
 
     # 广州市教育局 imports for the city-run high school; one admitted, waiting at the school leader
     high = _import(gz, [_row(s, junior, CITY_SENIOR, "3") for s in junior_graduates[:3]])
-    city_registrar = _user(Role.SCHOOL_REGISTRAR, school=senior)
+    city_registrar = first_user(Role.SCHOOL_REGISTRAR, school=senior)
     if high and city_registrar is not None:
         services.admit(city_registrar, [high[0].pk])

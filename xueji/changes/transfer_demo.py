@@ -10,7 +10,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from xueji.accounts.models import Role, User
+from xueji.accounts.models import Role
+from xueji.accounts.selectors import first_user
 from xueji.org.models import Grade, School
 from xueji.students.models import Student
 from xueji.workflow import services as workflow
@@ -21,12 +22,6 @@ from . import transfer_services as services
 RECEIVING, SENDING = "3440106001", "3440105001"
 
 
-def _user(role: str, *, school=None, authority=None) -> User | None:
-    users = User.objects.filter(role=role, is_active=True)
-    users = users.filter(school=school) if school is not None else users.filter(authority=authority)
-    return users.order_by("pk").first()
-
-
 def seed_transfers() -> int:
     """Start the demo transfers; returns how many were started."""
     if Business.objects.filter(kind=services.TRANSFER).exists():
@@ -35,9 +30,9 @@ def seed_transfers() -> int:
     sending = School.objects.filter(code=SENDING).select_related("supervisor").first()
     if receiving is None or sending is None:
         return 0
-    registrar = _user(Role.SCHOOL_REGISTRAR, school=receiving)
-    reviewers = [_user(Role.SCHOOL_LEADER, school=receiving), _user(Role.AUTHORITY_REGISTRAR, authority=receiving.supervisor),
-                 _user(Role.SCHOOL_LEADER, school=sending), _user(Role.AUTHORITY_REGISTRAR, authority=sending.supervisor)]
+    registrar = first_user(Role.SCHOOL_REGISTRAR, school=receiving)
+    reviewers = [first_user(Role.SCHOOL_LEADER, school=receiving), first_user(Role.AUTHORITY_REGISTRAR, authority=receiving.supervisor),
+                 first_user(Role.SCHOOL_LEADER, school=sending), first_user(Role.AUTHORITY_REGISTRAR, authority=sending.supervisor)]
     if registrar is None or None in reviewers:
         return 0
     pupils = list(Student.objects.filter(school=sending, status="10").order_by("-grade__entry_year", "pk")[:5])

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from xueji.accounts.models import Role, User
+from xueji.accounts.models import Role
+from xueji.accounts.selectors import first_user
 from xueji.org.models import Grade, School
 from xueji.students.models import Status, Student
 from xueji.workflow import batches
@@ -26,20 +27,14 @@ HAIZHU_PRIMARY, NINE_YEAR, TH_JUNIOR = "3440105001", "3440106003", "3440106002"
 DESTINATION_EMPLOYED = "10"  # 就业 (code table graduation_destination)
 
 
-def _user(role: str, *, school=None, authority=None) -> User | None:
-    users = User.objects.filter(role=role, is_active=True)
-    users = users.filter(school=school) if school is not None else users.filter(authority=authority)
-    return users.order_by("pk").first()
-
-
 def _graduate_final(school: School, stage: str) -> list[int]:
     """Graduate the final grade of ``stage`` at ``school`` through the chain; returns the
     ids of its graduates (nothing when it was done before or nobody is in it)."""
     if Graduate.objects.filter(school=school, stage=stage).exists():
         return []
-    registrar = _user(Role.SCHOOL_REGISTRAR, school=school)
-    leader = _user(Role.SCHOOL_LEADER, school=school)
-    county = _user(Role.AUTHORITY_REGISTRAR, authority=school.supervisor)
+    registrar = first_user(Role.SCHOOL_REGISTRAR, school=school)
+    leader = first_user(Role.SCHOOL_LEADER, school=school)
+    county = first_user(Role.AUTHORITY_REGISTRAR, authority=school.supervisor)
     if registrar is None or leader is None or county is None:
         return []
     finals = [g for g in Grade.objects.filter(school=school, stage=stage) if services.grade_is_final(g, school)]
@@ -72,7 +67,7 @@ def seed_graduation() -> None:
             continue
         ids = _graduate_final(school, stage)
         if code == TH_JUNIOR and ids:
-            registrar = _user(Role.SCHOOL_REGISTRAR, school=school)
+            registrar = first_user(Role.SCHOOL_REGISTRAR, school=school)
             graduate = Graduate.objects.filter(student_id=ids[-1]).first()
             if graduate is not None and not graduate.destination:
                 services.set_destination(registrar, graduate, DESTINATION_EMPLOYED, "已在本市就业")

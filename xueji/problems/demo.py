@@ -24,7 +24,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from xueji.accounts.models import Role, User
+from xueji.accounts.models import Role
+from xueji.accounts.selectors import first_user
 from xueji.org.models import School, SchoolClass
 from xueji.students import numbers
 from xueji.students import services as student_services
@@ -43,12 +44,6 @@ def _proof(name: str) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (120, 60), (235, 240, 245)).save(buffer, format="PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def _user(role: str, *, school=None, authority=None) -> User | None:
-    users = User.objects.filter(role=role, is_active=True)
-    users = users.filter(school=school) if school is not None else users.filter(authority=authority)
-    return users.order_by("pk").first()
 
 
 def _holders(school: School, count: int) -> list[Student]:
@@ -101,9 +96,9 @@ def seed_problems() -> int:
     if len(schools) < 4:
         return 0
     s1, s9, hz, gx = (schools[c] for c in (SCHOOL1, NINE_YEAR, HAIZHU, GUANGXI))
-    registrar = {s.pk: _user(Role.SCHOOL_REGISTRAR, school=s) for s in schools.values()}
-    leader = {s.pk: _user(Role.SCHOOL_LEADER, school=s) for s in schools.values()}
-    county = {s.pk: _user(Role.AUTHORITY_REGISTRAR, authority=s.supervisor) for s in schools.values()}
+    registrar = {s.pk: first_user(Role.SCHOOL_REGISTRAR, school=s) for s in schools.values()}
+    leader = {s.pk: first_user(Role.SCHOOL_LEADER, school=s) for s in schools.values()}
+    county = {s.pk: first_user(Role.AUTHORITY_REGISTRAR, authority=s.supervisor) for s in schools.values()}
     if None in (*registrar.values(), *leader.values(), *county.values()):
         return 0
 
@@ -146,7 +141,7 @@ def seed_problems() -> int:
     handling.lock_groups([_member(g7, s1).student_id], "招生期间锁定")   # 7
     g8.refresh_from_db()
     if g8.state == "arbitration":                                 # 8: 天河区教育局 passes school1's record
-        arbiter = _user(Role.AUTHORITY_REGISTRAR, authority=g8.arbiter)
+        arbiter = first_user(Role.AUTHORITY_REGISTRAR, authority=g8.arbiter)
         if arbiter is not None:
             handling.arbitrate(g8, arbiter, _member(g8, s1).pk, "天河区示范小学学籍信息与户籍一致,予以通过;"
                                "天河区九年一贯制学校的学籍须变更或删除")
