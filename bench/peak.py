@@ -40,9 +40,11 @@ the load average at each phase's start and end.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -51,6 +53,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
+from admission import Statements  # noqa: E402
 from promotion import SYSTEMS  # noqa: E402
 from record_writer import make_rows, seed_registry  # noqa: E402
 from registration_import import ENTRY, _write_shared_strings  # noqa: E402
@@ -73,13 +76,53 @@ def _load() -> float:
 
 
 class _Clock:
-    """Seconds of named steps, and the load at each phase's ends."""
+    """Seconds of named steps, and the load at each phase's ends. With ``profile`` each
+    step also prints its statements by shape (bench/admission.py's ``Statements``), with
+    ``cprofile`` its Python profile (stderr)."""
 
-    def __init__(self):
+    def __init__(self, profile: bool = False, cprofile: bool = False):
         self.steps: dict[str, float] = {}
+        self.stats = Statements(profile) if profile else None
+        self.cprofile = cprofile
+        self.profiler = None
+
+    def start(self) -> None:
+        """Before a phase: statement counting and the Python profile, if asked for."""
+        from django.db import connection
+
+        if self.stats is not None:
+            connection.ensure_connection()
+            if not getattr(connection, "_peak_timed", False):
+                connection._commit = self.stats.timed_commit(connection._commit)
+                connection._peak_timed = True
+            connection.execute_wrappers.append(self.stats)
+        self._restart()
+
+    def stop(self) -> None:
+        from django.db import connection
+
+        if self.stats is not None and self.stats in connection.execute_wrappers:
+            connection.execute_wrappers.remove(self.stats)
+        if self.profiler is not None:
+            self.profiler.disable()
+            self.profiler = None
+
+    def _restart(self) -> None:
+        if self.cprofile:
+            self.profiler = cProfile.Profile()
+            self.profiler.enable()
 
     def step(self, name: str, started: float) -> None:
         self.steps[name] = round(self.steps.get(name, 0) + time.perf_counter() - started, 3)
+        if self.profiler is not None:
+            self.profiler.disable()
+            print(f"--- {name}: Python", file=sys.stderr)
+            stats = pstats.Stats(self.profiler, stream=sys.stderr)
+            stats.sort_stats("tottime").print_stats(20)
+            stats.sort_stats("cumulative").print_stats(r"xueji|jobs|tasks", 30)
+            self._restart()
+        if self.stats is not None:
+            self.stats.report(name)
 
 
 def _worker() -> None:
@@ -237,7 +280,9 @@ def build(students: int, var_dir: Path, year: int, per_grade: dict[str, int] | N
     del all_rows
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            # the records of a province are years old by July: vacuumed (visibility map set,
+            # no autovacuum of the freshly built tables racing the first phase) and analysed
+            cursor.execute("VACUUM ANALYZE")
     return {"schools": schools, "counties": [c.pk for _, c in county_list], "lists": lists,
             "registrations": registrations, "students": made, "registry_verified": verified,
             "graduates": sum(c for info in schools for _, _, c in info["finals"].values())}
@@ -245,36 +290,102 @@ def build(students: int, var_dir: Path, year: int, per_grade: dict[str, int] | N
 
 # --- the phases -------------------------------------------------------------------------------
 
-def graduation(world: dict, clock: _Clock, year: int) -> dict:
+def _client_of(world: dict, info: dict, clients: int) -> int:
+    """Which client acts for a school: by its county (the schools of a county, their county
+    and its audit chain stay with one client)."""
+    return world["counties"].index(info["county"]) % clients
+
+
+def _schools_of(world: dict, k: int, clients: int) -> list[tuple[int, dict]]:
+    return [(s, info) for s, info in enumerate(world["schools"]) if _client_of(world, info, clients) == k]
+
+
+def _fan_out(clients: int, work) -> list:
+    """``work(k)`` for k in 0 … clients − 1, each in a forked process with its own database
+    connection (one client: here), as many registrars, authorities and task workers act at
+    once in July. Returns what each returned (pickled back); a client's failure is raised."""
+    if clients == 1:
+        return [work(0)]
+    import multiprocessing
+    import pickle
+    import traceback
+
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    pipes, processes = [], []
+    for k in range(clients):
+        receiver, sender = context.Pipe(duplex=False)
+        pid = os.fork()
+        if pid == 0:  # the client
+            receiver.close()
+            code = 0
+            try:
+                outcome = ("ok", work(k))
+            except BaseException:  # reported to the parent, which raises it
+                outcome, code = ("error", traceback.format_exc()), 1
+            try:
+                connections.close_all()
+                sender.send_bytes(pickle.dumps(outcome))
+            finally:
+                os._exit(code)
+        sender.close()
+        pipes.append(receiver)
+        processes.append(pid)
+    results, errors = [], []
+    for receiver, pid in zip(pipes, processes, strict=True):
+        try:
+            kind, value = pickle.loads(receiver.recv_bytes())
+        except EOFError:
+            kind, value = "error", "the client died without a report"
+        os.waitpid(pid, 0)
+        (results if kind == "ok" else errors).append(value)
+    if errors:
+        raise RuntimeError("a client failed:\n" + "\n".join(errors))
+    return results
+
+
+def graduation(world: dict, clock: _Clock, year: int, clients: int = 1) -> dict:
     from django.utils import timezone
 
     from xueji.accounts.models import User
     from xueji.graduation import services
     from xueji.workflow import batches
+    from xueji.workflow.models import BatchOperation
 
     users = {u.username: u for u in User.objects.select_related("school", "authority")}
-    day = min(dt.date(year, 7, 10), timezone.localdate()).isoformat()
-    started = time.perf_counter()
-    submitted = []
-    for s, info in enumerate(world["schools"]):
-        for _stage, (grade, _, _) in sorted(info["finals"].items()):
-            submitted.append((s, services.start_graduation(users[f"reg{s}"], kind="20", date=day, by="grade",
-                                                           grades=[grade])))
-    clock.step("graduation.submit", started)
-    started = time.perf_counter()
     county_users = {u.authority_id: u for u in users.values() if u.username.startswith("county")}
-    for s, batch in submitted:
-        batches.decide_batch(batch, users[f"lead{s}"], True)
-        batch.refresh_from_db()
-        batches.decide_batch(batch, county_users[world["schools"][s]["county"]], True)
-    clock.step("graduation.review", started)
+    day = min(dt.date(year, 7, 10), timezone.localdate()).isoformat()
+
+    def submit(k: int) -> list[tuple[int, int]]:
+        return [(s, services.start_graduation(users[f"reg{s}"], kind="20", date=day, by="grade", grades=[grade]).pk)
+                for s, info in _schools_of(world, k, clients) for _stage, (grade, _, _) in sorted(info["finals"].items())]
+
     started = time.perf_counter()
-    jobs = 0
-    for s, batch in submitted:
-        batch.refresh_from_db()
-        if services.execute_graduation(users[f"reg{s}"], batch) is not None:
-            jobs += 1
-    _worker()
+    submitted = [item for part in _fan_out(clients, submit) for item in part]
+    clock.step("graduation.submit", started)
+
+    def mine(k: int) -> list[tuple[int, int]]:
+        return [(s, pk) for s, pk in submitted if _client_of(world, world["schools"][s], clients) == k]
+
+    def review(k: int) -> None:
+        for s, pk in mine(k):
+            batches.decide_batch(BatchOperation.objects.get(pk=pk), users[f"lead{s}"], True)
+            batches.decide_batch(BatchOperation.objects.get(pk=pk), county_users[world["schools"][s]["county"]], True)
+
+    started = time.perf_counter()
+    _fan_out(clients, review)
+    clock.step("graduation.review", started)
+
+    def execute(k: int) -> int:
+        jobs = sum(services.execute_graduation(users[f"reg{s}"], BatchOperation.objects.get(pk=pk)) is not None
+                   for s, pk in mine(k))
+        _worker()
+        return jobs
+
+    started = time.perf_counter()
+    jobs = sum(_fan_out(clients, execute))
     clock.step("graduation.execute", started)
     return {"batches": len(submitted), "jobs": jobs}
 
@@ -297,7 +408,7 @@ def promotion(world: dict, clock: _Clock) -> dict:
             "blocked_schools": run.blocked_schools, "workers": services.workers()}
 
 
-def admission(world: dict, clock: _Clock, year: int) -> dict:
+def admission(world: dict, clock: _Clock, year: int, clients: int = 1) -> dict:
     from django.db.models import Count
 
     from xueji.accounts.models import User
@@ -310,27 +421,54 @@ def admission(world: dict, clock: _Clock, year: int) -> dict:
 
     users = {u.username: u for u in User.objects.select_related("school", "authority")}
     by_authority = {u.authority_id: u for u in users.values() if u.authority_id}
-    admitting = [(s, info) for s, info in enumerate(world["schools"]) if {"2", "3"} & set(info["stages"])]
+
+    def admitting(k: int) -> list[tuple[int, dict]]:
+        return [(s, info) for s, info in _schools_of(world, k, clients) if {"2", "3"} & set(info["stages"])]
+
+    def import_lists(k: int) -> tuple[int, int]:
+        imported = refused = 0
+        for county_id, path, _rows in world["lists"]:
+            if world["counties"].index(county_id) % clients != k:
+                continue
+            with open(path, "rb") as handle:
+                outcome = services.import_results(by_authority[county_id], read_rows(handle, headers=rules.HEADERS))
+            imported += outcome.created
+            refused += len(outcome.failures)
+            assert not outcome.failures, outcome.as_result()["failures"][:3]
+        return imported, refused
+
     started = time.perf_counter()
-    imported = refused = 0
-    for county_id, path, _rows in world["lists"]:
-        with open(path, "rb") as handle:
-            outcome = services.import_results(by_authority[county_id], read_rows(handle, headers=rules.HEADERS))
-        imported += outcome.created
-        refused += len(outcome.failures)
-        assert not outcome.failures, outcome.as_result()["failures"][:3]
+    counts = _fan_out(clients, import_lists)
+    imported, refused = sum(c[0] for c in counts), sum(c[1] for c in counts)
     clock.step("admission.import", started)
+
+    def admit(k: int) -> None:
+        for s, info in admitting(k):
+            ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], state=State.WAITING)
+                       .values_list("pk", flat=True))
+            if ids:
+                services.admit(users[f"reg{s}"], ids)
+
     started = time.perf_counter()
-    for s, info in admitting:
-        ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], state=State.WAITING)
-                   .values_list("pk", flat=True))
-        if ids:
-            services.admit(users[f"reg{s}"], ids)
+    _fan_out(clients, admit)
     clock.step("admission.admit", started)
+
+    def leaders(k: int) -> None:
+        for s, info in admitting(k):
+            workflow.decide_many(Business.objects.filter(school_id=info["pk"], status=BusinessStatus.OPEN,
+                                                         position=0), users[f"lead{s}"], True)
+
+    def authorities(holders: list[int]):
+        def work(k: int) -> None:
+            for n, authority_id in enumerate(holders):
+                if n % clients == k:
+                    workflow.decide_many(Business.objects.filter(status=BusinessStatus.OPEN,
+                                                                 current_authority_id=authority_id),
+                                         by_authority[authority_id], True)
+        return work
+
     started = time.perf_counter()
-    for s, info in admitting:
-        workflow.decide_many(Business.objects.filter(school_id=info["pk"], status=BusinessStatus.OPEN, position=0),
-                                 users[f"lead{s}"], True)
+    _fan_out(clients, leaders)
     rounds = 0
     while rounds < 6:
         holders = sorted(set(Business.objects.filter(status=BusinessStatus.OPEN, current_authority__isnull=False)
@@ -338,33 +476,39 @@ def admission(world: dict, clock: _Clock, year: int) -> dict:
         if not holders:
             break
         rounds += 1
-        for authority_id in holders:
-            workflow.decide_many(Business.objects.filter(status=BusinessStatus.OPEN, current_authority_id=authority_id),
-                                 by_authority[authority_id], True)
+        _fan_out(clients, authorities(holders))
     clock.step("admission.review", started)
-    started = time.perf_counter()
-    for s, info in admitting:
-        ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], state=State.APPROVED)
-                   .values_list("pk", flat=True))
-        if ids:
-            services.retrieve(users[f"reg{s}"], ids)
-    clock.step("admission.retrieve", started)
-    started = time.perf_counter()
-    for s, info in admitting:
-        for stage in ("2", "3"):
-            if stage not in info["stages"]:
-                continue
-            classes = list(SchoolClass.objects.filter(pk__in=info["entering"][stage]))
-            ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], stage=stage,
-                                                      state=State.RETRIEVED).values_list("pk", flat=True))
+
+    def retrieve(k: int) -> None:
+        for s, info in admitting(k):
+            ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], state=State.APPROVED)
+                       .values_list("pk", flat=True))
             if ids:
-                services.place_automatically(users[f"reg{s}"], ids, classes)
+                services.retrieve(users[f"reg{s}"], ids)
+
+    started = time.perf_counter()
+    _fan_out(clients, retrieve)
+    clock.step("admission.retrieve", started)
+
+    def place(k: int) -> None:
+        for s, info in admitting(k):
+            for stage in ("2", "3"):
+                if stage not in info["stages"]:
+                    continue
+                classes = list(SchoolClass.objects.filter(pk__in=info["entering"][stage]))
+                ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], stage=stage,
+                                                          state=State.RETRIEVED).values_list("pk", flat=True))
+                if ids:
+                    services.place_automatically(users[f"reg{s}"], ids, classes)
+
+    started = time.perf_counter()
+    _fan_out(clients, place)
     clock.step("admission.place", started)
     states = dict(AdmissionResult.objects.values("state").annotate(n=Count("pk")).values_list("state", "n"))
     return {"imported": imported, "refused_rows": refused, "review_rounds": rounds, "states": states}
 
 
-def registration(world: dict, clock: _Clock) -> dict:
+def registration(world: dict, clock: _Clock, clients: int = 1) -> dict:
     from django.core.files import File
     from django.db.models import Sum
 
@@ -373,14 +517,21 @@ def registration(world: dict, clock: _Clock) -> dict:
     from xueji.registration.models import Upload
 
     users = {u.school_id: u for u in User.objects.filter(username__startswith="reg").select_related("school")}
+    client = {info["pk"]: _client_of(world, info, clients) for info in world["schools"]}
+
+    def submit(k: int) -> None:
+        for school_id, path, _count in world["registrations"]:
+            if client[school_id] != k:
+                continue
+            user = users[school_id]
+            with open(path, "rb") as handle:
+                services.submit_upload(user.school, ENTRY, user, File(handle, name=Path(path).name))
+
     started = time.perf_counter()
-    for school_id, path, _count in world["registrations"]:
-        user = users[school_id]
-        with open(path, "rb") as handle:
-            services.submit_upload(user.school, ENTRY, user, File(handle, name=Path(path).name))
+    _fan_out(clients, submit)
     clock.step("registration.submit", started)
     started = time.perf_counter()
-    _worker()
+    _fan_out(clients, lambda k: _worker())
     clock.step("registration.import", started)
     totals = Upload.objects.aggregate(rows=Sum("total_rows"), passed=Sum("passed_rows"), failed=Sum("failed_rows"))
     statuses = sorted(set(Upload.objects.values_list("status", flat=True)))
@@ -394,6 +545,12 @@ def main() -> None:
                         help="comma-separated, among " + ", ".join(PHASES) + " (run in that order)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("XUEJI_PROMOTION_WORKERS", "2")),
                         help="threads of the promotion job on PostgreSQL")
+    parser.add_argument("--clients", type=int, default=None,
+                        help="processes acting at once in each phase (schools split by county; default: 2 on "
+                             "PostgreSQL — the cores of this machine — and 1 on SQLite, which has one writer)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print each step's statements by shape, their time and COMMIT's (stderr)")
+    parser.add_argument("--cprofile", action="store_true", help="print each step's Python profile (stderr)")
     args = parser.parse_args()
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = [p for p in phases if p not in PHASES]
@@ -412,30 +569,35 @@ def main() -> None:
 
         get_resolver().url_patterns  # noqa: B018  (a running worker has loaded them)
         year = admission_year()
+        clients = args.clients or (2 if connection.vendor == "postgresql" else 1)
+        if clients > 1 and (args.profile or args.cprofile):
+            parser.error("--profile / --cprofile need --clients 1")
         world = build(args.students, Path(var_dir), year)
         result = {"students": world["students"], "schools": len(world["schools"]),
                   "counties": len(world["counties"]), "graduates": world["graduates"],
                   "admission_rows": sum(n for _, _, n in world["lists"]),
                   "registration_rows": sum(n for _, _, n in world["registrations"]),
-                  "database": _common.database(), "machine": _common.machine(),
+                  "database": _common.database(), "machine": _common.machine(), "clients": clients,
                   "date": dt.date.today().isoformat(), "year": year,
                   "build_s": round(time.perf_counter() - started, 1), "phases": {}}
-        clock = _Clock()
+        clock = _Clock(args.profile, args.cprofile)
         total = 0.0
         for phase in PHASES:
             if phase not in phases:
                 continue
             load = _load()
+            clock.start()
             started = time.perf_counter()
             if phase == "graduation":
-                detail = graduation(world, clock, year)
+                detail = graduation(world, clock, year, clients)
             elif phase == "promotion":
                 detail = promotion(world, clock)
             elif phase == "admission":
-                detail = admission(world, clock, year)
+                detail = admission(world, clock, year, clients)
             else:
-                detail = registration(world, clock)
+                detail = registration(world, clock, clients)
             seconds = time.perf_counter() - started
+            clock.stop()
             total += seconds
             result["phases"][phase] = {"s": round(seconds, 1), "load_before": load, "load_after": _load(),
                                        **{k.split(".", 1)[1] + "_s": v for k, v in clock.steps.items()

@@ -895,7 +895,8 @@ def place_automatically(user, result_ids: Sequence[int], classes: Sequence[Schoo
         grades = {r.grade_id for r in results} | {c.grade_id for c in classes}
         if len(grades) > 1:
             raise ValidationError("所选学生与班级须属于同一年级")
-        genders = dict(Student.objects.filter(pk__in=[r.student_id for r in results]).values_list("pk", "gender"))
+        genders = dict(Student.objects.filter(pk__in=[r.student_id for r in results]).order_by()
+                       .values_list("pk", "gender"))
         loads = class_loads(classes)
         plan = rules.plan_placement([(r.student_id, genders.get(r.student_id, "")) for r in results],
                                     [loads[c.pk] for c in classes])

@@ -59,15 +59,18 @@ def _child(receiver, sender, producer: Callable[..., Iterator[Any]], args: tuple
 
 
 def iterate_in_worker(producer: Callable[..., Iterator[Any]], *args,
-                      while_starting: Callable[[], None] | None = None) -> Iterator[Any]:
+                      while_starting: Callable[[], None] | None = None, inline: bool = False) -> Iterator[Any]:
     """Yield what ``producer(*args)`` yields, computed in a forked worker process (or
     here, see the module docstring). An exception in the producer is raised here; if
     the caller stops early, the worker is stopped.
 
     ``while_starting``: called here once the worker has started, before its first item
     is taken — work of this process that may overlap the worker's first batch (a check
-    that must pass before anything is written); what it raises stops the worker."""
-    if not parallel_available():
+    that must pass before anything is written); what it raises stops the worker.
+
+    ``inline``: run the producer here all the same (the caller knows the work is too small
+    to repay a fork)."""
+    if inline or not parallel_available():
         if while_starting is not None:
             while_starting()
         yield from producer(*args)

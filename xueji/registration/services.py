@@ -63,6 +63,11 @@ from .models import (
 BATCH_SIZE = 1000
 #: The first batch of a worker-checked upload (then 2×, 4× … up to BATCH_SIZE).
 FIRST_BATCH_SIZE = 250
+#: A sheet declaring at most this many rows is read and checked here, in one batch: a
+#: forked checker and a pipeline of growing batches only pay off for larger ones (a
+#: school's 300-row sheet spent more on the fork and a second batch's fixed statements
+#: than on its rows — bench/peak.py; DECISIONS 185).
+INLINE_ROWS = BATCH_SIZE
 HOLD_DEDUP = "dedup_pending"
 HOLD_REPORT = "report_pending"
 
@@ -200,12 +205,12 @@ def prepare_rows(rows: Iterable[tuple[int, dict]], context: field_rules.CleanCon
 
 
 def _read_and_prepare(handle, context, class_ids, expected: int | None = None,
-                      rows_checked: bool = False) -> Iterator[list[tuple]]:
+                      rows_checked: bool = False, first_batch: int = FIRST_BATCH_SIZE) -> Iterator[list[tuple]]:
     """Read the sheet and check its rows (the worker's half of :func:`process_upload`).
     The rows cross the pipe as plain tuples: pickling a named tuple costs four times as
     much (bench/registration_import.py)."""
     for batch in prepare_rows(read_rows(handle, rows_checked=rows_checked), context, class_ids,
-                              first_batch=FIRST_BATCH_SIZE, expected=expected):
+                              first_batch=first_batch, expected=expected):
         yield [tuple(p) for p in batch]
 
 
@@ -654,9 +659,10 @@ def process_upload(upload: Upload, request=None, today: dt.date | None = None, p
                 with upload.file.storage.open(upload.file.name, "rb") as own:
                     excel.check_bounds(own)
 
+            inline = expected is not None and expected <= INLINE_ROWS
             prepared = _as_prepared(parallel.iterate_in_worker(
                 _read_and_prepare, handle, context, _class_ids(school), expected, True,
-                while_starting=check_bounds))
+                BATCH_SIZE if inline else FIRST_BATCH_SIZE, while_starting=check_bounds, inline=inline))
             if progress is not None:
                 prepared = _counted(prepared, progress)
             outcome = _register_prepared(school, upload.entry, upload.user, prepared, context,

@@ -1,0 +1,72 @@
+"""``__in`` of many integers becomes ``= ANY(array)`` on PostgreSQL (``common.lookups``) and
+finds exactly what ``IN (…)`` finds; short lists, strings, subqueries and SQLite keep ``IN``."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from xueji.common import lookups
+from xueji.org.models import Grade, SchoolClass
+
+
+@pytest.fixture
+def classes(world):
+    grade = Grade.objects.create(school=world.th_school, stage="1", entry_year=2021)
+    made = [SchoolClass.objects.create(school=world.th_school, grade=grade, code=f"2021{k:03d}", name=f"{k}班")
+            for k in range(1, 6)]
+    return grade, made
+
+
+def _sql(queryset) -> tuple[list, str]:
+    with CaptureQueriesContext(connection) as captured:
+        found = sorted(queryset)
+    return found, captured.captured_queries[-1]["sql"]
+
+
+def test_many_ids_find_the_same_rows(classes):
+    grade, made = classes
+    wanted = [c.pk for c in made[:3]] + list(range(10 ** 9, 10 ** 9 + lookups.ANY_MIN)) + [None]
+    found, sql = _sql(SchoolClass.objects.filter(pk__in=wanted).values_list("code", flat=True))
+    assert found == [c.code for c in made[:3]]
+    # the foreign key (RelatedIn) and a related field through a join
+    by_grade, fk_sql = _sql(SchoolClass.objects.filter(grade__in=[grade.pk, *range(10 ** 9, 10 ** 9 + 200)])
+                            .values_list("code", flat=True))
+    assert by_grade == [c.code for c in made]
+    through, join_sql = _sql(SchoolClass.objects.filter(grade__school_id__in=[grade.school_id, *range(-300, 0)])
+                             .values_list("code", flat=True))
+    assert through == by_grade
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in sql and " IN (" not in sql
+        assert "= ANY(" in fk_sql and "= ANY(" in join_sql
+        assert "::bigint[]" in sql and sql.count(",") < 200  # one array literal, not a hundred placeholders
+    else:
+        assert " IN (" in sql and "ANY(" not in sql
+
+
+def test_model_instances_excludes_and_empty_lists(classes):
+    grade, made = classes
+    others = [Grade(pk=10 ** 9 + k) for k in range(lookups.ANY_MIN)]
+    assert SchoolClass.objects.filter(grade__in=[grade, *others]).count() == 5
+    excluded = [c.pk for c in made[:2]] + list(range(10 ** 9, 10 ** 9 + lookups.ANY_MIN))
+    assert sorted(SchoolClass.objects.exclude(pk__in=excluded).values_list("pk", flat=True)) == \
+        sorted(c.pk for c in made[2:])
+    assert SchoolClass.objects.filter(pk__in=[None] * 300).count() == 0
+    assert SchoolClass.objects.filter(pk__in=[]).count() == 0
+
+
+def test_strings_short_lists_and_subqueries_keep_in(classes):
+    grade, made = classes
+    codes = [c.code for c in made] + [f"X{k}" for k in range(lookups.ANY_MIN)]
+    found, sql = _sql(SchoolClass.objects.filter(code__in=codes).values_list("code", flat=True))
+    assert found == [c.code for c in made]
+    assert " IN (" in sql
+    found, sql = _sql(SchoolClass.objects.filter(pk__in=[made[0].pk, made[1].pk]).values_list("code", flat=True))
+    assert found == [made[0].code, made[1].code] and " IN (" in sql
+    found, sql = _sql(SchoolClass.objects.filter(grade__in=Grade.objects.filter(pk=grade.pk))
+                      .values_list("code", flat=True))
+    assert len(found) == 5 and " IN (SELECT" in sql
+    # integers given as text (a form's ids) are converted as before
+    assert SchoolClass.objects.filter(pk__in=[str(made[0].pk)] + [str(k) for k in range(10 ** 9, 10 ** 9 + 150)]) \
+        .count() == 1
