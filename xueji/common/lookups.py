@@ -13,9 +13,9 @@ Installed by :class:`xueji.common.apps.CommonConfig` for every field and relatio
 from __future__ import annotations
 
 from django.db.models import Field
+from django.db.models.expressions import ColPairs
 from django.db.models.fields.related import ForeignObject
 from django.db.models.fields.related_lookups import RelatedIn
-from django.db.models.expressions import ColPairs
 from django.db.models.lookups import In
 from django.utils.datastructures import OrderedSet
 
