@@ -30,6 +30,11 @@ Phases (``--phases``, in this order; each needs the ones before it):
    15 % of ``--students`` in all) and the worker imports them (``jobs_worker --batch``), up
    to 待学校审核.
 
+``--clients N`` (PostgreSQL default 2, the cores here; SQLite 1): each step's schools are
+split by county over N forked processes acting at once, and the registration sheets are
+taken by N task workers (DECISIONS 186). ``--profile`` / ``--cprofile`` (with
+``--clients 1``): each step's statements by shape / its Python profile on stderr.
+
 Prints one JSON object: data building, each phase's seconds (and its steps), the total,
 the load average at each phase's start and end.
 

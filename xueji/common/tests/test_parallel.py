@@ -125,3 +125,10 @@ def test_paused_gc_restores_the_collector():
         assert not gc.isenabled()  # it was off before: stays off
     finally:
         gc.enable()
+
+
+def test_inline_runs_the_producer_here_after_while_starting():
+    order = []
+    items = list(parallel.iterate_in_worker(_pids, 3, while_starting=lambda: order.append("started"), inline=True))
+    assert order == ["started"]
+    assert items == [(os.getpid(), 0), (os.getpid(), 1), (os.getpid(), 2)]
