@@ -447,12 +447,17 @@ def admission(world: dict, clock: _Clock, year: int, clients: int = 1) -> dict:
     imported, refused = sum(c[0] for c in counts), sum(c[1] for c in counts)
     clock.step("admission.import", started)
 
-    def admit(k: int) -> None:
-        for s, info in admitting(k):
-            ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], state=State.WAITING)
-                       .values_list("pk", flat=True))
-            if ids:
-                services.admit(users[f"reg{s}"], ids)
+    def each_school(state: str, service):
+        """Client k's admitting schools call ``service`` on their rows in ``state``."""
+        def work(k: int) -> None:
+            for s, info in admitting(k):
+                ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], state=state)
+                           .values_list("pk", flat=True))
+                if ids:
+                    service(users[f"reg{s}"], ids)
+        return work
+
+    admit = each_school(State.WAITING, services.admit)
 
     started = time.perf_counter()
     _fan_out(clients, admit)
@@ -484,12 +489,7 @@ def admission(world: dict, clock: _Clock, year: int, clients: int = 1) -> dict:
         _fan_out(clients, authorities(holders))
     clock.step("admission.review", started)
 
-    def retrieve(k: int) -> None:
-        for s, info in admitting(k):
-            ids = list(AdmissionResult.objects.filter(admitting_school_id=info["pk"], state=State.APPROVED)
-                       .values_list("pk", flat=True))
-            if ids:
-                services.retrieve(users[f"reg{s}"], ids)
+    retrieve = each_school(State.APPROVED, services.retrieve)
 
     started = time.perf_counter()
     _fan_out(clients, retrieve)
