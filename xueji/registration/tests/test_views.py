@@ -85,6 +85,7 @@ def test_a_sheet_damaged_after_good_rows_registers_nothing(client, reg, monkeypa
     fails and what it registered is withdrawn (the IDs are free again)."""
     from xueji.registration import services
 
+    monkeypatch.setattr(services, "INLINE_ROWS", 0)  # the streaming pipeline, not one inline batch
     monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 1)  # rows 1, then 2–3, are written before the damage
     client.force_login(reg.users.school_registrar)
     rows = [reg.row(i) for i in range(1, 4)]
@@ -273,6 +274,7 @@ def test_registration_import_command_withdraws_an_import_that_fails_midway(reg, 
     committed withdraws them all (as the job's undo does) and marks the upload failed."""
     from xueji.registration import services
 
+    monkeypatch.setattr(services, "INLINE_ROWS", 0)  # the streaming pipeline, not one inline batch
     monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
     real = services._register_batch
     calls = []
@@ -302,6 +304,7 @@ def test_registration_import_command_withdraws_on_a_refusal_midway(reg, tmp_path
 
     from xueji.registration import services
 
+    monkeypatch.setattr(services, "INLINE_ROWS", 0)  # the streaming pipeline, not one inline batch
     monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
     real = services._register_batch
     calls = []
