@@ -287,7 +287,8 @@ def build(students: int, var_dir: Path, year: int, per_grade: dict[str, int] | N
         with connection.cursor() as cursor:
             # the records of a province are years old by July: vacuumed (visibility map set,
             # no autovacuum of the freshly built tables racing the first phase) and analysed
-            cursor.execute("VACUUM ANALYZE")
+            # (VACUUM cannot run in a transaction: the suite's smoke test builds inside one)
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
     return {"schools": schools, "counties": [c.pk for _, c in county_list], "lists": lists,
             "registrations": registrations, "students": made, "registry_verified": verified,
             "graduates": sum(c for info in schools for _, _, c in info["finals"].values())}
