@@ -43,14 +43,17 @@ def _as_any(lookup: In, compiler, connection):
     return f"{lhs_sql} = ANY(%s::bigint[])", [*lhs_params, list(params)]
 
 
-class ArrayIn(In):
+class _AnyOnPostgres:
     def as_postgresql(self, compiler, connection):
         return _as_any(self, compiler, connection) or self.as_sql(compiler, connection)
 
 
-class RelatedArrayIn(RelatedIn):
-    def as_postgresql(self, compiler, connection):
-        return _as_any(self, compiler, connection) or self.as_sql(compiler, connection)
+class ArrayIn(_AnyOnPostgres, In):
+    pass
+
+
+class RelatedArrayIn(_AnyOnPostgres, RelatedIn):
+    pass
 
 
 def install() -> None:
