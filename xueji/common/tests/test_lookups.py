@@ -70,3 +70,18 @@ def test_strings_short_lists_and_subqueries_keep_in(classes):
     # integers given as text (a form's ids) are converted as before
     assert SchoolClass.objects.filter(pk__in=[str(made[0].pk)] + [str(k) for k in range(10 ** 9, 10 ** 9 + 150)]) \
         .count() == 1
+
+
+def test_ints_against_a_text_column_are_converted_not_sent_as_an_array(classes):
+    """The no-conversion path is only for integer columns: ints compared with a text column
+    (code) are prepared as text, as Django does, and keep ``IN``."""
+    grade, made = classes
+    numbers = [int(made[0].code)] + list(range(10 ** 9, 10 ** 9 + lookups.ANY_MIN))
+    found, sql = _sql(SchoolClass.objects.filter(code__in=numbers).values_list("code", flat=True))
+    assert found == [made[0].code]
+    assert "ANY(" not in sql
+    by_grade, fk_sql = _sql(SchoolClass.objects.filter(grade_id__in=[grade.pk, *range(-200, 0)])
+                            .values_list("code", flat=True))
+    assert by_grade == sorted(c.code for c in made)
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in fk_sql

@@ -78,6 +78,28 @@ def test_set_based_completion_is_one_call_without_savepoints(world):
     assert entry.after["effects"] == [{"summary": "生效30件", "count": 30}]
 
 
+def test_set_based_hooks_get_the_decisions_as_saved(world):
+    """The decisions a set-based hook receives (built only when asked for) are the saved
+    rows: every field, the business and the reviewer."""
+    seen = {}
+
+    def complete_many(businesses, decisions, user):
+        assert len(decisions) == len(businesses) and set(decisions) == {b.pk for b in businesses}
+        seen.update({pk: decisions[pk] for pk in decisions})
+        assert decisions[businesses[0].pk] is decisions[businesses[0].pk]
+
+    registry.set_handlers("suspend", on_complete_many=complete_many, on_complete=None, payload=REASON_SCHEMA)
+    businesses = _at_county(world, 3)
+    services.decide_many(businesses, world.users.th_registrar, True, opinion="材料齐全")
+    fields = [f.attname for f in Decision._meta.concrete_fields]
+    for business in businesses:
+        given, saved = seen[business.pk], Decision.objects.get(business=business, level="supervisor")
+        assert {f: getattr(given, f) for f in fields} == {f: getattr(saved, f) for f in fields}
+        assert given.business.pk == business.pk and given.reviewer == world.users.th_registrar
+        assert given.unit_name == world.tree.tianhe.name and given.batch and given.passed
+        assert not given._state.adding
+
+
 def test_a_refused_set_falls_back_to_one_by_one(world):
     businesses = _at_county(world, 3)
     hooks = SetHooks(refuse_set=True, refuse_one=businesses[1].pk)
