@@ -225,16 +225,16 @@ def _students_among(model, ids: list[int], where: str = "", params: Iterable = (
     extra = f" AND {where}" if where else ""
     with connection.cursor() as cursor:
         for chunk in batches_of(ids, 5000):
-            cursor.execute(f"SELECT DISTINCT student_id FROM {table} WHERE student_id IN"
-                           f" ({', '.join(['%s'] * len(chunk))}){extra}", [*chunk, *params])
+            among, among_params = bulk.ids_in("student_id", chunk)
+            cursor.execute(f"SELECT DISTINCT student_id FROM {table} WHERE {among}{extra}", [*among_params, *params])
             found.update(row[0] for row in cursor.fetchall())
     return found
 
 
 def _in_batches(ids: list[int], batch_ids: list[int], *, pending: bool) -> set[int]:
-    marks = ", ".join(["%s"] * len(batch_ids))
-    where = f"batch_id IN ({marks})" + (" AND outcome = %s" if pending else "")
-    return _students_among(BatchMember, ids, where, [*batch_ids, *([MemberOutcome.PENDING] if pending else [])])
+    among, params = bulk.ids_in("batch_id", batch_ids)
+    where = among + (" AND outcome = %s" if pending else "")
+    return _students_among(BatchMember, ids, where, [*params, *([MemberOutcome.PENDING] if pending else [])])
 
 
 def _busy(ids: list[int]) -> list[int]:

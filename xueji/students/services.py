@@ -677,9 +677,9 @@ def graduate_records(student_ids: Sequence[int], new_status: str, *, kind: str, 
     # more in Python than the statement itself (bench/graduation.py).
     with transaction.atomic(), connection.cursor() as cursor:
         for chunk in batches(ids, _CHUNK):
-            marks = ", ".join(["%s"] * len(chunk))
+            among, params = bulk.ids_in("s.id", chunk)
             cursor.execute(f"SELECT s.id, s.status, s.school_id, s.grade_id, g.stage FROM {table} AS s"
-                           f" INNER JOIN {grades} AS g ON g.id = s.grade_id WHERE s.id IN ({marks}){lock}", chunk)
+                           f" INNER JOIN {grades} AS g ON g.id = s.grade_id WHERE {among}{lock}", params)
             rows = cursor.fetchall()
             found = set()
             by_status: dict[str, list[int]] = {}
@@ -696,8 +696,9 @@ def graduate_records(student_ids: Sequence[int], new_status: str, *, kind: str, 
                 changed.append((pk, status, school, grade))
             refused.update({pk: "学籍不存在" for pk in chunk if pk not in found})
             for old, pks in by_status.items():
-                cursor.execute(f"UPDATE {table} SET status = %s, updated_at = %s WHERE id IN"
-                               f" ({', '.join(['%s'] * len(pks))}) AND status = %s", [new_status, stamp, *pks, old])
+                among, params = bulk.ids_in("id", pks)
+                cursor.execute(f"UPDATE {table} SET status = %s, updated_at = %s WHERE {among} AND status = %s",
+                               [new_status, stamp, *params, old])
         bulk.insert_rows(StatusChange, ("student_id", "old_status", "new_status", "date", "reason", "school_id",
                                         "actor_name"),
                          [(pk, status, new_status, date.isoformat(), reason, school, name)
@@ -755,8 +756,8 @@ def admit_records(moves: Sequence[tuple[int, int, int]], *, reason: str = "调�
     # ``pk__in`` of thousands of ids costs more in Python than the statement itself.
     with transaction.atomic(), connection.cursor() as cursor:
         for chunk in batches(list(target), _CHUNK):
-            cursor.execute(f"SELECT id, status, school_id, grade_id, klass_id FROM {table}"
-                           f" WHERE id IN ({', '.join(['%s'] * len(chunk))}){lock}", chunk)
+            among, params = bulk.ids_in("id", chunk)
+            cursor.execute(f"SELECT id, status, school_id, grade_id, klass_id FROM {table} WHERE {among}{lock}", params)
             rows = cursor.fetchall()
             found = {row[0] for row in rows}
             refused.update({pk: "学籍不存在" for pk in chunk if pk not in found})
@@ -774,11 +775,12 @@ def admit_records(moves: Sequence[tuple[int, int, int]], *, reason: str = "调�
             for a in part:
                 by_target.setdefault(target[a.student_id], []).append(a.student_id)
             for (school_id, grade_id), ids in by_target.items():
-                marks = ", ".join(["%s"] * len(ids))
+                among, params = bulk.ids_in("id", ids)
                 cursor.execute(f"UPDATE {table} SET status = %s, school_id = %s, grade_id = %s, klass_id = NULL,"
-                               f" promoted_year = NULL, updated_at = %s WHERE id IN ({marks}) AND status IN (%s, %s)",
-                               [Status.IN_SCHOOL.value, school_id, grade_id, stamp, *ids, *admissible])
-                cursor.execute(f"UPDATE {claims} SET school_id = %s WHERE student_id IN ({marks})", [school_id, *ids])
+                               f" promoted_year = NULL, updated_at = %s WHERE {among} AND status IN (%s, %s)",
+                               [Status.IN_SCHOOL.value, school_id, grade_id, stamp, *params, *admissible])
+                among, params = bulk.ids_in("student_id", ids)
+                cursor.execute(f"UPDATE {claims} SET school_id = %s WHERE {among}", [school_id, *params])
             moved.extend(part)
         bulk.insert_rows(StatusChange, ("student_id", "old_status", "new_status", "date", "reason", "school_id",
                                         "actor_name"),

@@ -85,3 +85,24 @@ def test_ints_against_a_text_column_are_converted_not_sent_as_an_array(classes):
     assert by_grade == sorted(c.code for c in made)
     if connection.vendor == "postgresql":
         assert "= ANY(" in fk_sql
+
+
+def test_ids_in_for_hand_written_sql(classes):
+    """``bulk.ids_in``: the same rows as ``IN (…)``; one array parameter on PostgreSQL;
+    integers given as text are converted; an empty list is refused (``IN ()`` is invalid)."""
+    from xueji.common import bulk
+
+    grade, made = classes
+    wanted = [made[0].pk, str(made[2].pk), *range(10 ** 9, 10 ** 9 + 500)]
+    sql, params = bulk.ids_in("id", wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT code FROM {SchoolClass._meta.db_table} WHERE {sql} ORDER BY code", params)
+        assert [row[0] for row in cursor.fetchall()] == [made[0].code, made[2].code]
+    if connection.vendor == "postgresql":
+        assert sql == "id = ANY(%s::bigint[])" and len(params) == 1 and params[0][1] == made[2].pk
+    else:
+        assert sql.startswith("id IN (") and len(params) == len(wanted)
+    with pytest.raises(ValueError):
+        bulk.ids_in("id", [])
+    with pytest.raises(ValueError):
+        bulk.ids_in("id", ["1 OR 1=1"])
