@@ -425,16 +425,6 @@ def _school_registrar(user, school_id: int | None = None) -> School:
     return user.school
 
 
-def _locked_results(ids: Sequence[int], school: School) -> list[AdmissionResult]:
-    found = []
-    for chunk in batches(sorted(set(ids)), CHUNK):
-        found.extend(AdmissionResult.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by("pk"))
-    others = [r.pk for r in found if r.admitting_school_id != school.pk]
-    if others or len(found) != len(set(ids)):
-        raise PermissionDenied("所选招生结果不属于本校")
-    return found
-
-
 @dataclass(slots=True)
 class _Row:
     """A locked result row as 录取 and 调档 read it: the columns they use, no model instance
@@ -452,17 +442,19 @@ class _Row:
     cross_review: bool
     duplicate: bool
     duplicate_group_id: int | None
+    grade_id: int | None
 
     def get_state_display(self) -> str:
         return State(self.state).label
 
 
 _ROW_COLUMNS = ("pk", "state", "given_name", "student_id", "graduate_id", "year", "stage", "graduating_school_id",
-                "business_id", "cross_review", "duplicate", "duplicate_group_id")
+                "business_id", "cross_review", "duplicate", "duplicate_group_id", "grade_id")
 
 
 def _locked_rows(ids: Sequence[int], school: School) -> list[_Row]:
-    """The rows ``ids`` of ``school``, locked, in id order (as :func:`_locked_results`)."""
+    """The rows ``ids`` of ``school``, locked, in id order; PermissionDenied when one is
+    missing or another school's."""
     found, wanted = [], set(ids)
     for chunk in batches(sorted(wanted), CHUNK):
         found.extend(_Row(*values) for values in AdmissionResult.objects.select_for_update(of=("self",))
@@ -833,8 +825,8 @@ class ClassResult:
     girls: int
 
 
-def _retrieved(school: School, result_ids: Sequence[int]) -> list[AdmissionResult]:
-    results = _locked_results(result_ids, school)
+def _retrieved(school: School, result_ids: Sequence[int]) -> list[_Row]:
+    results = _locked_rows(result_ids, school)
     wrong = [r for r in results if r.state != State.RETRIEVED]
     if wrong:
         raise ValidationError([f"{r.given_name}:{r.get_state_display()},不能分班" for r in wrong[:20]])
@@ -859,8 +851,13 @@ def _class_results(classes: Sequence[SchoolClass], added: dict[int, int]) -> lis
 
 def _finish_placement(user, school, results, plan: dict[int, int], how: str, request) -> None:
     now = timezone.now()
-    bulk.update_rows(AdmissionResult, "id", ["state", "klass_id", "placed_at", "updated_at"],
-                     [(State.PLACED.value, plan[r.student_id], now, now, r.pk) for r in results])
+    into: dict[int, list[int]] = {}
+    for r in results:
+        into.setdefault(plan[r.student_id], []).append(r.pk)
+    for klass, pks in into.items():  # one UPDATE per class and chunk, the values bound once
+        for chunk in batches(pks, CHUNK):
+            AdmissionResult.objects.filter(pk__in=chunk).update(state=State.PLACED.value, klass_id=klass,
+                                                                 placed_at=now, updated_at=now)
     record_event(action="admission.placed", summary=f"{school.name}新生{how}{len(results)}人",
                  actor=user, request=request, school=school, target=("admission.admissionresult", None),
                  after={"placements": {str(r.student_id): plan[r.student_id] for r in results[:1000]}})

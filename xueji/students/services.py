@@ -819,9 +819,13 @@ def place_many(placements: Sequence[tuple[int, int]], *, actor=None, reason: str
                 moved.append(Placement(pk, school, grade, klass))
         if errors:
             raise ValidationError(errors)
-        stamp = Student._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
-        bulk.update_rows(Student, "id", ["grade_id", "klass_id", "updated_at"],
-                         [(classes[wanted[p.student_id]][1], wanted[p.student_id], stamp, p.student_id) for p in moved])
+        now = timezone.now()
+        into: dict[int, list[int]] = {}
+        for p in moved:
+            into.setdefault(wanted[p.student_id], []).append(p.student_id)
+        for klass, pks in into.items():  # one UPDATE per class and chunk, the values bound once
+            for chunk in batches(pks, _CHUNK):
+                Student.objects.filter(pk__in=chunk).update(grade_id=classes[klass][1], klass_id=klass, updated_at=now)
         name = _actor_name(actor)
         _history((p.student_id, EventKind.PLACEMENT, None, p.school_id, name, reason,
                   {"school": p.school_id, "grade": p.grade_id, "klass": p.klass_id},
