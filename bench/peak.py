@@ -87,6 +87,7 @@ class _Clock:
 
     def __init__(self, profile: bool = False, cprofile: bool = False):
         self.steps: dict[str, float] = {}
+        self.clients: dict[str, list[float]] = {}
         self.stats = Statements(profile) if profile else None
         self.cprofile = cprofile
         self.profiler = None
@@ -119,6 +120,9 @@ class _Clock:
 
     def step(self, name: str, started: float) -> None:
         self.steps[name] = round(self.steps.get(name, 0) + time.perf_counter() - started, 3)
+        if CLIENT_SECONDS:  # the clients' own seconds in this step's fan-outs, summed per client
+            self.clients[name] = [round(sum(s), 1) for s in zip(*CLIENT_SECONDS, strict=True)]
+            CLIENT_SECONDS.clear()
         if self.profiler is not None:
             self.profiler.disable()
             print(f"--- {name}: Python", file=sys.stderr)
@@ -306,6 +310,10 @@ def _schools_of(world: dict, k: int, clients: int) -> list[tuple[int, dict]]:
     return [(s, info) for s, info in enumerate(world["schools"]) if _client_of(world, info, clients) == k]
 
 
+#: Each fan-out's seconds per client (the step's clients: how evenly the work was split).
+CLIENT_SECONDS: list[list[float]] = []
+
+
 def _fan_out(clients: int, work) -> list:
     """``work(k)`` for k in 0 … clients − 1, each in a forked process with its own database
     connection (one client: here), as many registrars, authorities and task workers act at
@@ -327,10 +335,11 @@ def _fan_out(clients: int, work) -> list:
         if pid == 0:  # the client
             receiver.close()
             code = 0
+            started = time.perf_counter()
             try:
-                outcome = ("ok", work(k))
+                outcome = ("ok", work(k), time.perf_counter() - started)
             except BaseException:  # reported to the parent, which raises it
-                outcome, code = ("error", traceback.format_exc()), 1
+                outcome, code = ("error", traceback.format_exc(), 0.0), 1
             try:
                 connections.close_all()
                 sender.send_bytes(pickle.dumps(outcome))
@@ -339,14 +348,16 @@ def _fan_out(clients: int, work) -> list:
         sender.close()
         pipes.append(receiver)
         processes.append(pid)
-    results, errors = [], []
+    results, errors, busy = [], [], []
     for receiver, pid in zip(pipes, processes, strict=True):
         try:
-            kind, value = pickle.loads(receiver.recv_bytes())
+            kind, value, seconds = pickle.loads(receiver.recv_bytes())
         except EOFError:
-            kind, value = "error", "the client died without a report"
+            kind, value, seconds = "error", "the client died without a report", 0.0
         os.waitpid(pid, 0)
         (results if kind == "ok" else errors).append(value)
+        busy.append(seconds)
+    CLIENT_SECONDS.append(busy)
     if errors:
         raise RuntimeError("a client failed:\n" + "\n".join(errors))
     return results
@@ -607,6 +618,8 @@ def main() -> None:
             total += seconds
             result["phases"][phase] = {"s": round(seconds, 1), "load_before": load, "load_after": _load(),
                                        **{k.split(".", 1)[1] + "_s": v for k, v in clock.steps.items()
+                                          if k.startswith(phase + ".")},
+                                       **{k.split(".", 1)[1] + "_clients_s": v for k, v in clock.clients.items()
                                           if k.startswith(phase + ".")}, **detail}
             print(json.dumps({phase: result["phases"][phase]}, ensure_ascii=False), file=sys.stderr, flush=True)
         result["total_s"] = round(total, 1)

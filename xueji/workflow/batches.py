@@ -238,7 +238,8 @@ def end_batch(batch: BatchOperation, actor, *, note: str, request=None) -> Batch
 
 def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperation, int]:
     """One chunk in one transaction. Returns the batch and how many members it settled
-    (0: nothing was left)."""
+    (0: nothing was left). The chunk that settles the last members also ends the batch
+    (执行完毕 and its audit entry, in the same transaction)."""
     with transaction.atomic():
         batch = _lock(pk)
         if batch.status == BatchStatus.DONE:
@@ -251,14 +252,7 @@ def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperati
         ids = list(chunk)
         now = timezone.now()
         if not ids:
-            batch.status, batch.finished_at = BatchStatus.DONE, now
-            batch.save(update_fields=["status", "finished_at", "updated_at"])
-            record_event(
-                action="workflow.batch_finished",
-                summary=f"批量业务执行完毕:{batch.kind_name} {batch.summary}(成功{batch.succeeded}人,失败{batch.failed}人)",
-                actor=actor, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
-                after={"total": batch.total, "succeeded": batch.succeeded, "failed": batch.failed},
-            )
+            _finish(batch, actor, request, now)
             return batch, 0
         if batch.status == BatchStatus.APPROVED:
             batch.status, batch.started_at = BatchStatus.APPLYING, now
@@ -284,7 +278,24 @@ def _apply_chunk(pk: int, actor, chunk_size: int, request) -> tuple[BatchOperati
             actor=actor, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
             after={"students": ids, "failed": failures},
         )
+        batch.updated_at = now
+        if len(ids) < chunk_size:
+            # fewer pending than a chunk: none is left (members change only under the batch's
+            # lock), so the batch ends in this transaction, not in one more
+            _finish(batch, actor, request, now)
         return batch, len(ids)
+
+
+def _finish(batch: BatchOperation, actor, request, now) -> None:
+    """执行完毕: the batch is done, with its audit entry."""
+    BatchOperation.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE, finished_at=now, updated_at=now)
+    batch.status, batch.finished_at, batch.updated_at = BatchStatus.DONE, now, now
+    record_event(
+        action="workflow.batch_finished",
+        summary=f"批量业务执行完毕:{batch.kind_name} {batch.summary}(成功{batch.succeeded}人,失败{batch.failed}人)",
+        actor=actor, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
+        after={"total": batch.total, "succeeded": batch.succeeded, "failed": batch.failed},
+    )
 
 
 def apply_batch(batch: BatchOperation, actor=None, *, chunk_size: int | None = None,
@@ -298,11 +309,12 @@ def apply_batch(batch: BatchOperation, actor=None, *, chunk_size: int | None = N
     pk = batch.pk
     size = chunk_size or _kind(batch.kind).chunk_size
     chunks = 0
+    current = None
     while max_chunks is None or chunks < max_chunks:
         current, count = _apply_chunk(pk, actor, size, request)
         if progress is not None:
             progress(current.succeeded + current.failed, current.total)
-        if count == 0:
-            break
         chunks += 1
-    return _copy_back(batch, BatchOperation.objects.get(pk=pk))
+        if current.status == BatchStatus.DONE:
+            break
+    return _copy_back(batch, current if current is not None else BatchOperation.objects.get(pk=pk))

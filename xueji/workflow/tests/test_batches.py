@@ -96,6 +96,9 @@ def test_create_review_apply_in_chunks(world):
     batches.apply_batch(batch, u.school_registrar, progress=lambda done, total: seen.append((done, total)))
     assert batch.status == BatchStatus.DONE and (batch.succeeded, batch.failed) == (7, 1)
     assert seen[-1] == (8, 8) and batch.finished_at and batch.started_at
+    # the chunk of the last two (fewer than a chunk) ends the batch itself: no empty chunk after it
+    assert seen == [3, (6, 8), (8, 8)]
+    assert BatchOperation.objects.get(pk=batch.pk).status == BatchStatus.DONE
     assert sorted(APPLIED) == sorted(s.pk for s in students[:7])
     assert Student.objects.filter(speciality="批量办理").count() == 7
     failure = BatchMember.objects.get(outcome="failed")
