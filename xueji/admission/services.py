@@ -792,13 +792,9 @@ def retrieve(user, result_ids: Sequence[int], request=None, *, progress=None) ->
             outcome.refused[by_student[student_id][0].pk] = f"{by_student[student_id][0].given_name}:{reason}"
         done = [by_student[m.student_id] for m in moved]
         now = timezone.now()
-        into: dict[int, list[int]] = {}
-        for r, grade in done:
-            into.setdefault(grade, []).append(r.pk)
-        for grade, pks in into.items():  # one UPDATE per grade and chunk, the values bound once
-            for chunk in batches(pks, CHUNK):
-                AdmissionResult.objects.filter(pk__in=chunk).update(state=State.RETRIEVED.value, grade_id=grade,
-                                                                     retrieved_at=now, updated_at=now)
+        bulk.update_grouped(AdmissionResult, [(grade, r.pk) for r, grade in done],
+                            lambda grade: {"state": State.RETRIEVED.value, "grade_id": grade, "retrieved_at": now,
+                                           "updated_at": now})
         graduate_ids = [r.graduate_id for r, _ in done if r.graduate_id]
         for chunk in batches(graduate_ids, CHUNK):
             Graduate.objects.filter(pk__in=chunk).update(destination=DESTINATION_ADMITTED,
@@ -851,13 +847,9 @@ def _class_results(classes: Sequence[SchoolClass], added: dict[int, int]) -> lis
 
 def _finish_placement(user, school, results, plan: dict[int, int], how: str, request) -> None:
     now = timezone.now()
-    into: dict[int, list[int]] = {}
-    for r in results:
-        into.setdefault(plan[r.student_id], []).append(r.pk)
-    for klass, pks in into.items():  # one UPDATE per class and chunk, the values bound once
-        for chunk in batches(pks, CHUNK):
-            AdmissionResult.objects.filter(pk__in=chunk).update(state=State.PLACED.value, klass_id=klass,
-                                                                 placed_at=now, updated_at=now)
+    bulk.update_grouped(AdmissionResult, [(plan[r.student_id], r.pk) for r in results],
+                        lambda klass: {"state": State.PLACED.value, "klass_id": klass, "placed_at": now,
+                                       "updated_at": now})
     record_event(action="admission.placed", summary=f"{school.name}新生{how}{len(results)}人",
                  actor=user, request=request, school=school, target=("admission.admissionresult", None),
                  after={"placements": {str(r.student_id): plan[r.student_id] for r in results[:1000]}})

@@ -16,6 +16,9 @@ these helpers instead of ``bulk_create``:
 - :func:`delete_rows` deletes many rows by a key column, in chunks, without Django's
   collector (which loads every instance to follow cascades): the caller deletes the
   dependent rows first;
+- :func:`update_grouped` sets the same values on every row of a group (rows going into
+  one class, one grade): one ``UPDATE … WHERE pk IN`` per group and chunk, the values
+  bound once, no per-row values;
 - :func:`ids_in` is the ``column IN (…)`` of a list of ids for hand-written SQL (one
   array parameter on PostgreSQL);
 - :func:`dumps` is the JSON encoding of JSON fields written this way (dates as ISO
@@ -33,13 +36,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import orjson
 from django.db import connections, models
 from django.utils import timezone
 
-__all__ = ["allocate_ids", "date_text", "delete_rows", "dumps", "ids_in", "insert_rows", "update_rows"]
+__all__ = ["allocate_ids", "date_text", "delete_rows", "dumps", "ids_in", "insert_rows", "update_grouped",
+           "update_rows"]
 
 #: Values per ``IN (…)`` of :func:`delete_rows` (well under SQLite's limit of bound parameters).
 DELETE_CHUNK = 5000
@@ -58,6 +62,19 @@ def dumps(value) -> str:
 
 def date_text(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def update_grouped(model: type[models.Model], rows: Iterable[tuple[object, int]],
+                   values: Callable[[object], dict], chunk: int = DELETE_CHUNK) -> None:
+    """``rows`` are ``(group key, primary key)``; every row of a group gets ``values(key)``
+    (field names → values): one ``UPDATE`` per group and chunk of ``chunk`` keys."""
+    groups: dict[object, list[int]] = {}
+    for key, pk in rows:
+        groups.setdefault(key, []).append(pk)
+    for key, pks in groups.items():
+        changes = values(key)
+        for start in range(0, len(pks), chunk):
+            model._default_manager.filter(pk__in=pks[start:start + chunk]).update(**changes)
 
 
 def ids_in(column: str, ids: Sequence[int], using: str = "default") -> tuple[str, list]:

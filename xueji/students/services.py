@@ -820,12 +820,8 @@ def place_many(placements: Sequence[tuple[int, int]], *, actor=None, reason: str
         if errors:
             raise ValidationError(errors)
         now = timezone.now()
-        into: dict[int, list[int]] = {}
-        for p in moved:
-            into.setdefault(wanted[p.student_id], []).append(p.student_id)
-        for klass, pks in into.items():  # one UPDATE per class and chunk, the values bound once
-            for chunk in batches(pks, _CHUNK):
-                Student.objects.filter(pk__in=chunk).update(grade_id=classes[klass][1], klass_id=klass, updated_at=now)
+        bulk.update_grouped(Student, [(wanted[p.student_id], p.student_id) for p in moved],
+                            lambda klass: {"grade_id": classes[klass][1], "klass_id": klass, "updated_at": now})
         name = _actor_name(actor)
         _history((p.student_id, EventKind.PLACEMENT, None, p.school_id, name, reason,
                   {"school": p.school_id, "grade": p.grade_id, "klass": p.klass_id},

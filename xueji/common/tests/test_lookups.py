@@ -106,3 +106,18 @@ def test_ids_in_for_hand_written_sql(classes):
         bulk.ids_in("id", [])
     with pytest.raises(ValueError):
         bulk.ids_in("id", ["1 OR 1=1"])
+
+
+@pytest.mark.django_db(transaction=False)
+def test_update_grouped_sets_each_groups_values(classes):
+    """``bulk.update_grouped``: every row of a group gets that group's values, in chunks;
+    rows not named are untouched."""
+    from xueji.common import bulk
+
+    grade, made = classes
+    bulk.update_grouped(SchoolClass, [("甲", made[0].pk), ("乙", made[1].pk), ("甲", made[2].pk)],
+                        lambda key: {"name": f"{key}班"}, chunk=1)
+    names = dict(SchoolClass.objects.values_list("pk", "name"))
+    assert [names[c.pk] for c in made] == ["甲班", "乙班", "甲班", "4班", "5班"]
+    bulk.update_grouped(SchoolClass, [], lambda key: {"name": "不应写入"})
+    assert SchoolClass.objects.filter(name="不应写入").count() == 0
