@@ -7,6 +7,9 @@ class CommonConfig(AppConfig):
     verbose_name = "公共"
 
     def ready(self) -> None:
-        from . import lookups
+        from django.db.backends.signals import connection_created
+
+        from . import lookups, pgtypes
 
         lookups.install()
+        connection_created.connect(pgtypes.install, dispatch_uid="xueji.common.pgtypes")
