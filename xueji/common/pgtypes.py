@@ -47,7 +47,7 @@ if psycopg is not None:
         row loader calls an instance's ``load`` attribute directly, so binding the
         compiled loader's ``load`` there costs no Python frame per value."""
 
-        timezone = dt.timezone.utc
+        timezone = dt.UTC
 
         def __init__(self, oid, context=None):
             super().__init__(oid, context)
@@ -63,7 +63,7 @@ def applies(connection) -> bool:
     if connection.vendor != "postgresql" or _COMPILED is None or connection.connection is None:
         return False
     session_zone = connection.connection.info.parameter_status("TimeZone")
-    return connection.timezone is dt.timezone.utc and session_zone == "UTC"
+    return connection.timezone is dt.UTC and session_zone == "UTC"
 
 
 def install(sender=None, connection=None, **kwargs) -> None:

@@ -44,13 +44,13 @@ def test_values_equal_djangos_loader():
     from django.db.backends.postgresql.psycopg_any import register_tzloader
 
     ours = _load(VALUES)
-    djangos = _load(VALUES, loader=lambda cursor: register_tzloader(dt.timezone.utc, cursor))
+    djangos = _load(VALUES, loader=lambda cursor: register_tzloader(dt.UTC, cursor))
     assert ours == djangos
     assert ours[-1] is None and djangos[-1] is None
     for mine, theirs in zip(ours[:-1], djangos[:-1], strict=True):
-        assert mine.tzinfo is dt.timezone.utc and theirs.tzinfo is dt.timezone.utc
+        assert mine.tzinfo is dt.UTC and theirs.tzinfo is dt.UTC
         assert (mine.year, mine.microsecond, mine.utcoffset()) == (theirs.year, theirs.microsecond, theirs.utcoffset())
-    assert ours[1] == dt.datetime(2026, 8, 31, 16, 0, tzinfo=dt.timezone.utc)
+    assert ours[1] == dt.datetime(2026, 8, 31, 16, 0, tzinfo=dt.UTC)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -61,7 +61,7 @@ def test_model_datetimes_round_trip():
     Session.objects.create(session_key="k" * 32, session_data="x", expire_date=moment)
     fresh = Session.objects.get(session_key="k" * 32)
     assert fresh.expire_date == moment
-    assert fresh.expire_date.tzinfo is dt.timezone.utc
+    assert fresh.expire_date.tzinfo is dt.UTC
     assert Session.objects.filter(expire_date__lt=moment + dt.timedelta(microseconds=1)).count() == 1
 
 
