@@ -767,12 +767,19 @@ def _reviewer_name(reviewer) -> str:
     return (reviewer.real_name or reviewer.get_username())[:50]
 
 
-def _new_decision(business: Business, reviewer, passed: bool, opinion: str, now, batch: bool) -> Decision:
+_STEP_COLUMNS = ("position", "level", "authority_id", "unit_name")
+
+
+def _step_values(business: Business) -> tuple:
+    """What a decision records of the step it is made at, in ``_STEP_COLUMNS`` order."""
     step = business.chain[business.position]
+    return business.position, step["level"], step["authority_id"], step["unit"][:100]
+
+
+def _new_decision(business: Business, reviewer, passed: bool, opinion: str, now, batch: bool) -> Decision:
     return Decision(
-        business=business, position=business.position, level=step["level"], authority_id=step["authority_id"],
-        unit_name=step["unit"][:100], reviewer=reviewer, reviewer_name=_reviewer_name(reviewer), passed=passed,
-        opinion=opinion, batch=batch, decided_at=now,
+        business=business, reviewer=reviewer, reviewer_name=_reviewer_name(reviewer), passed=passed,
+        opinion=opinion, batch=batch, decided_at=now, **dict(zip(_STEP_COLUMNS, _step_values(business), strict=True)),
     )
 
 
@@ -927,8 +934,8 @@ def _refresh_given(businesses) -> None:
                 setattr(business, name, row[name])
 
 
-_DECISION_COLUMNS = ("id", "business_id", "position", "level", "authority_id", "unit_name", "reviewer_id",
-                     "reviewer_name", "passed", "opinion", "batch", "decided_at")
+_DECISION_COLUMNS = ("id", "business_id", *_STEP_COLUMNS, "reviewer_id", "reviewer_name", "passed", "opinion",
+                     "batch", "decided_at")
 
 
 def _update_set(businesses: list[Business], fields: list[str]) -> None:
@@ -984,9 +991,7 @@ def _decide_set(businesses: list[Business], outcome: str, reviewer, passed: bool
     name = _reviewer_name(reviewer)
     rows, kept = [], {}
     for pk, business in zip(ids, businesses, strict=True):
-        step = business.chain[business.position]
-        values = (pk, business.pk, business.position, step["level"], step["authority_id"], step["unit"][:100],
-                  reviewer.pk, name, passed, opinion, True)
+        values = (pk, business.pk, *_step_values(business), reviewer.pk, name, passed, opinion, True)
         rows.append((*values, decided_at))
         kept[business.pk] = (*values, now)
     bulk.insert_rows(Decision, _DECISION_COLUMNS, rows)
