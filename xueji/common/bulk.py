@@ -42,6 +42,8 @@ import orjson
 from django.db import connections, models
 from django.utils import timezone
 
+from .lookups import int_array
+
 __all__ = ["allocate_ids", "date_text", "delete_rows", "dumps", "ids_in", "insert_rows", "update_grouped",
            "update_rows"]
 
@@ -87,7 +89,7 @@ def ids_in(column: str, ids: Sequence[int], using: str = "default") -> tuple[str
     if not ids:
         raise ValueError("ids_in needs at least one id")
     if connections[using].vendor == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", [ids]
+        return f"{column} = ANY(%s::bigint[])", [int_array(ids)]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
 
 
@@ -239,9 +241,18 @@ def _update_from_values(conn, meta, key_field, columns: Sequence[str], rows: Seq
     with conn.cursor() as cursor:
         for start in range(0, len(rows), _UNNEST_ROWS):
             part = rows[start:start + _UNNEST_ROWS]
-            cursor.execute(sql, [list(column) for column in zip(*part, strict=True)])
+            cursor.execute(sql, [_array_param(column) for column in zip(*part, strict=True)])
             total += cursor.rowcount
     return total
+
+
+def _array_param(values: Sequence) -> str | list:
+    """An unnest column: integers as the array's text (psycopg's list adapter walks a list
+    in Python, ``common.lookups.int_array``), anything else as a list for psycopg."""
+    try:
+        return int_array(values)
+    except TypeError:
+        return list(values)
 
 
 def delete_rows(model: type[models.Model], key: str, values: Sequence, *, using: str = "default") -> int:

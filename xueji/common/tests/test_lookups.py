@@ -99,7 +99,8 @@ def test_ids_in_for_hand_written_sql(classes):
         cursor.execute(f"SELECT code FROM {SchoolClass._meta.db_table} WHERE {sql} ORDER BY code", params)
         assert [row[0] for row in cursor.fetchall()] == [made[0].code, made[2].code]
     if connection.vendor == "postgresql":
-        assert sql == "id = ANY(%s::bigint[])" and len(params) == 1 and params[0][1] == made[2].pk
+        assert sql == "id = ANY(%s::bigint[])" and len(params) == 1
+        assert params[0].startswith(f"{{{made[0].pk},{made[2].pk},")  # the array's text
     else:
         assert sql.startswith("id IN (") and len(params) == len(wanted)
     with pytest.raises(ValueError):
@@ -121,3 +122,31 @@ def test_update_grouped_sets_each_groups_values(classes):
     assert [names[c.pk] for c in made] == ["甲班", "乙班", "甲班", "4班", "5班"]
     bulk.update_grouped(SchoolClass, [], lambda key: {"name": "不应写入"})
     assert SchoolClass.objects.filter(name="不应写入").count() == 0
+
+
+def test_int_array_text():
+    assert lookups.int_array([3, 1, 20]) == "{3,1,20}"
+    assert lookups.int_array([]) == "{}"
+    for bad in ([1, True], [1, "2"], [1.0], [None]):
+        with pytest.raises(TypeError):
+            lookups.int_array(bad)
+
+
+def test_long_int_lists_skip_the_per_value_preparation_and_keep_their_meaning(classes, monkeypatch):
+    """Plain ints on an integer column go to the query unprepared (they would come back the
+    same); a list with anything else in it is prepared by Django as before."""
+    grade, made = classes
+    from django.db.models import BigAutoField
+
+    calls = []
+    original = BigAutoField.get_prep_value
+    monkeypatch.setattr(BigAutoField, "get_prep_value", lambda self, value: calls.append(value) or original(self, value))
+    ids = [c.pk for c in made] + list(range(10 ** 9, 10 ** 9 + lookups.ANY_MIN))
+    assert SchoolClass.objects.filter(pk__in=ids).count() == 5
+    assert SchoolClass.objects.filter(grade_id__in=[grade.pk, *ids]).count() == 5
+    assert SchoolClass.objects.filter(grade__in=tuple([grade.pk, *ids])).count() == 5
+    assert not [v for v in calls if isinstance(v, int) and v >= 10 ** 9]
+    # a bool or a text id in the list: Django's preparation, same rows
+    calls.clear()
+    assert SchoolClass.objects.filter(pk__in=[*ids, str(made[0].pk)]).count() == 5
+    assert len(calls) >= len(ids)
