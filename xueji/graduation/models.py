@@ -37,9 +37,13 @@ class Graduate(models.Model):
 
     student = models.ForeignKey("students.Student", verbose_name="学生", on_delete=models.PROTECT,
                                 related_name="graduations")
+    # batch and school: the graduation batch writing the row and the record's school, both
+    # copied in that batch's transaction — no foreign-key constraint in the database
+    # (DECISIONS 194); the ORM's PROTECT still refuses deleting what a graduate names.
     batch = models.ForeignKey("workflow.BatchOperation", verbose_name="批量业务", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
-    school = models.ForeignKey("org.School", verbose_name="毕业学校", on_delete=models.PROTECT, related_name="+")
+                              on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    school = models.ForeignKey("org.School", verbose_name="毕业学校", on_delete=models.PROTECT, related_name="+",
+                               db_constraint=False)
     stage = models.CharField("教育阶段", max_length=1)
     grade_name = models.CharField("年级", max_length=30, blank=True)
     kind = models.CharField("毕业类型", max_length=2, choices=GraduationKind.choices)

@@ -242,7 +242,7 @@ class StatusChange(models.Model):
     reason = models.CharField("变动原因", max_length=200, blank=True)
     #: not indexed: the status history is only ever read by record (students 0006)
     school = models.ForeignKey("org.School", verbose_name="变动时所在学校", on_delete=models.PROTECT, related_name="+",
-                               db_index=False)
+                               db_index=False, db_constraint=False)  # a copy, as RecordEvent.school
     actor_name = models.CharField("经办人", max_length=50, blank=True)
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
 
@@ -288,8 +288,10 @@ class RecordEvent(models.Model):
     kind = models.CharField("类别", max_length=12, choices=EventKind.choices)
     #: not indexed, nor ``school``: the history is only ever read by record (students 0006)
     business_id = models.BigIntegerField("业务", null=True, blank=True)
+    #: a copy of the record's school at the time, written with the change: no foreign-key
+    #: constraint in the database (DECISIONS 194); PROTECT still holds through the ORM
     school = models.ForeignKey("org.School", verbose_name="当时所在学校", on_delete=models.PROTECT, related_name="+",
-                               db_index=False)
+                               db_index=False, db_constraint=False)
     actor_name = models.CharField("经办人", max_length=50, blank=True)
     reason = models.CharField("原因", max_length=200, blank=True)
     before = models.JSONField("变更前", default=dict, blank=True)

@@ -271,8 +271,11 @@ class Decision(models.Model):
     business = models.ForeignKey(Business, verbose_name="业务", on_delete=models.PROTECT, related_name="decisions")
     position = models.PositiveSmallIntegerField("环节序号")
     level = models.CharField("审核环节", max_length=12, choices=Level.choices)
+    # a copy of the step's authority (``business.chain``), written by the engine only: no
+    # foreign-key constraint in the database (DECISIONS 194), as Business.current_school
     authority = models.ForeignKey(
         "org.Authority", verbose_name="审核单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_constraint=False,
     )
     unit_name = models.CharField("审核单位名称", max_length=100)
     reviewer = models.ForeignKey(
@@ -459,8 +462,10 @@ class MemberOutcome(models.TextChoices):
 class BatchMember(models.Model):
     """A student of a batch operation and what became of it."""
 
+    # written by the batch engine only, with its batch (DECISIONS 194): no foreign-key
+    # constraint in the database; the ORM's CASCADE deletes members with their batch
     batch = models.ForeignKey(BatchOperation, verbose_name="批量业务", on_delete=models.CASCADE,
-                              related_name="members")
+                              related_name="members", db_constraint=False)
     student = models.ForeignKey("students.Student", verbose_name="学生", on_delete=models.PROTECT,
                                 related_name="+", db_index=False)
     outcome = models.CharField("结果", max_length=10, choices=MemberOutcome.choices, default=MemberOutcome.PENDING)
