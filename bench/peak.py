@@ -37,7 +37,8 @@ done with the last, and the registration sheets are taken by N task workers (DEC
 ``--clients 1``): each step's statements by shape / its Python profile on stderr.
 
 Prints one JSON object: data building, each phase's seconds (and its steps), the total,
-the load average at each phase's start and end.
+the load average at each phase's start and end, and ``yardstick_s`` — one core's seconds for
+a fixed piece of Python (``_common.yardstick``), to compare figures of different machines.
 
     .venv/bin/python bench/peak.py --students 50000
     bash scripts/pg-throwaway run -- .venv/bin/python bench/peak.py --students 2000000
@@ -630,7 +631,8 @@ def main() -> None:
                   "counties": len(world["counties"]), "graduates": world["graduates"],
                   "admission_rows": sum(n for _, _, n in world["lists"]),
                   "registration_rows": sum(n for _, _, n in world["registrations"]),
-                  "database": _common.database(), "machine": _common.machine(), "clients": clients,
+                  "database": _common.database(), "machine": _common.machine(), "cpu": _common.cpu_model(),
+                  "yardstick_s": _common.yardstick(), "clients": clients,
                   "date": dt.date.today().isoformat(), "year": year,
                   "build_s": round(time.perf_counter() - started, 1), "phases": {}}
         clock = _Clock(args.profile, args.cprofile)
