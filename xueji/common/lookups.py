@@ -33,16 +33,20 @@ _INTEGER_TYPES = frozenset({"AutoField", "BigAutoField", "SmallAutoField", "Inte
                             "PositiveSmallIntegerField"})
 
 
+def _plain_ints(values) -> bool:
+    return all(type(v) is int for v in values)
+
+
+def _array_text(ints) -> str:
+    return "{" + ",".join(map(str, ints)) + "}"
+
+
 def int_array(values) -> str:
     """The PostgreSQL array text of integers (``'{1,2,3}'``), for a ``%s::bigint[]``
     parameter. Only ints (not bools, not strings of digits) are accepted."""
-    if not all(type(v) is int for v in values):
+    if not _plain_ints(values):
         raise TypeError("int_array takes ints only")
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def _plain_ints(values) -> bool:
-    return all(type(v) is int for v in values)
+    return _array_text(values)
 
 
 def _plain_integer_column(lookup: In) -> bool:
@@ -74,7 +78,7 @@ def _as_any(lookup: In, compiler, connection):
         if any(sql != "%s" for sql in sqls) or any(type(p) is not int for p in params):
             return None
     lhs_sql, lhs_params = lookup.process_lhs(compiler, connection)
-    return f"{lhs_sql} = ANY(%s::bigint[])", [*lhs_params, int_array(params)]
+    return f"{lhs_sql} = ANY(%s::bigint[])", [*lhs_params, _array_text(params)]  # ints, checked above
 
 
 class _AnyOnPostgres:
