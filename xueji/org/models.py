@@ -102,12 +102,33 @@ class Authority(models.Model):
         return self.prefix.startswith(other.prefix)
 
     def ancestors(self) -> list[Authority]:
-        """This authority and those above it, nearest first."""
+        """This authority and those above it, nearest first.
+
+        The parents not loaded yet come in one query: an authority's superiors have
+        prefixes of its prefix (the ministry ''), so those are fetched together and
+        linked up by ``parent_id``; a parent outside them (never in a well-formed tree)
+        is loaded on its own, and its superiors again by its prefix. Each node's ``parent`` is then cached, so walking the chain
+        again asks nothing."""
+        field = Authority._meta.get_field("parent")
         chain: list[Authority] = []
         node: Authority | None = self
+        candidates: dict[int, Authority] | None = None
         while node is not None:
             chain.append(node)
-            node = node.parent
+            if node.parent_id is None:
+                break
+            if field.is_cached(node):
+                node = node.parent
+                continue
+            if candidates is None:
+                prefixes = {node.prefix[:k] for k in range(0, len(node.prefix), 2)}
+                candidates = {a.pk: a for a in Authority.objects.filter(prefix__in=prefixes)}
+            parent = candidates.get(node.parent_id)
+            if parent is None:
+                node, candidates = node.parent, None
+                continue
+            node.parent = parent
+            node = parent
         return chain
 
 

@@ -67,6 +67,36 @@ def test_authority_tree(loaded):
         assert a.prefix.startswith(a.parent.prefix)
 
 
+def test_ancestors_in_one_query_then_cached(loaded, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        tianhe = Authority.objects.get(code="440106000000")
+    with django_assert_num_queries(1):
+        chain = tianhe.ancestors()
+    assert [a.code for a in chain] == ["440106000000", "440100000000", "440000000000", "000000000000"]
+    assert [a.level for a in chain] == [3, 2, 1, 0]
+    with django_assert_num_queries(0):
+        assert [a.code for a in tianhe.ancestors()] == [a.code for a in chain]
+        assert tianhe.parent.parent.parent.name == "教育部"
+    # A parent already loaded is used as it is; the rest still come in one query.
+    city = Authority.objects.select_related("parent__parent").get(code="440100000000")
+    with django_assert_num_queries(0):
+        assert [a.code for a in city.ancestors()] == ["440100000000", "440000000000", "000000000000"]
+    ministry = Authority.objects.get(level=0)
+    with django_assert_num_queries(0):
+        assert ministry.ancestors() == [ministry]
+
+
+def test_ancestors_follow_parent_outside_the_prefixes(loaded, django_assert_num_queries):
+    """A parent whose prefix is not one of the child's (not in a well-formed tree) is
+    still found, by its own query (then its own superiors by prefix)."""
+    odd = Authority.objects.create(code="999999000001", name="测试单位", level=3, prefix="999999",
+                                   parent=Authority.objects.get(code="440100000000"))
+    odd = Authority.objects.get(pk=odd.pk)
+    with django_assert_num_queries(3):
+        chain = odd.ancestors()
+    assert [a.code for a in chain] == ["999999000001", "440100000000", "440000000000", "000000000000"]
+
+
 def test_loading_twice_changes_nothing(loaded):
     before = (Division.objects.count(), Authority.objects.count(),
               sorted(Authority.objects.values_list("code", "parent_id", "name")))
