@@ -142,14 +142,14 @@ def _selection(school: School, criteria: dict) -> tuple[list[Grade], Student.obj
     raise ValidationError("请选择按年级、按班级或按学生办理")
 
 
-def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list[int], bool]:
+def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list[int], bool, str]:
     """Why the graduation ``criteria`` of ``school`` is refused (Chinese messages), the
-    students it would cover, and whether a refusal is about open businesses (the page
-    links to 在办业务清理)."""
+    students it would cover, whether a refusal is about open businesses (the page
+    links to 在办业务清理), and the 教育阶段 of the students ('' when refused before it is known)."""
     kind, past = criteria.get("kind"), bool(criteria.get("past"))
     errors: list[str] = []
     if kind not in rules.KIND_NAMES:
-        return ["请选择毕业、结业或肄业"], [], False
+        return ["请选择毕业、结业或肄业"], [], False, ""
     day = _parse_date(criteria.get("date"))
     if day is None:
         errors.append("毕业日期不是有效日期")
@@ -157,13 +157,13 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
         errors.append("毕业日期不能晚于今天")
     grades, chosen = _selection(school, criteria)
     if not grades:
-        return errors + ["没有符合条件的学生"], [], False
+        return errors + ["没有符合条件的学生"], [], False, ""
     stages = {g.stage for g in grades}
     if len(stages) > 1:
-        return errors + ["一次只能办理一个教育阶段的毕业"], [], False
+        return errors + ["一次只能办理一个教育阶段的毕业"], [], False, ""
     stage = stages.pop()
     if school.years_of(stage) is None:
-        return errors + [f"本校没有{rules.org_rules.STAGE_NAMES[stage]}学段"], [], False
+        return errors + [f"本校没有{rules.org_rules.STAGE_NAMES[stage]}学段"], [], False, ""
     year = school_year(school)
     for grade in sorted(grades, key=lambda g: g.entry_year):
         if not grade_is_final(grade, school, past=past, year=year):
@@ -175,7 +175,7 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
             else:
                 errors.append(f"{grade.name}(当前{now})不是毕业年级,不能办理{rules.KIND_NAMES[kind]}")
     if errors:
-        return errors, [], False
+        return errors, [], False, ""
     code, code_name = rules.business_kind(kind, stage), rules.business_name(kind, stage)
     if criteria.get("by") == "students":
         from xueji.students import selectors as student_selectors
@@ -183,11 +183,11 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
         ids = sorted(chosen.values_list("pk", flat=True))
         errors += student_selectors.business_refusals(code, code_name, ids)
         if errors:
-            return errors, [], False
+            return errors, [], False, ""
     else:
         ids = sorted(chosen.filter(status__in=_statuses(kind, stage, past)).values_list("pk", flat=True))
     if not ids:
-        return ["没有符合条件的学生"], [], False
+        return ["没有符合条件的学生"], [], False, ""
     open_link = False
     busy = _busy(ids)
     if busy:
@@ -203,7 +203,7 @@ def graduation_refusals(school: School, criteria: dict) -> tuple[list[str], list
                                           [False]))
         if problems:
             errors.append(f"{_names(problems)}有未处理完毕的问题学籍,本省要求处理完毕后才能办理毕业")
-    return errors, ids, open_link
+    return errors, ids, open_link, stage
 
 
 def _open_batches(*, graduation: bool, school: School | None = None) -> list[int]:
@@ -268,10 +268,9 @@ def start_graduation(user, *, kind: str, date, by: str, grades: Iterable[int] = 
                 "students": sorted({int(i) for i in student_ids})}
     with transaction.atomic():
         school = School.objects.select_for_update().select_related("supervisor").get(pk=user.school_id)
-        errors, ids, open_link = graduation_refusals(school, criteria)
+        errors, ids, open_link, stage = graduation_refusals(school, criteria)
         if errors:
             raise GraduationRefused(errors, open_link)
-        stage = Student.objects.filter(pk=ids[0]).values_list("grade__stage", flat=True).first()
         criteria["stage"] = stage
         criteria["students"] = ids  # what the batch covers, read once
         criteria["by_selection"], criteria["by"] = by, "students"
