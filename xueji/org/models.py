@@ -107,8 +107,8 @@ class Authority(models.Model):
         The parents not loaded yet come in one query: an authority's superiors have
         prefixes of its prefix (the ministry ''), so those are fetched together and
         linked up by ``parent_id``; a parent outside them (never in a well-formed tree)
-        is loaded on its own, and its superiors again by its prefix. Each node's ``parent`` is then cached, so walking the chain
-        again asks nothing."""
+        is loaded on its own, and its superiors again by its prefix. Each node's
+        ``parent`` is then cached, so walking the chain again asks nothing."""
         field = Authority._meta.get_field("parent")
         chain: list[Authority] = []
         node: Authority | None = self
