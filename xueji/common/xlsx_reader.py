@@ -533,6 +533,23 @@ def _fast_cell_pattern(prefix: bytes) -> re.Pattern:
     )
 
 
+def _plain_cell_pattern(prefix: bytes) -> re.Pattern:
+    """Cells without a reference, each in the next column, as streaming writers put them
+    (xlsx_writer's exports among them: ``<c t="inlineStr"><is><t>张三</t></is></c>``,
+    ``<c/>``, ``<c><v>12</v></c>``). Groups: the text of an inline string with nothing to
+    resolve (no ``&``, carriage return or ``_x00HH_`` escape), the value of a number, and
+    "other" — any other cell, which sends the row the general way."""
+    c, v = re.escape(prefix + b"c"), re.escape(prefix + b"v")
+    is_, t = re.escape(prefix + b"is"), re.escape(prefix + b"t")
+    return re.compile(
+        rb"<" + c + rb"(?:"
+        rb' t="inlineStr"><' + is_ + rb"><" + t + rb">([^<&\r_]*+)</" + t + rb"></" + is_ + rb"></" + c + rb">"
+        rb"|(/)>"
+        rb"|><" + v + rb">([^<\s_]*+)</" + v + rb"></" + c + rb">"
+        rb"|(?=([\s/>])))"
+    )
+
+
 #: Any cell: attributes, the end of the start tag (``/>`` or ``>…</c>``), the content.
 _CELL = re.compile(rb"<" + _P + rb"c\b([^>]*?)(/>|>(.*?)</" + _P + rb"c>)", re.S)
 
@@ -629,8 +646,9 @@ class Sheet:
     # -- rows ---------------------------------------------------------------------------
     def _rows(self) -> Iterator[tuple[int, list[Any]]]:
         """Cut the XML at each ``</row>`` (bytes.split, C speed), take the cells of a row
-        with one ``findall`` of the fast pattern and, when a cell is not in the usual
-        form, read that row the general way."""
+        with one ``findall`` of the fast pattern (or, when its first cell has no
+        reference, of the plain one) and, when a cell is not in the usual form, read that
+        row the general way."""
         root = _ROOT.search(self._first)
         if root is not None and root[2] != b"worksheet":
             return
@@ -639,6 +657,8 @@ class Sheet:
         row_open = b"<" + prefix + b"row"
         row_r = row_open + b' r="'
         fast = _fast_cell_pattern(prefix).findall
+        plain = _plain_cell_pattern(prefix).findall
+        cell_open, ref_cell = b"<" + prefix + b"c", b"<" + prefix + b'c r="'
         cols = _columns()
         strings = {str(i).encode(): s for i, s in enumerate(self._strings)}
         styles = {str(i).encode(): k for i, k in enumerate(self._kinds)}
@@ -666,6 +686,10 @@ class Sheet:
                             raise XlsxError(f"unexpected element in sheetData: {text[start:close]!r}")
                         number = self._row_number(attrs, text[close + 1:], previous)
                     previous = number
+                    if not text.startswith(ref_cell, text.find(cell_open, close + 1)):
+                        row = self._plain_row(plain, text, close + 1)
+                        yield number, row
+                        continue
                     cells = fast(text, close + 1)
                     try:
                         last = cells[-1]
@@ -704,6 +728,25 @@ class Sheet:
             raise
         except (ValueError, *_ZIP_ERRORS) as error:  # damaged data, a value no reader takes
             raise XlsxError(f"{self._part}: {error}") from None
+
+    def _plain_row(self, plain, text: bytes, start: int) -> list[Any]:
+        """A row whose cells have no reference (``_plain_cell_pattern``); a cell in another
+        form sends it the general way."""
+        row: list[Any] = []
+        add = row.append
+        try:
+            for string, _, value, other in plain(text, start):
+                if string:
+                    add(string.decode("utf-8").strip(_TRIM))
+                elif value:
+                    add(float(value))
+                elif other:
+                    raise IndexError  # not a plain cell
+                else:
+                    add("")
+        except (IndexError, ValueError):
+            return self._general_row(text[start:])
+        return row
 
     @staticmethod
     def _row_number(attrs: bytes, body: bytes, previous: int) -> int:

@@ -675,3 +675,93 @@ def test_property_sheet_xml(sheet, date1904):
 def test_column_letters_agree_with_the_reader(index):
     name = X.column_letters(index)
     assert X._columns()[name.encode()] == index
+
+
+# --------------------------------------------------------------------------------------
+# Cells without references, as streaming writers (our own exports) put them.
+# --------------------------------------------------------------------------------------
+def streamed_book(rows: list[list[object]]) -> bytes:
+    from xueji.common.xlsx_writer import XlsxStream
+
+    out = io.BytesIO()
+    with XlsxStream(out, "导出") as stream:
+        for row in rows:
+            stream.append(row)
+    return out.getvalue()
+
+
+def test_plain_cells_of_a_streamed_export():
+    """xlsx_writer's cells (no ``r``): plain inline strings, numbers and empty cells take
+    the plain pattern; an entity, a carriage return, an ``_x00HH_`` escape or preserved
+    space sends that row the general way — the same values as calamine either way."""
+    rows = [
+        ["全国学籍号", "姓名", "毕业学校标识码", "录取学校标识码", "教育阶段"],
+        ["G440106201400000001", "张三", "3440106001", "3440106002", "初中"],
+        ["a & b", "<tag>", "x_x000D_y", " 前后空格 ", "行1\r\n行2"],
+        [None, "", 12, 2.5, -3],
+        ["", "", "", "", "末列"],
+        ["under_score", "tab\tinside", "new\nline", "1e3", "是"],
+    ]
+    data = streamed_book(rows)
+    cells = assert_same(data)
+    assert rows_of(data) == [
+        (1, rows[0]),
+        (2, rows[1]),
+        (3, ["a & b", "<tag>", "x\ry", " 前后空格 ", "行1\n行2"]),
+        (4, ["", "", 12.0, 2.5, -3.0]),
+        (5, ["", "", "", "", "末列"]),
+        (6, ["under_score", "tab\tinside", "new\nline", "1e3", "是"]),
+    ]
+    assert cells[(4, 2)] == 12.0
+
+
+def test_plain_row_falls_back_on_any_other_cell():
+    sheet = (
+        '<row><c t="inlineStr"><is><t>甲</t></is></c><c/><c><v>7</v></c></row>'
+        '<row><c t="inlineStr"><is><t>乙</t></is></c><c t="s"><v>0</v></c><c s="1"><v>45000</v></c></row>'
+        '<row><c t="inlineStr"><is><t>丙</t></is></c><c r="E3"><v>3</v></c></row>'
+        '<row><c t="inlineStr"><is><r><t>富</t></r><r><t>文本</t></r></is></c><c><f>1+1</f><v>2</v></c></row>'
+        '<row><c t="inlineStr"><is><t>  两端  </t></is></c><c><v>1E-3</v></c><c><v></v></c></row>'
+        '<row><c t="inlineStr"><is><t></t></is></c><c t="b"><v>1</v></c></row>'
+    )
+    data = book(sheet, strings=["<t>共享</t>"], styles=xfs(0, 14))
+    assert_same(data)
+    assert rows_of(data) == [
+        (1, ["甲", "", 7.0]),
+        (2, ["乙", "共享", dt.date(2023, 3, 15)]),
+        (3, ["丙", "", "", "", 3.0]),
+        (4, ["富文本", 2.0]),
+        (5, ["两端", 0.001, ""]),
+        (6, ["", True]),
+    ]
+
+
+def test_plain_rows_skip_the_general_way(monkeypatch):
+    """A streamed export of plain values is read without the cell-by-cell parse."""
+    def refuse(self, body):
+        raise AssertionError("read the general way")
+
+    data = streamed_book([["姓名", "学籍号", 3], ["张三", "G440106201400000001", None]])
+    monkeypatch.setattr(X.Sheet, "_general_row", refuse)
+    assert rows_of(data) == [(1, ["姓名", "学籍号", 3.0]), (2, ["张三", "G440106201400000001", ""])]
+
+
+def test_plain_cell_with_bad_utf8_is_a_damaged_workbook():
+    data = book('<row><c t="inlineStr"><is><t>ok</t></is></c></row>')
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<t>ok</t>", b"<t>\xff\xfe</t>")
+            target.writestr(item, content)
+    with pytest.raises(X.XlsxError):
+        list(X.iter_rows(damaged.getvalue()))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.one_of(st.none(), xml_text, st.integers(-10**9, 10**9),
+                                   st.floats(allow_nan=False, allow_infinity=False, width=32)),
+                         max_size=7), min_size=1, max_size=6))
+def test_property_streamed_exports(rows):
+    assert_same(streamed_book(rows))
