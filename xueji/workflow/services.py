@@ -943,9 +943,10 @@ def _update_set(businesses: list[Business], fields: list[str]) -> None:
     business leaving one step for the same next step, every one closing): one UPDATE per
     group of equal values, not one per business."""
     attnames = [Business._meta.get_field(name).attname for name in fields]
+    values_of = operator.attrgetter(*attnames)  # a tuple: the fields are several
     groups: dict[tuple, list[int]] = {}
     for business in businesses:
-        groups.setdefault(tuple(getattr(business, a) for a in attnames), []).append(business.pk)
+        groups.setdefault(values_of(business), []).append(business.pk)
     for values, pks in groups.items():
         changes = dict(zip(attnames, values, strict=True))
         for chunk in _chunks(pks):
