@@ -26,10 +26,12 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
+import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from xueji.audit.services import record_event
@@ -1002,15 +1004,36 @@ def _decide_set(businesses: list[Business], outcome: str, reviewer, passed: bool
     return _Decisions(kept, {b.pk: b for b in businesses}, reviewer)
 
 
+#: The columns :func:`_lock_many` reads as they are; ``chain`` and ``payload`` come as JSON text.
+_LOCK_ATTNAMES = tuple(f.attname for f in Business._meta.concrete_fields if f.name not in ("chain", "payload"))
+
+
 def _lock_many(ids: list[int]) -> list[Business]:
     """Lock the businesses, and give them their schools read once (5,000 businesses of
-    one school share one School, not 5,000 copies from a join)."""
-    locked = []
+    one school share one School, not 5,000 copies from a join).
+
+    Built for 100,000 businesses at once (招生录取 of a county, bench/peak.py): the rows
+    are read as values and made instances by ``bulk.instances`` (no ``Model.__init__``
+    per row), and each distinct ``chain`` text is decoded once — the businesses of one
+    school and type share their chain, which nothing changes in place (a business's
+    chain is fixed when it starts). Every ``payload`` is decoded on its own: hooks may
+    change theirs."""
+    rows = []
     for chunk in _chunks(ids):
-        locked.extend(Business.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by("pk"))
+        rows.extend(Business.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by("pk")
+                    .values_list(*_LOCK_ATTNAMES, Cast("chain", TextField()), Cast("payload", TextField())))
+    chains: dict[str, list] = {}
+    decoded = []
+    for *values, chain_text, payload_text in rows:
+        chain = chains.get(chain_text)
+        if chain is None:
+            chain = chains[chain_text] = orjson.loads(chain_text)
+        decoded.append((*values, chain, orjson.loads(payload_text)))
+    locked = bulk.instances(Business, (*_LOCK_ATTNAMES, "chain", "payload"), decoded)
     schools = School.objects.select_related("supervisor").in_bulk({b.school_id for b in locked})
+    cache_school = Business.school.field.set_cached_value
     for business in locked:
-        business.school = schools[business.school_id]
+        cache_school(business, schools[business.school_id])
     return locked
 
 
