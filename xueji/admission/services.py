@@ -612,16 +612,21 @@ def _results_of(businesses) -> list[AdmissionResult]:
 
 
 def on_passed_many(businesses, decisions, user):
-    """The last review passed: 已录取(审核中) → 待调档 — per chunk one locked read of the
-    ids and one UPDATE, the values bound once."""
+    """The last review passed: 已录取(审核中) → 待调档 — per chunk one UPDATE … RETURNING
+    the ids (no read first: the engine holds the businesses locked, and each row is its
+    business's only one)."""
     ids = [b.pk for b in businesses]
-    now = timezone.now()
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(AdmissionResult._meta.db_table)
+    now = AdmissionResult._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
     results: list[int] = []
-    for chunk in batches(ids, CHUNK):
-        pks = list(AdmissionResult.objects.select_for_update(of=("self",))
-                   .filter(business_id__in=chunk, state=State.REVIEWING).order_by("pk").values_list("pk", flat=True))
-        AdmissionResult.objects.filter(pk__in=pks).update(state=State.APPROVED.value, updated_at=now)
-        results.extend(pks)
+    with connection.cursor() as cursor:
+        for chunk in batches(ids, CHUNK):
+            where, params = bulk.ids_in("business_id", chunk)
+            cursor.execute(f"UPDATE {table} SET state = %s, updated_at = %s WHERE {where} AND state = %s RETURNING id",
+                           [State.APPROVED.value, now, *params, State.REVIEWING.value])
+            results.extend(row[0] for row in cursor.fetchall())
+    results.sort()
     return registry.Effect(f"录取审核通过{len(results)}人,待调档", {"results": results[:1000]})
 
 

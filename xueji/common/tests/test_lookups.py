@@ -124,6 +124,35 @@ def test_update_grouped_sets_each_groups_values(classes):
     assert SchoolClass.objects.filter(name="不应写入").count() == 0
 
 
+@pytest.mark.django_db(transaction=False)
+def test_update_grouped_many_groups_mixed_values(classes, world):
+    """Many groups of the same fields — a name, a foreign key's id, a null — give every row
+    its group's values; on PostgreSQL in one statement (``update_rows``). Groups setting
+    different fields take one UPDATE per group on every database."""
+    from xueji.common import bulk
+
+    grade, made = classes
+    teacher = world.users.school_registrar
+    plan = {"甲": {"name": "甲班", "head_teacher_id": teacher.pk}, "乙": {"name": "乙班", "head_teacher_id": None},
+            "丙": {"name": "丙班", "head_teacher": teacher}}
+    rows = [("甲", made[0].pk), ("乙", made[1].pk), ("甲", made[2].pk), ("丙", made[3].pk)]
+    with CaptureQueriesContext(connection) as captured:
+        bulk.update_grouped(SchoolClass, rows, lambda key: dict(plan[key]))
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 3  # the 丙 group names the relation, not its column: its own UPDATE
+    got = {c.pk: (c.name, c.head_teacher_id) for c in SchoolClass.objects.filter(grade=grade)}
+    assert [got[c.pk] for c in made] == [("甲班", teacher.pk), ("乙班", None), ("甲班", teacher.pk),
+                                         ("丙班", teacher.pk), ("5班", None)]
+    same = {"甲": {"name": "一", "head_teacher_id": None}, "乙": {"name": "二", "head_teacher_id": teacher.pk}}
+    with CaptureQueriesContext(connection) as captured:
+        bulk.update_grouped(SchoolClass, [("甲", made[4].pk), ("乙", made[0].pk), ("甲", made[1].pk)],
+                            lambda key: same[key])
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == (1 if connection.vendor == "postgresql" else 2)
+    got = {c.pk: (c.name, c.head_teacher_id) for c in SchoolClass.objects.filter(grade=grade)}
+    assert (got[made[4].pk], got[made[0].pk], got[made[1].pk]) == (("一", None), ("二", teacher.pk), ("一", None))
+
+
 def test_int_array_text():
     assert lookups.int_array([3, 1, 20]) == "{3,1,20}"
     assert lookups.int_array([]) == "{}"
