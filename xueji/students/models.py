@@ -46,7 +46,8 @@ class Student(models.Model):
 
     national_number = models.CharField("全国学籍号", max_length=19, unique=True)
     number_kind = models.CharField("学籍号类型", max_length=1, choices=NumberKind.choices)
-    status = models.CharField("学籍状态", max_length=2, choices=Status.choices, default=Status.IN_SCHOOL, db_index=True)
+    #: indexed only over the rare statuses (``student_rare_status``): 在校 and 毕业 are most rows
+    status = models.CharField("学籍状态", max_length=2, choices=Status.choices, default=Status.IN_SCHOOL)
     suspected_dropout = models.BooleanField("疑似辍学", default=False)
 
     # --- key data (关键数据, F-20) ---
@@ -129,6 +130,12 @@ class Student(models.Model):
             models.Index(fields=["id_type", "id_number"], name="student_identity"),
             models.Index(fields=["name", "gender", "birth_date"], name="student_name_gender_birth"),
             models.Index(fields=["school", "status"], name="student_school_status"),
+            # A whole-column index of 学籍状态 would be entered again by every non-HOT update of
+            # every record (毕业, 升级, 调档, 分班 each rewrite hundreds of thousands of rows) and,
+            # 在校 and 毕业 being most rows, never serve a query for them: a query of a rare status
+            # across a region (休学, 辍学 …) is what it is for (DECISIONS 195).
+            models.Index(fields=["status"], name="student_rare_status",
+                         condition=~Q(status__in=[Status.IN_SCHOOL.value, Status.GRADUATED.value])),
         ]
         constraints = [
             models.CheckConstraint(
