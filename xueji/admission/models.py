@@ -168,9 +168,11 @@ class AdmissionResult(models.Model):
             # The other foreign keys: an index only over the rows that have one (decision 177) —
             # a row's every UPDATE (录取, 审核, 调档 each touch state and updated_at, so none is
             # HOT) writes an entry into every index whose condition it meets.
-            # (student, admitting_school and graduating_school lead the indexes above.)
+            # (student, admitting_school and graduating_school lead the indexes above.) ``graduate``
+            # and ``job`` have none (DECISIONS 198): no query looks rows up by them, and neither a
+            # Graduate nor a Job is ever deleted (nothing for the database to look up either).
             *[models.Index(fields=[f], name=f"admission_{name}", condition=Q(**{f"{f}__isnull": False}))
-              for f, name in (("graduate", "graduate"), ("job", "job"), ("imported_by_school", "by_school"),
+              for f, name in (("imported_by_school", "by_school"),
                               ("imported_by_authority", "by_authority"), ("business", "business"),
                               ("duplicate_group", "group"), ("grade", "grade"), ("klass", "klass"))],
         ]
