@@ -113,19 +113,18 @@ def update_grouped(model: type[models.Model], rows: Iterable[tuple[object, int]]
     groups: dict[object, list[int]] = {}
     for key, pk in rows:
         groups.setdefault(key, []).append(pk)
+    changes = {key: values(key) for key in groups}
     conn = connections[model._default_manager.db]
-    if conn.vendor == "postgresql" and len(groups) > 1 and _update_as_rows(model, groups, values, conn):
+    if conn.vendor == "postgresql" and len(groups) > 1 and _update_as_rows(model, groups, changes, conn):
         return
     for key, pks in groups.items():
-        changes = values(key)
         for start in range(0, len(pks), chunk):
-            model._default_manager.filter(pk__in=pks[start:start + chunk]).update(**changes)
+            model._default_manager.filter(pk__in=pks[start:start + chunk]).update(**changes[key])
 
 
-def _update_as_rows(model, groups: dict[object, list[int]], values, conn) -> bool:
+def _update_as_rows(model, groups: dict[object, list[int]], changes: dict[object, dict], conn) -> bool:
     """:func:`update_grouped` as one :func:`update_rows`; False (nothing written) when the
     groups set different fields or a JSON one (left to the ORM's update)."""
-    changes = {key: values(key) for key in groups}
     names = list(next(iter(changes.values())))
     if any(list(change) != names for change in changes.values()):
         return False
