@@ -117,22 +117,30 @@ class AdmissionResult(models.Model):
 
     year = models.PositiveSmallIntegerField("招生年度")
     stage = models.CharField("教育阶段", max_length=1, choices=AdmissionStage.choices)
+    # The record, the admitting school (the row's owner) and the review business keep their
+    # database constraints; the other references are copies the services take, in the same
+    # transaction, from rows they have just read and checked (the graduate row and its school,
+    # the running job, the importing user's unit, the grade and class the record is put in),
+    # so they have none (DECISIONS 194, 199): each would cost a check per row at COMMIT.
+    # Deleting what they point at still goes through the ORM's PROTECT / SET_NULL.
     student = models.ForeignKey("students.Student", verbose_name="学生", on_delete=models.PROTECT,
                                 related_name="admissions", db_index=False)
     graduate = models.ForeignKey("graduation.Graduate", verbose_name="毕业生记录", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+", db_index=False)
+                                 on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
     given_name = models.CharField("姓名(导入)", max_length=50)
     graduating_school = models.ForeignKey("org.School", verbose_name="毕业学校", on_delete=models.PROTECT,
-                                          related_name="+", db_index=False)
+                                          related_name="+", db_index=False, db_constraint=False)
     admitting_school = models.ForeignKey("org.School", verbose_name="录取学校", on_delete=models.PROTECT,
                                          related_name="admission_results", db_index=False)
     source = models.CharField("来源", max_length=8, choices=Source.choices)
     job = models.ForeignKey("jobs.Job", verbose_name="导入任务", null=True, blank=True, on_delete=models.SET_NULL,
-                            related_name="+", db_index=False)
+                            related_name="+", db_index=False, db_constraint=False)
     imported_by_school = models.ForeignKey("org.School", verbose_name="导入学校", null=True, blank=True,
-                                           on_delete=models.PROTECT, related_name="+", db_index=False)
+                                           on_delete=models.PROTECT, related_name="+", db_index=False,
+                                           db_constraint=False)
     imported_by_authority = models.ForeignKey("org.Authority", verbose_name="导入单位", null=True, blank=True,
-                                              on_delete=models.PROTECT, related_name="+", db_index=False)
+                                              on_delete=models.PROTECT, related_name="+", db_index=False,
+                                              db_constraint=False)
     imported_by_name = models.CharField("导入人", max_length=50, blank=True)
     state = models.CharField("状态", max_length=10, choices=State.choices, default=State.WAITING)
     business = models.ForeignKey("workflow.Business", verbose_name="录取审核业务", null=True, blank=True,
@@ -144,9 +152,9 @@ class AdmissionResult(models.Model):
     duplicate_group = models.ForeignKey(DuplicateAdmission, verbose_name="重复招生", null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="members", db_index=False)
     grade = models.ForeignKey("org.Grade", verbose_name="录取年级", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", db_index=False)
+                              related_name="+", db_index=False, db_constraint=False)
     klass = models.ForeignKey("org.SchoolClass", verbose_name="班级", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+", db_index=False)
+                              on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
     admitted_at = models.DateTimeField("录取时间", null=True, blank=True)
     admitted_by_name = models.CharField("录取人", max_length=50, blank=True)
     retrieved_at = models.DateTimeField("调档时间", null=True, blank=True)

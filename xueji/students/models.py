@@ -222,7 +222,10 @@ class IdentityClaim(models.Model):
     date matches are shown, not blocked)."""
 
     key = models.CharField("证件键", max_length=40, unique=True)
-    school = models.ForeignKey("org.School", verbose_name="占用学校", on_delete=models.PROTECT, related_name="+")
+    #: a copy of the record's (or the registering upload's) school, written with it in one
+    #: transaction by ``students.services``: no database constraint (DECISIONS 199)
+    school = models.ForeignKey("org.School", verbose_name="占用学校", on_delete=models.PROTECT, related_name="+",
+                               db_constraint=False)
     student = models.OneToOneField(Student, null=True, blank=True, on_delete=models.CASCADE, related_name="identity_claim")
     registration_id = models.BigIntegerField("注册业务", null=True, blank=True, db_index=True)
     claimed_at = models.DateTimeField("占用时间", auto_now_add=True)

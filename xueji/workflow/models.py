@@ -108,7 +108,7 @@ class Business(models.Model):
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="applied_businesses",
-        db_index=False,
+        db_index=False, db_constraint=False,  # the acting user, a copy (DECISIONS 199)
     )
     applicant_name = models.CharField("申请人姓名", max_length=50)
     category = models.CharField("办学类型", max_length=1, choices=SchoolCategory.choices)
@@ -130,7 +130,7 @@ class Business(models.Model):
     )
     current_authority = models.ForeignKey(
         "org.Authority", verbose_name="当前审核单位", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", db_index=False,
+        related_name="+", db_index=False, db_constraint=False,  # a copy of chain[position], as current_school
     )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="撤销人", null=True, blank=True, on_delete=models.SET_NULL,
@@ -280,7 +280,7 @@ class Decision(models.Model):
     unit_name = models.CharField("审核单位名称", max_length=100)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="+", db_constraint=False,  # the acting user, a copy (DECISIONS 199)
     )
     reviewer_name = models.CharField("审核人姓名", max_length=50)
     passed = models.BooleanField("审核通过")
