@@ -178,10 +178,10 @@ class AdmissionResult(models.Model):
             # HOT) writes an entry into every index whose condition it meets.
             # (student, admitting_school and graduating_school lead the indexes above.) ``graduate``
             # and ``job`` have none (DECISIONS 198): no query looks rows up by them, and neither a
-            # Graduate nor a Job is ever deleted (nothing for the database to look up either).
+            # Graduate nor a Job is ever deleted (nothing for the database to look up either);
+            # nor has ``imported_by_authority`` (DECISIONS 200): authorities are never deleted.
             *[models.Index(fields=[f], name=f"admission_{name}", condition=Q(**{f"{f}__isnull": False}))
-              for f, name in (("imported_by_school", "by_school"),
-                              ("imported_by_authority", "by_authority"), ("business", "business"),
+              for f, name in (("imported_by_school", "by_school"), ("business", "business"),
                               ("duplicate_group", "group"), ("grade", "grade"), ("klass", "klass"))],
         ]
         constraints = [

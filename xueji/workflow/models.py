@@ -268,19 +268,23 @@ class BusinessParty(models.Model):
 class Decision(models.Model):
     """审核记录: one level's pass or fail, with a copy of the unit and reviewer names."""
 
-    business = models.ForeignKey(Business, verbose_name="业务", on_delete=models.PROTECT, related_name="decisions")
+    #: no index of its own: ``decision_once_per_step`` (business, position) leads with it
+    business = models.ForeignKey(Business, verbose_name="业务", on_delete=models.PROTECT, related_name="decisions",
+                                 db_index=False)
     position = models.PositiveSmallIntegerField("环节序号")
     level = models.CharField("审核环节", max_length=12, choices=Level.choices)
     # a copy of the step's authority (``business.chain``), written by the engine only: no
-    # foreign-key constraint in the database (DECISIONS 194), as Business.current_school
+    # foreign-key constraint in the database (DECISIONS 194), as Business.current_school.
+    # Neither it nor ``reviewer`` is indexed: decisions are read by their business only, and
+    # authorities and users are deactivated, never deleted (DECISIONS 200).
     authority = models.ForeignKey(
         "org.Authority", verbose_name="审核单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        db_constraint=False,
+        db_index=False, db_constraint=False,
     )
     unit_name = models.CharField("审核单位名称", max_length=100)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", db_constraint=False,  # the acting user, a copy (DECISIONS 199)
+        related_name="+", db_index=False, db_constraint=False,  # the acting user, a copy (DECISIONS 199)
     )
     reviewer_name = models.CharField("审核人姓名", max_length=50)
     passed = models.BooleanField("审核通过")
