@@ -13,10 +13,10 @@ from xueji.admission import services
 from xueji.admission.models import AdmissionResult
 from xueji.graduation.models import Graduate
 from xueji.students.models import IdentityClaim, RecordEvent, StatusChange
-from xueji.workflow import services as workflow
 from xueji.workflow.models import BatchMember, Business, Decision
 
 from .conftest import row
+from .test_flow import imported, pass_all
 
 COPIES = [
     (AdmissionResult, "graduate"), (AdmissionResult, "graduating_school"), (AdmissionResult, "job"),
@@ -58,15 +58,10 @@ def test_the_record_owner_and_business_keep_their_constraint(model, name):
 
 def test_deleting_what_a_copy_points_at_is_still_refused(adm):
     u, w = adm.u, adm.users
-    outcome = services.import_results(w.th_registrar, [(2, row(adm.th_pupils[0], adm.th_primary, adm.th_junior))])
-    (result,) = AdmissionResult.objects.filter(pk__in=outcome.created_ids)
+    (result,) = imported(w.th_registrar, row(adm.th_pupils[0], adm.th_primary, adm.th_junior))
     services.admit(u.th_junior_registrar, [result.pk])
-    result.refresh_from_db()
-    business = Business.objects.get(pk=result.business_id)
-    workflow.decide(business, u.th_junior_leader, True)
-    business.refresh_from_db()
-    assert business.current_authority_id == adm.tree.tianhe.pk
-    workflow.decide(business, w.th_registrar, True)
+    assert pass_all(result, u.th_junior_leader).current_authority_id == adm.tree.tianhe.pk
+    pass_all(result, w.th_registrar)
     services.retrieve(u.th_junior_registrar, [result.pk])
     result.refresh_from_db()
     assert result.grade_id == adm.th_grade.pk
