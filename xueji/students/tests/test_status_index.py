@@ -34,8 +34,10 @@ def test_rare_status_queries_find_their_records(place):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner proves the partial index")
 def test_rare_status_queries_can_use_the_partial_index(place):
     _made(place, 2)
-    queries = [Student.objects.filter(status=Status.SUSPENDED).values("pk"),
-               Student.objects.filter(status__in=[Status.DROPPED_OUT, Status.MISSING]).values("pk")]
+    # without the model's default ordering (school, class, name): that joins the schools, and
+    # the planner may then reach the records through student_school_status per school instead
+    queries = [Student.objects.filter(status=Status.SUSPENDED).order_by().values("pk"),
+               Student.objects.filter(status__in=[Status.DROPPED_OUT, Status.MISSING]).order_by().values("pk")]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         for queryset in queries:
