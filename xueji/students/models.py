@@ -221,7 +221,9 @@ class IdentityClaim(models.Model):
     the other documents; ID-type Z students claim nothing (their name + gender + birth
     date matches are shown, not blocked)."""
 
-    key = models.CharField("证件键", max_length=40, unique=True)
+    #: unique by ``identity_claim_key`` (a constraint, not ``unique=True``: that would add
+    #: PostgreSQL a second, ``LIKE`` index that no query uses — DECISIONS 201)
+    key = models.CharField("证件键", max_length=40)
     #: a copy of the record's (or the registering upload's) school, written with it in one
     #: transaction by ``students.services``: no database constraint (DECISIONS 199)
     school = models.ForeignKey("org.School", verbose_name="占用学校", on_delete=models.PROTECT, related_name="+",
@@ -233,6 +235,7 @@ class IdentityClaim(models.Model):
     class Meta:
         verbose_name = "证件占用"
         verbose_name_plural = "证件占用"
+        constraints = [models.UniqueConstraint(fields=["key"], name="identity_claim_key")]
 
     def __str__(self) -> str:
         return self.key

@@ -102,9 +102,11 @@ class Business(models.Model):
     # business_school_status, and the rare deletion of a user or authority may scan.
     school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="businesses",
                                db_index=False)
+    # Indexed only where set (``business_student``, DECISIONS 201): an import's registrations
+    # have no record yet, and an index entry per NULL would be written for each of them.
     student = models.ForeignKey(
         "students.Student", verbose_name="学生", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="businesses",
+        related_name="businesses", db_index=False,
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="applied_businesses",
@@ -155,11 +157,13 @@ class Business(models.Model):
             models.Index(fields=["status", "current_authority"], name="business_authority_queue"),
             models.Index(fields=["school", "status", "kind"], name="business_school_status"),
             models.Index(fields=["kind", "status"], name="business_kind_status"),
+            models.Index(fields=["student"], name="business_student", condition=Q(student__isnull=False)),
         ]
         constraints = [
             # 一个学生同时只能有一项在办业务 (SPEC principles, F-31).
             models.UniqueConstraint(
-                fields=["student"], condition=Q(status="open"), name="business_one_open_per_student",
+                fields=["student"], condition=Q(status="open", student__isnull=False),
+                name="business_one_open_per_student",
                 violation_error_message="该学生已有在办业务",
             ),
             models.CheckConstraint(
