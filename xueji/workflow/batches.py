@@ -135,14 +135,11 @@ def _lock(batch: BatchOperation | int) -> BatchOperation:
             .select_related("school__supervisor", "authority").get(pk=pk))
 
 
+#: A batch's state columns: what a service that locked the batch brings back to the caller's
+#: instance, and all that reviewing, cancelling or ending it writes (not the selection and chain
+#: JSON — every student id of a school's graduation).
 _STATE = ("status", "position", "current_level", "current_school_id", "current_authority_id", "succeeded", "failed",
           "close_note", "started_at", "finished_at", "updated_at")
-
-
-#: What reviewing, cancelling or ending a batch changes: only these are written back (not the
-#: selection and chain JSON, thousands of student ids for a school's graduation).
-_STEP = ("status", "position", "current_level", "current_school", "current_authority", "finished_at", "close_note",
-         "updated_at")
 
 
 def _copy_back(given: BatchOperation, fresh: BatchOperation) -> BatchOperation:
@@ -188,7 +185,7 @@ def decide_batch(batch: BatchOperation, reviewer, passed: bool, opinion: str = "
             batch.status = BatchStatus.APPROVED if outcome == rules.PASSED else BatchStatus.REJECTED
             if outcome == rules.FAILED:
                 batch.finished_at, batch.close_note = now, opinion[:200]
-        batch.save(update_fields=_STEP)
+        batch.save(update_fields=_STATE)
         words = {rules.ADVANCE: "审核通过,提交上级审核", rules.PASSED: "审核通过,待执行", rules.FAILED: "审核不通过"}
         record_event(
             action="workflow.batch_reviewed",
@@ -214,7 +211,7 @@ def cancel_batch(batch: BatchOperation, user, request=None, note: str = "") -> B
         _clear_step(batch)
         batch.status, batch.finished_at = BatchStatus.CANCELLED, timezone.now()
         batch.close_note = (note or "发起单位撤销")[:200]
-        batch.save(update_fields=_STEP)
+        batch.save(update_fields=_STATE)
         record_event(action="workflow.batch_cancelled", summary=f"撤销批量业务:{batch.kind_name} {batch.summary}",
                      actor=user, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
                      after={"status": batch.status, "note": batch.close_note})
@@ -235,7 +232,7 @@ def end_batch(batch: BatchOperation, actor, *, note: str, request=None) -> Batch
             raise ValidationError("该批量业务已开始执行或已结束")
         _clear_step(batch)
         batch.status, batch.finished_at, batch.close_note = BatchStatus.REJECTED, timezone.now(), note[:200]
-        batch.save(update_fields=_STEP)
+        batch.save(update_fields=_STATE)
         record_event(action="workflow.batch_ended", summary=f"批量业务结束:{batch.kind_name} {batch.summary}({note})"[:500],
                      actor=actor, request=request, target=batch, school=batch.school, authority_prefix=_prefix(batch),
                      after={"status": batch.status, "note": batch.close_note})
