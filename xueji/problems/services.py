@@ -81,7 +81,7 @@ def open_groups(groups: Sequence[NewGroup], *, written: Written | None = None) -
                        default=rules.DEFAULT_TURN_DAYS)
         rows.append(ProblemGroup(kind=g.kind, historical=g.historical, note=g.note[:200],
                                  cross_province=len(provinces) > 1, turn_since=now,
-                                 turn_due=workflow_rules.add_working_days(now, due_days)))
+                                 turn_due=workflow_rules.add_working_days(timezone.localtime(now), due_days)))
     with transaction.atomic():
         created = ProblemGroup.objects.bulk_create(rows)
         members = [(made.pk, pk) for made, g in zip(created, groups, strict=True) for pk in dict.fromkeys(g.student_ids)]

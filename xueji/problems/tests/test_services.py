@@ -140,3 +140,24 @@ def test_a_new_group_waits_for_the_later_record(place):
     group.refresh_from_db()
     assert group.state == "resolved" and group.turn_due is None
     assert not ProblemMember.objects.filter(group=group, must_act=True).exists()
+
+
+def test_a_new_groups_deadline_counts_in_local_days(place, monkeypatch):
+    # Friday 20:00 UTC is Saturday 04:00 in China: the first turn's deadline counts from
+    # Monday (as a later turn's does), not from the UTC Friday.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xueji.problems import rules
+    from xueji.workflow import rules as workflow_rules
+
+    (pk,) = _records(place, place.spec(1, kind="L"))
+    moment = dt.datetime(2026, 12, 4, 20, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    (group,) = P.open_groups([P.NewGroup(ProblemKind.ID_ERROR, (pk,))])
+    group.refresh_from_db()
+    local = timezone.localtime(moment)
+    assert local.weekday() == 5
+    assert group.turn_due == workflow_rules.add_working_days(local, rules.DEFAULT_TURN_DAYS)
+    assert timezone.localtime(group.turn_due).weekday() == 0 and timezone.localtime(group.turn_due).hour == 0
