@@ -293,14 +293,21 @@ def _update_from_values(conn, meta, key_field, columns: Sequence[str], rows: Seq
     names = [f"c{i}" for i in range(len(fields_))]
     sets = ", ".join(f"{quote(f.column)} = v.{name}" for f, name in zip(fields_, names, strict=True))
     table = quote(meta.db_table)
+    key = f"{table}.{quote(key_field.column)}"
+    # The keys once more as ``key = ANY(…)``: the table is then read by its key index, the
+    # rows named and no others. Joined to unnest alone, the planner hashes the whole table
+    # whenever it thinks the table small (its statistics lag behind a day's imports, and it
+    # prices a page as if read from disk): a sequential scan of every row for each
+    # statement of a few hundred (bench/peak.py under auto_explain, DECISIONS 202).
     sql = (f"UPDATE {table} SET {sets} FROM unnest({', '.join(f'%s::{cast}[]' for cast in casts)}) "
-           f"AS v({', '.join(names)}, k) WHERE {table}.{quote(key_field.column)} = v.k"
+           f"AS v({', '.join(names)}, k) WHERE {key} = v.k AND {key} = ANY(%s::{casts[-1]}[])"
            + (f" AND ({where})" if where else ""))
     total = 0
     with conn.cursor() as cursor:
         for start in range(0, len(rows), _UNNEST_ROWS):
             part = rows[start:start + _UNNEST_ROWS]
-            cursor.execute(sql, [_array_param(column) for column in zip(*part, strict=True)])
+            params = [_array_param(column) for column in zip(*part, strict=True)]
+            cursor.execute(sql, [*params, params[-1]])
             total += cursor.rowcount
     return total
 
