@@ -31,8 +31,9 @@ Phases (``--phases``, in this order; each needs the ones before it):
    to 待学校审核.
 
 ``--clients N`` (PostgreSQL default 2, the cores here; SQLite 1): N forked processes act at
-once in each step, each taking the next county (its schools, its list, its review) when
-done with the last, and the registration sheets are taken by N task workers (DECISIONS
+once in each step, each taking the next school (its graduation batch, its admissions, its
+sheet), the next county's list or the next authority's reviews when done with the last, and
+the registration sheets are taken by N task workers (DECISIONS
 186, 192); ``*_clients_s`` are each client's own seconds in a step. ``--profile`` / ``--cprofile`` (with
 ``--clients 1``): each step's statements by shape / its Python profile on stderr.
 
@@ -328,12 +329,13 @@ def _by_county(world: dict) -> dict[int, list[tuple[int, dict]]]:
     return found
 
 
-def _claimed_schools(world: dict):
-    """The schools of the counties this client claims (a county's schools, their county's
-    review and its audit chain stay with one client)."""
-    schools = _by_county(world)
-    for county in _claim(world["counties"]):
-        yield from schools.get(county, [])
+def _claimed_schools(world: dict, wanted=None):
+    """The schools (``(index, info)``; those ``wanted(info)`` only, if given) this client
+    claims, one at a time: each school's registrar and leader act on their own, as in
+    July. (Claimed by county, one county's schools per claim, the last county of a step
+    kept one client busy while the other waited: 5–8 s of idle core per step at
+    2,000,000, ``*_clients_s``.)"""
+    return _claim((s, info) for s, info in enumerate(world["schools"]) if wanted is None or wanted(info))
 
 
 #: Each fan-out's seconds per client (the step's clients: how evenly the work was split).
@@ -412,13 +414,10 @@ def graduation(world: dict, clock: _Clock, year: int, clients: int = 1) -> dict:
     submitted = [item for part in _fan_out(clients, submit) for item in part]
     clock.step("graduation.submit", started)
 
-    by_county: dict[int, list[tuple[int, int]]] = {}
-    for s, pk in submitted:
-        by_county.setdefault(world["schools"][s]["county"], []).append((s, pk))
-
     def mine(k: int):
-        for county in _claim(world["counties"]):
-            yield from by_county.get(county, [])
+        """The batches this client claims, one at a time (the school leader's and its
+        county's decisions on one batch stay together)."""
+        return _claim(submitted)
 
     def review(k: int) -> None:
         for s, pk in mine(k):
@@ -474,8 +473,8 @@ def admission(world: dict, clock: _Clock, year: int, clients: int = 1) -> dict:
     by_authority = {u.authority_id: u for u in users.values() if u.authority_id}
 
     def admitting(k: int):
-        """The admitting schools of the counties client k claims (lazily: one county at a time)."""
-        return ((s, info) for s, info in _claimed_schools(world) if {"2", "3"} & set(info["stages"]))
+        """The admitting schools client k claims (one at a time)."""
+        return _claimed_schools(world, lambda info: {"2", "3"} & set(info["stages"]))
 
     def import_lists(k: int) -> tuple[int, int]:
         imported = refused = 0
@@ -566,15 +565,9 @@ def registration(world: dict, clock: _Clock, clients: int = 1) -> dict:
     from xueji.registration.models import Upload
 
     users = {u.school_id: u for u in User.objects.filter(username__startswith="reg").select_related("school")}
-    county_of = {info["pk"]: info["county"] for info in world["schools"]}
-    sheets: dict[int, list] = {}
-    for sheet in world["registrations"]:
-        sheets.setdefault(county_of[sheet[0]], []).append(sheet)
-
     def submit(k: int) -> None:
-        for county in _claim(world["counties"]):
-            for school_id, path, _count in sheets.get(county, []):
-                _submit(school_id, path)
+        for school_id, path, _count in _claim(world["registrations"]):
+            _submit(school_id, path)
 
     def _submit(school_id: int, path) -> None:
         user = users[school_id]
