@@ -33,8 +33,7 @@ Phases (``--phases``, in this order; each needs the ones before it):
 ``--clients N`` (PostgreSQL default 2, the cores here; SQLite 1): N forked processes act at
 once in each step, each taking the next school (its graduation batch, its admissions, its
 sheet), the next county's list or the next authority's reviews when done with the last, and
-the registration sheets are taken by N task workers (DECISIONS
-186, 192); ``*_clients_s`` are each client's own seconds in a step. ``--profile`` / ``--cprofile`` (with
+the registration sheets are taken by N task workers (DECISIONS 186, 192); ``*_clients_s`` are each client's own seconds in a step. ``--profile`` / ``--cprofile`` (with
 ``--clients 1``): each step's statements by shape / its Python profile on stderr.
 
 Prints one JSON object: data building, each phase's seconds (and its steps), the total,
@@ -320,13 +319,6 @@ def _claim(items) -> Iterator:
         if i >= len(items):
             return
         yield items[i]
-
-
-def _by_county(world: dict) -> dict[int, list[tuple[int, dict]]]:
-    found: dict[int, list[tuple[int, dict]]] = {}
-    for s, info in enumerate(world["schools"]):
-        found.setdefault(info["county"], []).append((s, info))
-    return found
 
 
 def _claimed_schools(world: dict, wanted=None):

@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from xueji.common import bulk
 from xueji.students import services as S
@@ -66,10 +68,6 @@ def test_update_rows_reads_only_the_named_rows_on_postgresql(place):
     """PostgreSQL: the ``UPDATE … FROM unnest`` names its keys again (``id = ANY(…)``), so
     the table is read by its key index — joined to unnest alone, the planner hashed the
     whole table for every statement whenever it thought the table small (DECISIONS 202)."""
-    import pytest
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     if connection.vendor != "postgresql":
         pytest.skip("the plan of PostgreSQL's path")
     with transaction.atomic():
